@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages describe the UI; reads live in ``data``."""

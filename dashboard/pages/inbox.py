@@ -1,0 +1,43 @@
+"""Inbox: routed negative mentions, most urgent first.
+
+Mention text comes from the internet, so it is only ever shown with ``st.text``
+(no Markdown, no HTML).
+"""
+
+import os
+
+import streamlit as st
+
+from dashboard.data import current_settings, due_in, open_cases
+from sentiment.registry import model_id_for
+from voxwatch.errors import VoxWatchError
+from voxwatch.settings import CONFIG_ENV
+
+st.title("Inbox")
+st.caption("Routed negative mentions, sorted by first-response due time.")
+
+try:
+    settings = current_settings()
+    cases = open_cases(os.environ.get(CONFIG_ENV, "voxwatch.toml"), model_id_for(settings.model.name))
+except VoxWatchError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.metric("Open cases", len(cases))
+if not cases:
+    st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
+
+for case in cases:
+    with st.container(border=True):
+        left, right = st.columns([3, 1])
+        with left:
+            st.text(case["text"])
+            st.caption(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
+        with right:
+            st.text(f"{case['tier'].upper()} · {due_in(case['first_response_due'])}")
+            st.text(f"SLA due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
+            st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
+            if case["p_negative"] is not None:
+                st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
+        if case["reasons"]:
+            st.text("why: " + "; ".join(case["reasons"]))

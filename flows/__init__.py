@@ -1,0 +1,1 @@
+"""Prefect flows: collect -> score -> route, and the sources they collect from."""

@@ -1,0 +1,94 @@
+"""Fetching, shared by every source: the one place httpx errors become ours.
+
+Transient failures (timeouts, connection errors, 429, 5xx) raise
+``TransientSourceError`` so the fetch task retries them; everything else that is
+wrong (401/403/404, HTML where JSON was expected, a body over the size cap)
+raises ``SourceError`` and marks the source degraded; it is never read as "no
+new posts".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from flows.sources.base import FetchRequest, RawResponse
+from voxwatch import __version__
+from voxwatch.errors import SourceError, TransientSourceError
+
+USER_AGENT = f"VoxWatch/{__version__} (brand-mention monitor; +https://github.com/voxwatch/voxwatch)"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+_EXPECTED_TYPES = {
+    "json": ("json",),
+    "xml": ("xml", "rss", "atom", "text/plain"),
+    "html": ("html", "xhtml"),
+}
+
+
+def _read_capped(response: httpx.Response, source: str, cap: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise SourceError(source, f"{response.url}: body of {declared} bytes is over the {cap}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise SourceError(source, f"{response.url}: body is over the {cap}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_type(response: httpx.Response, request: FetchRequest, source: str) -> None:
+    content_type = response.headers.get("content-type", "").lower()
+    wanted = _EXPECTED_TYPES.get(request.expect)
+    if not wanted or not content_type:
+        return
+    if request.expect != "html" and "html" in content_type:
+        raise SourceError(source, f"{response.url}: got HTML ({content_type}) where {request.expect} was expected")
+    if not any(token in content_type for token in wanted):
+        raise SourceError(source, f"{response.url}: unexpected content type {content_type!r}")
+
+
+def fetch(
+    request: FetchRequest,
+    source: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> RawResponse:
+    """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body."""
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers=headers) as client:
+            with client.stream("GET", request.url, params=request.params or None) as response:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    raise TransientSourceError(source, f"{response.url}: HTTP {status}")
+                if status == 304:
+                    body = b""
+                elif status >= 400:
+                    raise SourceError(source, f"{response.url}: HTTP {status}")
+                else:
+                    _check_type(response, request, source)
+                    body = _read_capped(response, source, max_bytes)
+                return RawResponse(
+                    url=str(response.url),
+                    status=status,
+                    headers={k.lower(): v for k, v in response.headers.items()},
+                    body=body,
+                    fetched_at=datetime.now(UTC),
+                )
+    except httpx.TimeoutException as exc:
+        raise TransientSourceError(source, f"{request.url}: timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise TransientSourceError(source, f"{request.url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise SourceError(source, f"{request.url}: invalid URL ({exc})") from exc

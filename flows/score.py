@@ -1,0 +1,50 @@
+"""The score flow: every mention without a score from the current model gets one."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from sentiment.model import Scorer, load_scorer
+from voxwatch.domain import StoredMention
+from voxwatch.settings import Settings, load_settings
+from voxwatch.store import queries, stages, store_for
+
+CHUNK = 512  # mentions per read-score-store round, so a big backlog streams
+
+
+@task(name="load-model", cache_policy=NO_CACHE)
+def load_model(settings: Settings) -> Scorer:
+    return load_scorer(settings.model)
+
+
+@task(name="unscored-mentions", cache_policy=NO_CACHE)
+def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
+    return store_for(settings).read(lambda conn: queries.unscored_mentions(conn, model_id, CHUNK))
+
+
+@task(name="score-batch", cache_policy=NO_CACHE)
+def score_batch(scorer: Scorer, mentions: list[StoredMention]) -> list[tuple[str, object]]:
+    scores = scorer.score([m.text for m in mentions])
+    return [(m.id, s) for m, s in zip(mentions, scores, strict=True)]
+
+
+@task(name="store-scores", cache_policy=NO_CACHE)
+def store_scores(settings: Settings, scored: list) -> int:
+    return stages.save_scores(store_for(settings), scored)
+
+
+def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
+    logger = get_run_logger()
+    scorer = scorer or load_model(settings)
+    total = 0
+    while batch := unscored(settings, scorer.model_id):
+        total += store_scores(settings, score_batch(scorer, batch))
+    logger.info("scored %d mention(s) with %s", total, scorer.model_id)
+    return total
+
+
+@flow(name="score")
+def score_flow(config_path: str) -> int:
+    """Score every mention the current model has not scored yet."""
+    return score_settings(load_settings(config_path))

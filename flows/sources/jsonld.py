@@ -1,0 +1,107 @@
+"""Web pages that carry schema.org ``Review``s in JSON-LD.
+
+Review sites, shops and recipe pages embed their reviews as JSON-LD for search
+engines; each ``Review`` becomes a mention with its rating, author, date and body.
+One broken JSON-LD block does not hide the others on the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from flows.sources.base import FetchRequest, ParsedPage, RawResponse
+from flows.sources.text import from_iso, html_to_text
+from voxwatch.domain import Mention
+from voxwatch.errors import ParseError
+from voxwatch.settings import SourceSettings
+from voxwatch.store.queries import SourceState
+
+log = logging.getLogger(__name__)
+
+
+def build_request(source: SourceSettings, state: SourceState) -> FetchRequest:
+    return FetchRequest(url=source.url, expect="html")
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type", [])
+    return {str(k) for k in (kind if isinstance(kind, list) else [kind])}
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return html_to_text(str(value)) if value else None
+
+
+def _rating(review: dict[str, Any]) -> float | None:
+    rating = review.get("reviewRating")
+    value = rating.get("ratingValue") if isinstance(rating, dict) else rating
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _blocks(raw: RawResponse) -> Iterator[Any]:
+    soup = BeautifulSoup(raw.body, "lxml")
+    for index, script in enumerate(soup.find_all("script", type="application/ld+json")):
+        try:
+            yield json.loads(script.get_text(), strict=False)
+        except json.JSONDecodeError as exc:
+            log.warning("%s: JSON-LD block %d is not valid JSON (%s); skipped", raw.url, index, exc)
+
+
+def _review_mention(review: dict[str, Any], page_url: str) -> Mention | None:
+    body = html_to_text(str(review.get("reviewBody") or review.get("description") or ""))
+    if not body:
+        return None
+    author = _name(review.get("author"))
+    published = review.get("datePublished")
+    ident = review.get("@id") or review.get("url")
+    if not ident:
+        digest = hashlib.sha256(f"{author}\n{published}\n{body}".encode()).hexdigest()[:24]
+        ident = f"{page_url}#review-{digest}"
+    return Mention(
+        external_id=str(ident),
+        text=body,
+        title=_name(review.get("name")),
+        url=str(review.get("url") or page_url),
+        author=author,
+        published_at=from_iso(published),
+        rating=_rating(review),
+    )
+
+
+def parse(raw: RawResponse) -> ParsedPage:
+    if not raw.body.strip():
+        raise ParseError(f"{raw.url}: empty page")
+    mentions: list[Mention] = []
+    seen: set[str] = set()
+    for block in _blocks(raw):
+        for node in _walk(block):
+            if "Review" not in _types(node):
+                continue
+            mention = _review_mention(node, raw.url)
+            if mention and mention.external_id not in seen:
+                seen.add(mention.external_id)
+                mentions.append(mention)
+    return ParsedPage(mentions=mentions)

@@ -1,0 +1,158 @@
+"""The ``voxwatch`` command line.
+
+User errors (bad settings, unreachable store, a model that will not load) print
+one clear message and exit 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from voxwatch.errors import VoxWatchError
+from voxwatch.runtime import prepare_environment
+from voxwatch.settings import CONFIG_ENV, load_settings
+
+app = typer.Typer(help="VoxWatch: watch what the public says about a brand, and answer it well.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help=f"Settings TOML file (default: ${CONFIG_ENV} or ./voxwatch.toml)."),
+]
+
+
+def user_errors(fn: F) -> F:
+    """Turn our own exceptions into a one-line message and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VoxWatchError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")] = False) -> None:
+    prepare_environment()
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+    )
+    for noisy in ("httpx", "httpcore", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title="VoxWatch pipeline summary", show_header=False)
+    table.add_row("collected mentions", str(summary["collected"]))
+    table.add_row("scored", f"{summary['scored']} (model {summary['model_id']})")
+    table.add_row("negative", str(summary["negative"]))
+    table.add_row("routed cases", str(summary["routed"]))
+    table.add_row("dismissed as invalid", str(summary["dismissed"]))
+    for owner, count in summary["per_owner"].items():
+        table.add_row(f"  routed to {owner}", str(count))
+    run = summary["this_run"]
+    sources = ", ".join(f"{name}: {value}" for name, value in run["sources"].items())
+    table.add_row("this run", f"new per source: {sources}; scored {run['scored']}; routed {run['routed']}")
+    console.print(table)
+
+
+def launch_dashboard(config: Path, port: int) -> None:
+    """Run the Streamlit dashboard in the foreground until interrupted."""
+    app_path = resources.files("dashboard").joinpath("app.py")
+    env = os.environ | {CONFIG_ENV: str(config.resolve())}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+    ]
+    console.print(f"Dashboard: [bold]http://127.0.0.1:{port}[/]  (Ctrl-C to stop)")
+    try:
+        subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+@user_errors
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its settings and DuckDB file.")] = Path(
+        "voxwatch-demo"
+    ),
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Stop after the summary.")] = False,
+    port: Annotated[int, typer.Option(help="Port of the sample-source server (0: any free port).")] = 0,
+    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+) -> None:
+    """Run the whole pipeline on a bundled sample week, offline, then open the dashboard."""
+    from flows.pipeline import pipeline_flow
+    from voxwatch.demo.run import demo_sources
+
+    with demo_sources(data_dir, port) as config:
+        console.print(f"Sample sources served locally; settings written to {config}")
+        summary = pipeline_flow(str(config))
+        print_summary(summary)
+        console.print(f"Store: {load_settings(config).store.path}")
+        if not no_dashboard:
+            launch_dashboard(config, dashboard_port)
+
+
+@app.command()
+@user_errors
+def run(
+    config: ConfigOption = None,
+    source: Annotated[str | None, typer.Option(help="Collect only this source.")] = None,
+) -> None:
+    """Run the pipeline once: collect -> score -> route."""
+    from flows.pipeline import pipeline_flow
+
+    settings_path = _config_path(config)
+    load_settings(settings_path)  # fail fast, with a clear message, before Prefect starts
+    print_summary(pipeline_flow(str(settings_path), source))
+
+
+@app.command()
+@user_errors
+def dashboard(
+    config: ConfigOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+) -> None:
+    """Open the Streamlit dashboard on the store that settings point at."""
+    settings_path = _config_path(config)
+    load_settings(settings_path)
+    launch_dashboard(settings_path, port)
+
+
+@app.command("check-config")
+@user_errors
+def check_config(config: ConfigOption = None) -> None:
+    """Validate a settings file and say what it configures."""
+    settings = load_settings(_config_path(config))
+    console.print(
+        f"ok: {len(settings.sources)} source(s), {len(settings.responders)} responder(s), "
+        f"{len(settings.routing.rules)} routing rule(s); store {settings.store.path}"
+    )
+
+
+def _config_path(config: Path | None) -> Path:
+    return config or Path(os.environ.get(CONFIG_ENV) or "voxwatch.toml")

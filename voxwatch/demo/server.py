@@ -1,0 +1,183 @@
+"""A local HTTP server with a sample week of public posts about a made-up brand.
+
+It answers in the shapes of real sources, so the demo exercises the real
+connectors: a Reddit-style Atom search feed, a shop page with schema.org
+``Review``s in JSON-LD, and the Hacker News Algolia ``search_by_date`` API
+(honouring ``numericFilters=created_at_i>X``). Posts are dated relative to the
+start of the current hour, so the demo always shows "this week"; within one hour
+every body is byte-identical and ETags let a second run get 304s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import threading
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def load_week() -> dict[str, Any]:
+    return json.loads(resources.files("voxwatch.demo").joinpath("week.json").read_text(encoding="utf-8"))
+
+
+class SampleWeek:
+    """Renders the sample posts in each source's format, dated from ``anchor``."""
+
+    def __init__(self, anchor: datetime, week: dict[str, Any] | None = None) -> None:
+        self.anchor = anchor
+        self.week = week or load_week()
+
+    def _at(self, item: dict[str, Any]) -> datetime:
+        return self.anchor - timedelta(hours=item["hours_ago"])
+
+    @cached_property
+    def reddit_atom(self) -> bytes:
+        ET.register_namespace("", ATOM)
+        feed = ET.Element(f"{{{ATOM}}}feed")
+        ET.SubElement(feed, f"{{{ATOM}}}title").text = "search results - larkspur"
+        ET.SubElement(feed, f"{{{ATOM}}}id").text = "/r/larkspur/search.rss?q=larkspur"
+        ET.SubElement(feed, f"{{{ATOM}}}updated").text = self.anchor.isoformat()
+        for post in sorted(self.week["reddit"], key=lambda p: p["hours_ago"]):
+            entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+            author = ET.SubElement(entry, f"{{{ATOM}}}author")
+            ET.SubElement(author, f"{{{ATOM}}}name").text = post["author"]
+            content = ET.SubElement(entry, f"{{{ATOM}}}content", type="html")
+            content.text = f"<div class=\"md\"><p>{html.escape(post['text'])}</p></div>"
+            ET.SubElement(entry, f"{{{ATOM}}}id").text = post["id"]
+            slug = re.sub(r"[^a-z0-9]+", "_", post["title"].lower()).strip("_")[:40]
+            link = f"https://www.reddit.com/r/larkspur/comments/{post['id'][3:]}/{slug}/"
+            ET.SubElement(entry, f"{{{ATOM}}}link", href=link)
+            stamp = self._at(post).isoformat()
+            ET.SubElement(entry, f"{{{ATOM}}}updated").text = stamp
+            ET.SubElement(entry, f"{{{ATOM}}}published").text = stamp
+            ET.SubElement(entry, f"{{{ATOM}}}title").text = post["title"]
+        return b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(feed, encoding="utf-8")
+
+    @cached_property
+    def shop_page(self) -> bytes:
+        reviews = [
+            {
+                "@type": "Review",
+                "author": {"@type": "Person", "name": r["author"]},
+                "datePublished": self._at(r).isoformat(),
+                "name": r["title"],
+                "reviewBody": r["text"],
+                "reviewRating": {"@type": "Rating", "ratingValue": r["rating"], "bestRating": 5},
+            }
+            for r in self.week["reviews"]
+        ]
+        ratings = [r["rating"] for r in self.week["reviews"]]
+        product = {
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "name": "Larkspur Home Brew Kit",
+            "aggregateRating": {
+                "@type": "AggregateRating",
+                "ratingValue": round(sum(ratings) / len(ratings), 1),
+                "reviewCount": len(ratings),
+            },
+            "review": reviews,
+        }
+        # "</" inside a script element would end it; JSON allows "<\/" for the same text.
+        data = json.dumps(product, ensure_ascii=False, indent=1).replace("</", "<\\/")
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Larkspur Home Brew Kit</title>"
+            f"<script type=\"application/ld+json\">{data}</script></head>"
+            "<body><h1>Larkspur Home Brew Kit</h1><p>Everything you need for cafe coffee at home.</p>"
+            "</body></html>"
+        )
+        return page.encode("utf-8")
+
+    def algolia_search(self, after: int | None) -> bytes:
+        hits = []
+        for item in sorted(self.week["hackernews"], key=lambda i: i["hours_ago"]):
+            created = self._at(item)
+            stamp = int(created.timestamp())
+            if after is not None and stamp <= after:
+                continue
+            hits.append(
+                {
+                    "objectID": item["id"],
+                    "author": item["author"],
+                    "comment_text": f"<p>{html.escape(item['text'])}</p>",
+                    "story_title": item["story"],
+                    "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "created_at_i": stamp,
+                    "_tags": ["comment", f"author_{item['author']}"],
+                }
+            )
+        payload = {"hits": hits, "nbHits": len(hits), "page": 0, "nbPages": 1, "hitsPerPage": 100}
+        return json.dumps(payload).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: DemoServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the CLI prints a summary
+        pass
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        week = self.server.week
+        if url.path == "/robots.txt":
+            self._send(b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8")
+        elif url.path == "/r/larkspur/search.rss":
+            self._send(week.reddit_atom, "application/atom+xml; charset=UTF-8")
+        elif url.path == "/shop/home-brew-kit":
+            self._send(week.shop_page, "text/html; charset=utf-8")
+        elif url.path == "/api/v1/search_by_date":
+            filters = parse_qs(url.query).get("numericFilters", [""])[0]
+            match = re.fullmatch(r"created_at_i>(\d+)", filters)
+            self._send(week.algolia_search(int(match.group(1)) if match else None), "application/json; charset=utf-8")
+        else:
+            self.send_error(404)
+
+
+class DemoServer(ThreadingHTTPServer):
+    """``with DemoServer() as server:`` serves in a background thread on 127.0.0.1."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int = 0, anchor: datetime | None = None) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        now = datetime.now(UTC)
+        self.week = SampleWeek(anchor or now.replace(minute=0, second=0, microsecond=0))
+        self._thread = threading.Thread(target=self.serve_forever, name="voxwatch-demo-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> DemoServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()

@@ -1,0 +1,130 @@
+"""Domain types shared by every stage.
+
+Plain frozen dataclasses: sources produce ``Mention``s, the model produces
+``Score``s, the responders produce ``Routing`` decisions. The store turns them
+into rows and back; nothing here knows about SQL, HTTP or screens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+
+
+class CaseStatus(StrEnum):
+    """Case life cycle (DESIGN.md): new -> assigned -> ... -> closed, or dismissed."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    DRAFTING = "drafting"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SENT = "sent"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+class Validity(StrEnum):
+    COMPLAINT = "complaint"
+    QUESTION = "question"
+    PRAISE = "praise"
+    INVALID = "invalid"
+
+
+class Tier(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+def content_hash(text: str) -> str:
+    """Hash of the normalised text, so reposts with other spacing or case match."""
+    normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def mention_id(source: str, external_id: str) -> str:
+    """Stable id of a mention: the same post from the same source is one row."""
+    return hashlib.sha256(f"{source}\x00{external_id}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One public post or review as a source parser returns it."""
+
+    external_id: str
+    text: str
+    url: str | None = None
+    author: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    rating: float | None = None
+    lang: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    """A mention as it sits in the store, ready for the next stage."""
+
+    id: str
+    source: str
+    text: str
+    author: str | None
+    lang: str | None
+    published_at: datetime | None
+    collected_at: datetime
+
+
+@dataclass(frozen=True)
+class Score:
+    """The model's suggestion for one text; a person may later correct the label."""
+
+    label: str
+    probs: dict[str, float]
+    model_id: str
+
+    @property
+    def negative(self) -> float:
+        return self.probs["negative"]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What triage and routing decided for one negative mention."""
+
+    mention_id: str
+    validity: Validity
+    validity_reason: str
+    tier: Tier
+    reasons: list[str]
+    rule: str
+    team: str
+    owner: str | None
+    status: CaseStatus
+    first_response_due: datetime
+    resolution_due: datetime
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A source's response as received, before any parsing: kept and replayable."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")

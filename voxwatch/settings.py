@@ -1,0 +1,190 @@
+"""All settings in one place: one TOML file, environment overrides, validated.
+
+The file holds what a team edits (sources, brand keywords, responders, routing
+rules, SLA); environment variables named ``VOXWATCH_<SECTION>__<KEY>`` override it
+(``VOXWATCH_STORE__PATH=/data/vw.duckdb``) and are the only place secrets may come
+from. A bad file raises ``SettingsError`` naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from voxwatch.domain import Tier
+from voxwatch.errors import SettingsError
+
+CONFIG_ENV = "VOXWATCH_CONFIG"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SourceKind = Literal["rss", "jsonld", "hackernews"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrandSettings(_Section):
+    name: str
+    keywords: list[str] = Field(default_factory=list)
+
+
+class StoreSettings(_Section):
+    path: Path = Path("voxwatch.duckdb")
+    lock_timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class ModelSettings(_Section):
+    """Which sentiment model scores mentions.
+
+    ``name`` is ``default`` (shipped, offline), a local directory, or a hub id
+    (needs network). ``label_map`` maps a foreign model's labels onto
+    negative / neutral / positive.
+    """
+
+    name: str = "default"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    label_map: dict[str, Literal["negative", "neutral", "positive"]] = Field(default_factory=dict)
+
+
+class SlaSettings(_Section):
+    """Service-level targets (DOMAIN.md): urgent 2 h, normal 24 h, resolved in 48 h."""
+
+    urgent_first_response_hours: float = Field(default=2, gt=0)
+    normal_first_response_hours: float = Field(default=24, gt=0)
+    resolution_hours: float = Field(default=48, gt=0)
+
+
+class SourceSettings(_Section):
+    name: str
+    kind: SourceKind
+    url: str
+    query: str | None = None
+    interval_minutes: int = Field(default=15, ge=1)
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("use lower-case letters, digits, '-' and '_' only")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class ResponderSettings(_Section):
+    name: str
+    display_name: str
+    team: str
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    capacity: int = Field(default=20, ge=0)
+    email: str | None = None
+
+
+class RoutingRule(_Section):
+    """First matching rule wins; an empty condition list matches anything."""
+
+    name: str
+    team: str
+    sources: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    tiers: list[Tier] = Field(default_factory=list)
+
+
+class RoutingSettings(_Section):
+    default_team: str
+    negative_threshold: float = Field(default=0.5, gt=0, lt=1)
+    rules: list[RoutingRule] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOXWATCH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    brand: BrandSettings
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    responders: list[ResponderSettings] = Field(default_factory=list)
+    routing: RoutingSettings
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init values; the environment wins over it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sources: duplicate name(s) {', '.join(dupes)}")
+        teams = {r.team for r in self.responders}
+        wanted = [("routing.default_team", self.routing.default_team)] + [
+            (f"routing.rules[{r.name}].team", r.team) for r in self.routing.rules
+        ]
+        for key, team in wanted:
+            if team not in teams:
+                known = ", ".join(sorted(teams)) or "none defined"
+                raise ValueError(f"{key}: team {team!r} has no responders (teams: {known})")
+        return self
+
+    def source(self, name: str) -> SourceSettings:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise SettingsError(f"no source named {name!r} in settings")
+
+
+def _format_errors(path: Path, error: ValidationError) -> str:
+    lines = [f"invalid settings in {path}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read, validate and return the settings.
+
+    ``path`` defaults to ``$VOXWATCH_CONFIG`` then ``./voxwatch.toml``. A relative
+    store path is taken relative to the settings file, so a config and its
+    database travel together.
+    """
+    path = Path(path or os.environ.get(CONFIG_ENV) or "voxwatch.toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from exc
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise SettingsError(_format_errors(path, exc)) from None
+    if not settings.store.path.is_absolute():
+        settings.store.path = (path.parent / settings.store.path).resolve()
+    return settings

@@ -1,0 +1,110 @@
+"""The one class that owns DuckDB connections.
+
+DuckDB lets one process at a time hold a database file open for writing, and the
+pipeline flow and the dashboard are separate processes that both write. So every
+read and every write opens a short-lived connection, does its work in one
+transaction and closes it; opening is retried with backoff while another process
+holds the lock. No connection outlives a call, so none is shared across threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+
+from voxwatch.errors import StoreError
+from voxwatch.store.migrations import MIGRATIONS, Migration
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Connection = duckdb.DuckDBPyConnection
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class Store:
+    """A DuckDB file: ``read(fn)`` and ``write(fn)`` run ``fn(connection)``.
+
+    ``write`` is the single way anything is written: it wraps ``fn`` in a
+    transaction, so a failure leaves nothing half-stored.
+    """
+
+    def __init__(self, path: Path | str, lock_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        retrying = Retrying(
+            retry=retry_if_exception(_is_lock_conflict),
+            wait=wait_random_exponential(multiplier=0.05, max=1.0),
+            stop=stop_after_delay(self.lock_timeout),
+            reraise=True,
+        )
+        try:
+            conn = retrying(duckdb.connect, str(self.path))
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+            yield conn
+        finally:
+            conn.close()
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run a query function on a fresh connection."""
+        with self._connect() as conn:
+            return fn(conn)
+
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction: all of it is stored, or none."""
+        with self._connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    def migrate(self) -> list[str]:
+        """Create the file if needed and apply pending migrations; return their names.
+
+        Each migration checks and applies inside one write transaction, so two
+        processes starting at once cannot both apply it.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        applied: list[str] = []
+        for migration in MIGRATIONS:
+
+            def _apply(conn: Connection, m: Migration = migration) -> bool:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                    " name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+                )
+                seen = conn.execute(
+                    "SELECT count(*) FROM schema_migrations WHERE version = ?", [m.version]
+                ).fetchone()
+                if seen and seen[0]:
+                    return False
+                conn.execute(m.sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [m.version, m.name, datetime.now(UTC)],
+                )
+                return True
+
+            if self.write(_apply):
+                log.info("store %s: applied migration %03d %s", self.path, migration.version, migration.name)
+                applied.append(migration.name)
+        return applied

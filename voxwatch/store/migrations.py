@@ -1,0 +1,120 @@
+"""The schema as named, ordered migrations.
+
+Append new migrations at the end; never edit one that has shipped. ``Store.migrate``
+applies the ones a database has not seen, each in its own transaction, and records
+them in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial",
+        """
+        CREATE TABLE sources (
+            name VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        -- One row per source: where collection stands and how healthy it is.
+        CREATE TABLE source_state (
+            source VARCHAR PRIMARY KEY,
+            cursor VARCHAR,
+            etag VARCHAR,
+            last_modified VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'ok',
+            last_run_at TIMESTAMPTZ,
+            last_ok_at TIMESTAMPTZ,
+            last_error VARCHAR,
+            items_last_run INTEGER
+        );
+        -- Raw responses, content-addressed, kept for audit and replay.
+        CREATE TABLE raw_responses (
+            sha256 VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            status INTEGER NOT NULL,
+            content_type VARCHAR,
+            fetched_at TIMESTAMPTZ NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE TABLE mentions (
+            id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            external_id VARCHAR NOT NULL,
+            url VARCHAR,
+            author VARCHAR,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            lang VARCHAR,
+            rating DOUBLE,
+            published_at TIMESTAMPTZ,
+            collected_at TIMESTAMPTZ NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            raw_sha256 VARCHAR,
+            UNIQUE (source, external_id)
+        );
+        -- The model's suggestion, one row per mention and model version.
+        CREATE TABLE scores (
+            mention_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            p_negative DOUBLE NOT NULL,
+            p_neutral DOUBLE NOT NULL,
+            p_positive DOUBLE NOT NULL,
+            scored_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (mention_id, model_id)
+        );
+        CREATE TABLE responders (
+            name VARCHAR PRIMARY KEY,
+            display_name VARCHAR NOT NULL,
+            team VARCHAR NOT NULL,
+            languages VARCHAR[] NOT NULL,
+            capacity INTEGER NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT TRUE
+        );
+        CREATE TABLE cases (
+            id VARCHAR PRIMARY KEY,
+            mention_id VARCHAR NOT NULL UNIQUE,
+            validity VARCHAR NOT NULL,
+            validity_reason VARCHAR NOT NULL,
+            tier VARCHAR NOT NULL,
+            reasons VARCHAR[] NOT NULL,
+            rule VARCHAR NOT NULL,
+            team VARCHAR NOT NULL,
+            owner VARCHAR,
+            first_owner VARCHAR,
+            status VARCHAR NOT NULL,
+            first_response_due TIMESTAMPTZ NOT NULL,
+            resolution_due TIMESTAMPTZ NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            first_response_at TIMESTAMPTZ,
+            resolved_at TIMESTAMPTZ,
+            followed_up_at TIMESTAMPTZ
+        );
+        -- Append-only: the store has no statement that updates or deletes it.
+        CREATE SEQUENCE audit_log_id;
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_log_id'),
+            occurred_at TIMESTAMPTZ NOT NULL,
+            actor VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            before JSON,
+            after JSON
+        );
+        """,
+    ),
+)

@@ -1,0 +1,324 @@
+"""Every SQL statement VoxWatch runs, outside the migrations.
+
+Each function takes a connection from ``Store.read`` / ``Store.write`` and plain
+Python values; values always travel as parameters, never spliced into SQL text,
+because most of them come from the internet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from voxwatch.domain import CaseStatus, Mention, Routing, Score, StoredMention
+from voxwatch.domain import mention_id as make_mention_id
+from voxwatch.store.database import Connection
+
+# --- sources and their state -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceState:
+    source: str
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    status: str = "ok"
+    last_ok_at: datetime | None = None
+    last_error: str | None = None
+    items_last_run: int | None = None
+
+
+def upsert_source(conn: Connection, name: str, kind: str, url: str, at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE "
+        "SET kind = excluded.kind, url = excluded.url, updated_at = excluded.updated_at",
+        [name, kind, url, at],
+    )
+
+
+def source_state(conn: Connection, source: str) -> SourceState:
+    row = conn.execute(
+        "SELECT source, cursor, etag, last_modified, status, last_ok_at, last_error, items_last_run "
+        "FROM source_state WHERE source = ?",
+        [source],
+    ).fetchone()
+    return SourceState(*row) if row else SourceState(source=source)
+
+
+def record_source_success(
+    conn: Connection,
+    source: str,
+    at: datetime,
+    items: int,
+    cursor: str | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> None:
+    """Save the new cursor; called in the same transaction that stored the items."""
+    conn.execute(
+        "INSERT INTO source_state (source, cursor, etag, last_modified, status, last_run_at, "
+        "last_ok_at, last_error, items_last_run) VALUES (?, ?, ?, ?, 'ok', ?, ?, NULL, ?) "
+        "ON CONFLICT (source) DO UPDATE SET cursor = coalesce(excluded.cursor, source_state.cursor), "
+        "etag = coalesce(excluded.etag, source_state.etag), "
+        "last_modified = coalesce(excluded.last_modified, source_state.last_modified), status = 'ok', "
+        "last_run_at = excluded.last_run_at, last_ok_at = excluded.last_ok_at, last_error = NULL, "
+        "items_last_run = excluded.items_last_run",
+        [source, cursor, etag, last_modified, at, at, items],
+    )
+
+
+def record_source_failure(conn: Connection, source: str, at: datetime, error: str) -> None:
+    """Mark a source degraded with the reason; its cursor is left as it was."""
+    conn.execute(
+        "INSERT INTO source_state (source, status, last_run_at, last_error, items_last_run) "
+        "VALUES (?, 'degraded', ?, ?, 0) ON CONFLICT (source) DO UPDATE SET status = 'degraded', "
+        "last_run_at = excluded.last_run_at, last_error = excluded.last_error, items_last_run = 0",
+        [source, at, error],
+    )
+
+
+def save_raw_response(
+    conn: Connection,
+    sha256: str,
+    source: str,
+    url: str,
+    status: int,
+    content_type: str | None,
+    fetched_at: datetime,
+    body: bytes,
+) -> None:
+    conn.execute(
+        "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [sha256, source, url, status, content_type, fetched_at, body],
+    )
+
+
+# --- mentions -----------------------------------------------------------------
+
+
+def insert_mentions(
+    conn: Connection,
+    source: str,
+    mentions: Sequence[Mention],
+    content_hashes: Sequence[str],
+    collected_at: datetime,
+    raw_sha256: str | None,
+) -> int:
+    """Insert the mentions not seen before; return how many were new."""
+    new = 0
+    for mention, digest in zip(mentions, content_hashes, strict=True):
+        inserted = conn.execute(
+            "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
+            "published_at, collected_at, content_hash, raw_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            [
+                make_mention_id(source, mention.external_id),
+                source,
+                mention.external_id,
+                mention.url,
+                mention.author,
+                mention.title,
+                mention.text,
+                mention.lang,
+                mention.rating,
+                mention.published_at,
+                collected_at,
+                digest,
+                raw_sha256,
+            ],
+        ).fetchall()
+        new += len(inserted)
+    return new
+
+
+_MENTION_COLUMNS = "m.id, m.source, m.title, m.text, m.author, m.lang, m.published_at, m.collected_at"
+
+
+def _stored_mention(row: Sequence[Any]) -> StoredMention:
+    ident, source, title, text, author, lang, published_at, collected_at = row
+    body = text if not title or text.startswith(title) else f"{title}\n{text}"
+    return StoredMention(ident, source, body, author, lang, published_at, collected_at)
+
+
+def unscored_mentions(conn: Connection, model_id: str, limit: int) -> list[StoredMention]:
+    rows = conn.execute(
+        f"SELECT {_MENTION_COLUMNS} FROM mentions m WHERE NOT EXISTS "
+        "(SELECT 1 FROM scores s WHERE s.mention_id = m.id AND s.model_id = ?) "
+        "ORDER BY m.collected_at, m.id LIMIT ?",
+        [model_id, limit],
+    ).fetchall()
+    return [_stored_mention(row) for row in rows]
+
+
+def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: datetime) -> int:
+    rows = [
+        [mid, s.model_id, s.label, s.probs["negative"], s.probs["neutral"], s.probs["positive"], at]
+        for mid, s in scored
+    ]
+    if rows:
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    return len(rows)
+
+
+# --- routing --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingCandidate:
+    """A negative, not yet routed mention with what triage needs to know."""
+
+    mention: StoredMention
+    score: Score
+    prior_negatives: int
+
+
+def unrouted_negatives(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
+    """Negative mentions without a case, oldest first, with the author's earlier complaints."""
+    rows = conn.execute(
+        f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, "
+        "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
+        " WHERE p.source = m.source AND p.author = m.author AND p.id <> m.id "
+        "   AND ps.p_negative >= ? AND coalesce(p.published_at, p.collected_at) "
+        "       < coalesce(m.published_at, m.collected_at)) AS prior "
+        "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+        "WHERE s.p_negative >= ? AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.mention_id = m.id) "
+        "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
+        [model_id, threshold, model_id, threshold],
+    ).fetchall()
+    return [
+        RoutingCandidate(
+            mention=_stored_mention(row[:8]),
+            score=Score(
+                label=row[8],
+                probs={"negative": row[9], "neutral": row[10], "positive": row[11]},
+                model_id=model_id,
+            ),
+            prior_negatives=int(row[12]),
+        )
+        for row in rows
+    ]
+
+
+def sync_responder(
+    conn: Connection, name: str, display_name: str, team: str, languages: list[str], capacity: int
+) -> None:
+    conn.execute(
+        "INSERT INTO responders VALUES (?, ?, ?, ?, ?, TRUE) ON CONFLICT (name) DO UPDATE SET "
+        "display_name = excluded.display_name, team = excluded.team, "
+        "languages = excluded.languages, capacity = excluded.capacity, active = TRUE",
+        [name, display_name, team, languages, capacity],
+    )
+
+
+OPEN_STATUSES = tuple(
+    s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED)
+)
+
+
+def open_load(conn: Connection) -> dict[str, int]:
+    """Open cases per owner: the load that balancing looks at."""
+    rows = conn.execute(
+        "SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL AND list_contains(?, status) "
+        "GROUP BY owner",
+        [list(OPEN_STATUSES)],
+    ).fetchall()
+    return {owner: count for owner, count in rows}
+
+
+def append_audit(
+    conn: Connection,
+    at: datetime,
+    actor: str,
+    entity: str,
+    entity_id: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """The only statement that touches audit_log: it appends."""
+    conn.execute(
+        "INSERT INTO audit_log (occurred_at, actor, entity, entity_id, action, before, after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            at,
+            actor,
+            entity,
+            entity_id,
+            action,
+            json.dumps(before, default=str) if before is not None else None,
+            json.dumps(after, default=str) if after is not None else None,
+        ],
+    )
+
+
+def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) -> bool:
+    """Create the case for a mention once; return False if it already had one."""
+    inserted = conn.execute(
+        "INSERT INTO cases (id, mention_id, validity, validity_reason, tier, reasons, rule, team, "
+        "owner, first_owner, status, first_response_due, resolution_due, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        [
+            case_id,
+            routing.mention_id,
+            routing.validity.value,
+            routing.validity_reason,
+            routing.tier.value,
+            routing.reasons,
+            routing.rule,
+            routing.team,
+            routing.owner,
+            routing.owner,
+            routing.status.value,
+            routing.first_response_due,
+            routing.resolution_due,
+            at,
+        ],
+    ).fetchall()
+    return bool(inserted)
+
+
+# --- read models for the CLI summary and the dashboard ----------------------------
+
+
+def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
+    one = conn.execute(
+        "SELECT (SELECT count(*) FROM mentions), "
+        "(SELECT count(*) FROM scores WHERE model_id = ?), "
+        "(SELECT count(*) FROM scores WHERE model_id = ? AND p_negative >= ?), "
+        "(SELECT count(*) FROM cases WHERE status <> 'dismissed'), "
+        "(SELECT count(*) FROM cases WHERE status = 'dismissed')",
+        [model_id, model_id, threshold],
+    ).fetchone()
+    assert one is not None
+    per_owner = conn.execute(
+        "SELECT coalesce(owner, '(unassigned)'), count(*) FROM cases WHERE status <> 'dismissed' "
+        "GROUP BY ALL ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return {
+        "collected": one[0],
+        "scored": one[1],
+        "negative": one[2],
+        "routed": one[3],
+        "dismissed": one[4],
+        "per_owner": dict(per_owner),
+    }
+
+
+def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Open cases, most urgent first (earliest first-response due time)."""
+    cursor = conn.execute(
+        "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
+        "c.reasons, c.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
+        "s.label, s.p_negative "
+        "FROM cases c JOIN mentions m ON m.id = c.mention_id "
+        "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+        "WHERE list_contains(?, c.status) "
+        "ORDER BY c.first_response_due, c.id LIMIT ?",
+        [model_id, list(OPEN_STATUSES), limit],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,96 @@
+"""What each pipeline stage stores, each as one transaction.
+
+A stage's writes either all land or none do: mentions and the cursor that covers
+them are committed together, so a crash between fetch and store loses nothing
+(the next run fetches the same page again) and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from voxwatch.domain import Mention, RawResponse, Routing, Score, content_hash
+from voxwatch.settings import Settings
+from voxwatch.store import queries
+from voxwatch.store.database import Connection, Store
+
+SYSTEM_ACTOR = "system"
+
+
+def register_settings(store: Store, settings: Settings) -> None:
+    """Mirror sources and responders from settings into the store."""
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> None:
+        for source in settings.sources:
+            queries.upsert_source(conn, source.name, source.kind, source.url, now)
+        for r in settings.responders:
+            queries.sync_responder(conn, r.name, r.display_name, r.team, r.languages, r.capacity)
+
+    store.write(_write)
+
+
+def save_collected(
+    store: Store, source: str, raw: RawResponse, mentions: Sequence[Mention], cursor: str | None
+) -> int:
+    """Store the raw response, the new mentions and the cursor; return new mention count.
+
+    A 304 (nothing changed) stores no body and no mentions but still records a
+    healthy run.
+    """
+    now = datetime.now(UTC)
+    raw_sha = raw.sha256 if raw.body else None
+
+    def _write(conn: Connection) -> int:
+        if raw_sha is not None:
+            queries.save_raw_response(
+                conn, raw_sha, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
+            )
+        hashes = [content_hash(m.text) for m in mentions]
+        new = queries.insert_mentions(conn, source, mentions, hashes, now, raw_sha)
+        queries.record_source_success(
+            conn, source, now, new, cursor, raw.headers.get("etag"), raw.headers.get("last-modified")
+        )
+        return new
+
+    return store.write(_write)
+
+
+def save_source_failure(store: Store, source: str, error: str) -> None:
+    store.write(lambda conn: queries.record_source_failure(conn, source, datetime.now(UTC), error))
+
+
+def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
+    now = datetime.now(UTC)
+    return store.write(lambda conn: queries.insert_scores(conn, scored, now))
+
+
+def save_routings(store: Store, routings: Sequence[Routing]) -> int:
+    """Create one case per routing decision, each with its audit entry."""
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> int:
+        created = 0
+        for routing in routings:
+            case_id = f"case-{routing.mention_id}"
+            if queries.insert_case(conn, case_id, routing, now):
+                created += 1
+                action = "dismissed" if routing.status.value == "dismissed" else "routed"
+                queries.append_audit(
+                    conn, now, SYSTEM_ACTOR, "case", case_id, action, None,
+                    {
+                        "validity": routing.validity.value,
+                        "reason": routing.validity_reason,
+                        "tier": routing.tier.value,
+                        "reasons": routing.reasons,
+                        "rule": routing.rule,
+                        "team": routing.team,
+                        "owner": routing.owner,
+                        "status": routing.status.value,
+                        "first_response_due": routing.first_response_due.isoformat(),
+                    },
+                )
+        return created
+
+    return store.write(_write)
