@@ -21,8 +21,7 @@ from flows.sources.base import ParsedPage, RawResponse
 from sentiment.lang import detect_language
 from voxwatch.errors import ParseError, SourceError, TransientSourceError
 from voxwatch.settings import Settings, SourceSettings, load_settings
-from voxwatch.store import store_for
-from voxwatch.store import queries, stages
+from voxwatch.store import queries, stages, store_for
 
 
 def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:

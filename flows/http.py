@@ -48,9 +48,30 @@ def _check_type(response: httpx.Response, request: FetchRequest, source: str) ->
     if not wanted or not content_type:
         return
     if request.expect != "html" and "html" in content_type:
-        raise SourceError(source, f"{response.url}: got HTML ({content_type}) where {request.expect} was expected")
+        raise SourceError(
+            source, f"{response.url}: got HTML ({content_type}) where {request.expect} was expected"
+        )
     if not any(token in content_type for token in wanted):
         raise SourceError(source, f"{response.url}: unexpected content type {content_type!r}")
+
+
+def _to_raw(response: httpx.Response, request: FetchRequest, source: str, max_bytes: int) -> RawResponse:
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise TransientSourceError(source, f"{response.url}: HTTP {status}")
+    if status >= 400:
+        raise SourceError(source, f"{response.url}: HTTP {status}")
+    body = b""
+    if status != 304:
+        _check_type(response, request, source)
+        body = _read_capped(response, source, max_bytes)
+    return RawResponse(
+        url=str(response.url),
+        status=status,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        body=body,
+        fetched_at=datetime.now(UTC),
+    )
 
 
 def fetch(
@@ -59,6 +80,7 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     max_bytes: int = MAX_BODY_BYTES,
+    timeout: httpx.Timeout = TIMEOUT,
 ) -> RawResponse:
     """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body."""
     headers = {"User-Agent": USER_AGENT}
@@ -67,25 +89,11 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers=headers) as client:
-            with client.stream("GET", request.url, params=request.params or None) as response:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    raise TransientSourceError(source, f"{response.url}: HTTP {status}")
-                if status == 304:
-                    body = b""
-                elif status >= 400:
-                    raise SourceError(source, f"{response.url}: HTTP {status}")
-                else:
-                    _check_type(response, request, source)
-                    body = _read_capped(response, source, max_bytes)
-                return RawResponse(
-                    url=str(response.url),
-                    status=status,
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                    body=body,
-                    fetched_at=datetime.now(UTC),
-                )
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
+            client.stream("GET", request.url, params=request.params or None) as response,
+        ):
+            return _to_raw(response, request, source, max_bytes)
     except httpx.TimeoutException as exc:
         raise TransientSourceError(source, f"{request.url}: timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:

@@ -21,7 +21,9 @@ def candidates(settings: Settings, model_id: str) -> tuple[list[queries.RoutingC
 
 
 @task(name="decide-routes", cache_policy=NO_CACHE)
-def decide_routes(settings: Settings, found: list[queries.RoutingCandidate], load: dict[str, int]) -> list[Routing]:
+def decide_routes(
+    settings: Settings, found: list[queries.RoutingCandidate], load: dict[str, int]
+) -> list[Routing]:
     return decide(settings, found, load)
 
 

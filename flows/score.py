@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sentiment.model import Scorer, load_scorer
-from voxwatch.domain import StoredMention
+from voxwatch.domain import Score, StoredMention
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
 
@@ -24,13 +24,13 @@ def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)
-def score_batch(scorer: Scorer, mentions: list[StoredMention]) -> list[tuple[str, object]]:
+def score_batch(scorer: Scorer, mentions: list[StoredMention]) -> list[tuple[str, Score]]:
     scores = scorer.score([m.text for m in mentions])
     return [(m.id, s) for m, s in zip(mentions, scores, strict=True)]
 
 
 @task(name="store-scores", cache_policy=NO_CACHE)
-def store_scores(settings: Settings, scored: list) -> int:
+def store_scores(settings: Settings, scored: list[tuple[str, Score]]) -> int:
     return stages.save_scores(store_for(settings), scored)
 
 

@@ -13,9 +13,60 @@ import re
 import unicodedata
 
 _ENGLISH_WORDS = frozenset(
-    "the a an and or but is are was were be been i you he she it we they my your our "
-    "this that to of in on for with not no at by from have has had do does did can "
-    "will would just so very what why how when me".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "my",
+        "your",
+        "our",
+        "this",
+        "that",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "not",
+        "no",
+        "at",
+        "by",
+        "from",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "can",
+        "will",
+        "would",
+        "just",
+        "so",
+        "very",
+        "what",
+        "why",
+        "how",
+        "when",
+        "me",
+    ]
 )
 _WORD = re.compile(r"[a-z']+")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -71,7 +71,7 @@ class EncoderHeadScorer:
 class SequenceClassifierScorer:
     """Any transformers sequence-classification model, labels mapped onto ours."""
 
-    def __init__(self, name: str, label_map: dict[str, str], batch_size: int = 32) -> None:
+    def __init__(self, name: str, label_map: Mapping[str, str], batch_size: int = 32) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.model_id = name

@@ -14,7 +14,7 @@ from pathlib import Path
 from voxwatch.domain import LABELS
 from voxwatch.errors import ModelError
 
-__all__ = ["LABELS", "DEFAULT_MODEL_DIR", "model_id_for", "resolve_encoder", "resolve_model_dir"]
+__all__ = ["DEFAULT_MODEL_DIR", "LABELS", "model_id_for", "resolve_encoder", "resolve_model_dir"]
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "minilm-head"
 
@@ -26,9 +26,7 @@ def resolve_encoder(ref: str) -> str:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise ModelError(
-                f"encoder package {module_name!r} is not installed (needed by {ref!r})"
-            ) from exc
+            raise ModelError(f"encoder package {module_name!r} is not installed (needed by {ref!r})") from exc
         return str(module.get_model_path())
     return ref
 

@@ -6,6 +6,7 @@ one clear message and exit 2; they never show a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -25,8 +26,11 @@ from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment
 from voxwatch.settings import CONFIG_ENV, load_settings
 
-app = typer.Typer(help="VoxWatch: watch what the public says about a brand, and answer it well.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="VoxWatch: watch what the public says about a brand, and answer it well.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,15 +87,23 @@ def launch_dashboard(config: Path, port: int) -> None:
     app_path = resources.files("dashboard").joinpath("app.py")
     env = os.environ | {CONFIG_ENV: str(config.resolve())}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
     ]
     console.print(f"Dashboard: [bold]http://127.0.0.1:{port}[/]  (Ctrl-C to stop)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()

@@ -110,9 +110,7 @@ class RoutingSettings(_Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="VOXWATCH_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="VOXWATCH_", env_nested_delimiter="__", extra="forbid")
 
     brand: BrandSettings
     store: StoreSettings = Field(default_factory=StoreSettings)

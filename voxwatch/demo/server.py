@@ -52,7 +52,7 @@ class SampleWeek:
             author = ET.SubElement(entry, f"{{{ATOM}}}author")
             ET.SubElement(author, f"{{{ATOM}}}name").text = post["author"]
             content = ET.SubElement(entry, f"{{{ATOM}}}content", type="html")
-            content.text = f"<div class=\"md\"><p>{html.escape(post['text'])}</p></div>"
+            content.text = f'<div class="md"><p>{html.escape(post["text"])}</p></div>'
             ET.SubElement(entry, f"{{{ATOM}}}id").text = post["id"]
             slug = re.sub(r"[^a-z0-9]+", "_", post["title"].lower()).strip("_")[:40]
             link = f"https://www.reddit.com/r/larkspur/comments/{post['id'][3:]}/{slug}/"
@@ -91,9 +91,9 @@ class SampleWeek:
         # "</" inside a script element would end it; JSON allows "<\/" for the same text.
         data = json.dumps(product, ensure_ascii=False, indent=1).replace("</", "<\\/")
         page = (
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             "<title>Larkspur Home Brew Kit</title>"
-            f"<script type=\"application/ld+json\">{data}</script></head>"
+            f'<script type="application/ld+json">{data}</script></head>'
             "<body><h1>Larkspur Home Brew Kit</h1><p>Everything you need for cafe coffee at home.</p>"
             "</body></html>"
         )
@@ -153,7 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/api/v1/search_by_date":
             filters = parse_qs(url.query).get("numericFilters", [""])[0]
             match = re.fullmatch(r"created_at_i>(\d+)", filters)
-            self._send(week.algolia_search(int(match.group(1)) if match else None), "application/json; charset=utf-8")
+            self._send(
+                week.algolia_search(int(match.group(1)) if match else None), "application/json; charset=utf-8"
+            )
         else:
             self.send_error(404)
 

@@ -214,9 +214,7 @@ def sync_responder(
     )
 
 
-OPEN_STATUSES = tuple(
-    s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED)
-)
+OPEN_STATUSES = tuple(s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED))
 
 
 def open_load(conn: Connection) -> dict[str, int]:

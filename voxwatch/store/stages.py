@@ -34,21 +34,22 @@ def register_settings(store: Store, settings: Settings) -> None:
 def save_collected(
     store: Store, source: str, raw: RawResponse, mentions: Sequence[Mention], cursor: str | None
 ) -> int:
-    """Store the raw response, the new mentions and the cursor; return new mention count.
+    """Store the new mentions, the raw response they came from and the cursor.
 
-    A 304 (nothing changed) stores no body and no mentions but still records a
-    healthy run.
+    Returns the number of new mentions. A response that brought nothing new (a
+    304, or a page of known items) stores no body, so re-running adds no rows,
+    but still records a healthy run.
     """
     now = datetime.now(UTC)
     raw_sha = raw.sha256 if raw.body else None
 
     def _write(conn: Connection) -> int:
-        if raw_sha is not None:
+        hashes = [content_hash(m.text) for m in mentions]
+        new = queries.insert_mentions(conn, source, mentions, hashes, now, raw_sha)
+        if new and raw_sha is not None:  # kept so every stored mention can be traced and replayed
             queries.save_raw_response(
                 conn, raw_sha, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
             )
-        hashes = [content_hash(m.text) for m in mentions]
-        new = queries.insert_mentions(conn, source, mentions, hashes, now, raw_sha)
         queries.record_source_success(
             conn, source, now, new, cursor, raw.headers.get("etag"), raw.headers.get("last-modified")
         )
@@ -78,7 +79,13 @@ def save_routings(store: Store, routings: Sequence[Routing]) -> int:
                 created += 1
                 action = "dismissed" if routing.status.value == "dismissed" else "routed"
                 queries.append_audit(
-                    conn, now, SYSTEM_ACTOR, "case", case_id, action, None,
+                    conn,
+                    now,
+                    SYSTEM_ACTOR,
+                    "case",
+                    case_id,
+                    action,
+                    None,
                     {
                         "validity": routing.validity.value,
                         "reason": routing.validity_reason,

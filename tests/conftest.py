@@ -1,0 +1,61 @@
+"""Shared fixtures: real servers on 127.0.0.1, real DuckDB files, the real model.
+
+Nothing of our own is mocked. Prefect runs for real against its temporary local
+server, in a private PREFECT_HOME so tests never touch a user's Prefect data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from voxwatch.runtime import prepare_environment
+
+    prefect_home = Path(tempfile.mkdtemp(prefix="voxwatch-prefect-"))
+    os.environ["PREFECT_HOME"] = str(prefect_home)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    prepare_environment()
+
+
+@pytest.fixture(scope="session")
+def scorer():
+    """The real shipped model, loaded once per test session."""
+    from sentiment.model import load_scorer
+    from voxwatch.settings import ModelSettings
+
+    return load_scorer(ModelSettings())
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
+    """The sample week collected, scored and routed once by the real pipeline flow.
+
+    Yields the settings path and the flow's summary; the demo server stays up for
+    the whole session so tests can run the pipeline again against it.
+    """
+    from flows.pipeline import pipeline_flow
+    from voxwatch.demo.run import demo_sources
+
+    data_dir = tmp_path_factory.mktemp("demo")
+    with demo_sources(data_dir) as config:
+        yield config, pipeline_flow(str(config))
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def copy_fixture(name: str, target: Path) -> Path:
+    return Path(shutil.copy(FIXTURES / name, target))

@@ -1,0 +1,140 @@
+"""The dashboard in headless Chromium: routed mentions are there, hostile text is inert."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flows.pipeline import pipeline_flow
+from voxwatch.domain import Mention, RawResponse
+from voxwatch.settings import load_settings
+from voxwatch.store import stages, store_for
+
+# Debian's chromium, installed by the README's test command (tests/install_chromium.sh).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = (
+    "This is awful, the worst coffee ever and I am furious. "
+    "<script>document.title='pwned'</script> **bold claim** [my photos](http://evil.test/x) {{ 7*7 }}"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo store plus one hostile complaint, run through the real pipeline."""
+    source_config, _ = demo_run
+    target = tmp_path_factory.mktemp("dashboard")
+    shutil.copy(source_config, target / "voxwatch.toml")
+    shutil.copy(source_config.parent / "voxwatch.duckdb", target / "voxwatch.duckdb")
+    config = target / "voxwatch.toml"
+    raw = RawResponse("http://forum.test/t/1", 200, {}, HOSTILE.encode(), datetime.now(UTC))
+    store = store_for(load_settings(config))
+    stages.save_collected(store, "reddit-larkspur", raw, [Mention("hostile-1", HOSTILE, author="/u/x")], None)
+    summary = pipeline_flow(str(config))
+    assert summary["this_run"]["routed"] == 1, "the hostile complaint should be routed to the inbox"
+    return config
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(dashboard_store: Path) -> Iterator[str]:
+    port = free_port()
+    app_path = resources.files("dashboard").joinpath("app.py")
+    env = os.environ | {"VOXWATCH_CONFIG": str(dashboard_store)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app_path),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, browser, artifacts: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(dashboard_url)
+    complaint = page.get_by_text("This is the third time I report this", exact=False)
+    complaint.first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    assert "owner: sara" in body
+    assert "URGENT" in body and "SLA due" in body
+    assert "threat to go public" in body
+    page.screenshot(path=str(artifacts / "inbox.png"), full_page=True)
+    page.close()
+
+
+def test_hostile_text_is_shown_literally_and_never_runs(dashboard_url: str, browser) -> None:
+    page = browser.new_page()
+    page.goto(dashboard_url)
+    page.get_by_text("the worst coffee ever", exact=False).first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    assert "<script>document.title='pwned'</script>" in body
+    assert "**bold claim** [my photos](http://evil.test/x) {{ 7*7 }}" in body
+    assert page.title() != "pwned"
+    assert page.locator("a[href^='http://evil.test']").count() == 0
+    assert page.locator("strong", has_text="bold claim").count() == 0
+    page.close()

@@ -1,0 +1,149 @@
+"""The whole pipeline as real Prefect flow runs, against real HTTP servers, into DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from pytest_httpserver import HTTPServer
+
+from flows.collect import collect_flow
+from flows.pipeline import pipeline_flow
+from tests.conftest import FIXTURES
+
+TABLES = ("mentions", "scores", "cases", "audit_log", "raw_responses", "source_state")
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def db_of(config: Path) -> Path:
+    return config.parent / "voxwatch.duckdb"
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict]) -> None:
+    config, summary = demo_run
+    db = db_of(config)
+    assert summary["collected"] == 23
+    assert summary["scored"] == 23
+    assert summary["this_run"]["sources"] == {"reddit-larkspur": 10, "shop-reviews": 8, "hackernews": 5}
+    assert summary["routed"] >= 6
+    assert sum(summary["per_owner"].values()) == summary["routed"]
+    assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
+    assert table_counts(db)["raw_responses"] == 3
+    langs = dict(query(db, "SELECT author, lang FROM mentions WHERE source = 'shop-reviews'"))
+    assert langs["王女士"] == "zh" and langs["Dan K."] == "en"
+
+
+def test_praise_is_positive_and_complaints_are_routed(demo_run: tuple[Path, dict]) -> None:
+    db = db_of(demo_run[0])
+    labels = dict(query(db, "SELECT m.author, s.label FROM mentions m JOIN scores s ON s.mention_id = m.id"))
+    assert labels["/u/beanqueen"] == "positive"
+    assert labels["lindqvist"] == "positive"
+    routed_authors = {
+        a for (a,) in query(db, "SELECT m.author FROM cases c JOIN mentions m ON m.id = c.mention_id")
+    }
+    assert {"/u/latte_larry", "/u/hikerjo", "kestrel", "Dan K."} <= routed_authors
+    assert "/u/beanqueen" not in routed_authors
+
+
+def test_third_time_complainer_threatening_to_go_public_is_urgent_and_escalated(
+    demo_run: tuple[Path, dict],
+) -> None:
+    db = db_of(demo_run[0])
+    rows = query(
+        db,
+        "SELECT c.tier, c.team, c.owner, c.reasons, c.status, c.first_response_due - m.published_at "
+        "FROM cases c JOIN mentions m ON m.id = c.mention_id WHERE m.text LIKE 'This is the third time%'",
+    )
+    assert len(rows) == 1
+    tier, team, owner, reasons, status, sla = rows[0]
+    assert (tier, team, owner, status) == ("urgent", "escalations", "sara", "assigned")
+    assert "threat to go public" in reasons
+    assert any(r.startswith("repeat complainer: 2") for r in reasons)
+    assert sla.total_seconds() == 2 * 3600  # urgent first response within 2 hours
+    audit = query(db, "SELECT actor, action FROM audit_log WHERE entity = 'case'")
+    assert ("system", "routed") in audit
+
+
+def test_running_the_pipeline_again_adds_nothing(demo_run: tuple[Path, dict]) -> None:
+    config, _ = demo_run
+    before = table_counts(db_of(config))
+    summary = pipeline_flow(str(config))
+    assert summary["this_run"]["scored"] == 0
+    assert summary["this_run"]["routed"] == 0
+    assert set(summary["this_run"]["sources"].values()) == {0}
+    assert table_counts(db_of(config)) == before
+
+
+def settings_file(tmp_path: Path, sources: str) -> Path:
+    path = tmp_path / "voxwatch.toml"
+    path.write_text(
+        f"""
+[brand]
+name = "Acme"
+
+{sources}
+
+[[responders]]
+name = "amy"
+display_name = "Amy"
+team = "care"
+
+[routing]
+default_team = "care"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_refusing_source_is_degraded_while_the_others_complete(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        (FIXTURES / "stackoverflow_atom.xml").read_bytes(), content_type="application/atom+xml"
+    )
+    httpserver.expect_request("/forbidden").respond_with_data("go away", status=403)
+    config = settings_file(
+        tmp_path,
+        f"""
+[[sources]]
+name = "so"
+kind = "rss"
+url = "{httpserver.url_for("/feed.xml")}"
+
+[[sources]]
+name = "walled"
+kind = "jsonld"
+url = "{httpserver.url_for("/forbidden")}"
+""",
+    )
+    results = collect_flow(str(config))
+    assert results["so"] == 2
+    assert str(results["walled"]).startswith("degraded")
+    state = dict(
+        (name, (status, error))
+        for name, status, error in query(db_of(config), "SELECT source, status, last_error FROM source_state")
+    )
+    assert state["so"] == ("ok", None)
+    assert state["walled"][0] == "degraded" and "HTTP 403" in state["walled"][1]
+
+
+def test_a_server_error_is_retried_by_the_fetch_task(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/feed.xml").respond_with_data("overloaded", status=503)
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        (FIXTURES / "stackoverflow_atom.xml").read_bytes(), content_type="application/atom+xml"
+    )
+    config = settings_file(
+        tmp_path, f'[[sources]]\nname = "so"\nkind = "rss"\nurl = "{httpserver.url_for("/feed.xml")}"\n'
+    )
+    assert collect_flow(str(config)) == {"so": 2}
+    assert len(httpserver.log) == 2

@@ -1,0 +1,80 @@
+"""Parsers on real recorded responses: pure functions, replayable from saved bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flows.sources import hackernews, jsonld, rss
+from flows.sources.base import RawResponse
+from tests.conftest import FIXTURES
+from voxwatch.errors import ParseError
+from voxwatch.settings import SourceSettings
+from voxwatch.store.queries import SourceState
+
+
+def raw(name: str, content_type: str = "", url: str = "https://example.test/page") -> RawResponse:
+    body = (FIXTURES / name).read_bytes()
+    return RawResponse(url, 200, {"content-type": content_type}, body, datetime.now(UTC))
+
+
+def test_atom_feed_gives_every_entry_with_author_date_and_text() -> None:
+    page = rss.parse(raw("stackoverflow_atom.xml", "application/atom+xml"))
+    assert len(page.mentions) == 2
+    first = page.mentions[0]
+    assert first.external_id.startswith("https://stackoverflow.com/q/")
+    assert first.author and first.title and first.published_at and first.published_at.tzinfo
+    assert "<" not in first.text  # markup is stripped to plain text
+
+
+def test_feed_without_declared_encoding_is_decoded() -> None:
+    page = rss.parse(raw("gb2312_illformed.xml"))
+    assert [m.text for m in page.mentions] == ["不归移民漫画系列：专业工作"]
+
+
+def test_empty_broken_feed_is_an_error_not_no_news() -> None:
+    with pytest.raises(ParseError, match="not a readable feed"):
+        rss.parse(raw("rss_empty_document_illformed.xml"))
+
+
+def test_jsonld_page_gives_every_review_with_its_rating() -> None:
+    page = jsonld.parse(raw("recipe_page_15_reviews.html", "text/html"))
+    assert len(page.mentions) == 15
+    assert all(m.rating is not None and 1 <= m.rating <= 5 for m in page.mentions)
+    assert all(m.author and m.published_at for m in page.mentions)
+    assert len({m.external_id for m in page.mentions}) == 15
+
+
+def test_jsonld_block_that_is_broken_does_not_hide_the_others() -> None:
+    body = (
+        b'<html><head><script type="application/ld+json">{not json</script>'
+        b'<script type="application/ld+json">{"@type": "Review", "reviewBody": "Great &amp; fast",'
+        b' "author": "Kim", "reviewRating": {"ratingValue": "4"}}</script></head></html>'
+    )
+    page = jsonld.parse(RawResponse("https://shop.test/p", 200, {}, body, datetime.now(UTC)))
+    assert [(m.text, m.author, m.rating) for m in page.mentions] == [("Great & fast", "Kim", 4.0)]
+
+
+def test_hackernews_reply_gives_hits_and_the_newest_timestamp_as_cursor() -> None:
+    page = hackernews.parse(raw("hn_search_by_date_apple.json", "application/json"))
+    assert [(m.author, m.external_id) for m in page.mentions] == [("fleitz", "7919418")]
+    assert page.next_cursor == "1403235154"
+    assert page.mentions[0].url == "https://news.ycombinator.com/item?id=7919418"
+
+
+def test_hackernews_request_asks_only_for_items_after_the_cursor() -> None:
+    source = SourceSettings(
+        name="hn", kind="hackernews", url="https://hn.algolia.com/api/v1/search_by_date", query="acme"
+    )
+    first = hackernews.build_request(source, SourceState("hn"))
+    later = hackernews.build_request(source, SourceState("hn", cursor="1403235154"))
+    assert "numericFilters" not in first.params
+    assert later.params["numericFilters"] == "created_at_i>1403235154"
+    assert later.params["query"] == "acme"
+
+
+@pytest.mark.parametrize("body", [b"{broken", b"<html>Rate limited</html>", b'{"message": "no hits here"}'])
+def test_hackernews_bad_json_is_a_parse_error_naming_the_url(body: bytes) -> None:
+    with pytest.raises(ParseError, match=r"https://hn\.test/api"):
+        hackernews.parse(RawResponse("https://hn.test/api", 200, {}, body, datetime.now(UTC)))
