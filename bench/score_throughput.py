@@ -1,6 +1,6 @@
 """Scoring throughput: our batched path vs one call per text, same model, same run.
 
-    python bench/score_throughput.py [--n 256]
+python bench/score_throughput.py [--n 256]
 """
 
 from __future__ import annotations
