@@ -1,51 +1,104 @@
-"""Turn negative, unrouted mentions into routing decisions: triage, team, owner, SLA.
+"""Turn scored, untriaged mentions into triage records and, where needed, cases.
 
 Pure: it reads nothing and writes nothing, so the route flow can store its result
-in one transaction and a dry run can show it without storing.
+in one transaction and ``voxwatch route --explain`` can show it without storing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from responders.routing import RouteInput, choose_owner, choose_team
 from responders.sla import first_response_due, resolution_due
-from responders.triage import triage
-from voxwatch.domain import CaseStatus, Routing, Validity
+from responders.triage import Triage, TriageInput, triage
+from voxwatch.domain import CaseStatus, Routing, TriageRecord, Validity
 from voxwatch.settings import Settings
 from voxwatch.store.queries import RoutingCandidate
 
 
-def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping[str, int]) -> list[Routing]:
-    """Route ``candidates`` in order, counting each assignment into the load."""
+@dataclass(frozen=True)
+class Decision:
+    triage: TriageRecord
+    case: Routing | None
+
+
+def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
+    mention = candidate.mention
+    return triage(
+        TriageInput(
+            text=mention.text,
+            p_negative=candidate.score.negative,
+            label=candidate.score.label,
+            author=mention.author,
+            author_reach=mention.author_reach,
+            prior_negatives=candidate.prior_negatives,
+            negative_threshold=settings.routing.negative_threshold,
+        ),
+        settings.triage,
+    )
+
+
+def route_case(
+    settings: Settings,
+    result: Triage,
+    mention_id: str,
+    source: str,
+    lang: str | None,
+    text: str,
+    since: datetime,
+    load: dict[str, int],
+) -> Routing:
+    """Team, owner and SLA for one triaged mention; counts the assignment into ``load``."""
+    if result.validity is Validity.INVALID:
+        rule, team, owner, status = (
+            "triage: invalid",
+            settings.routing.default_team,
+            None,
+            CaseStatus.DISMISSED,
+        )
+    else:
+        rule, team = choose_team(settings.routing, RouteInput(source, lang, text, result.tier))
+        owner = choose_owner(settings.responders, team, lang, load)
+        status = CaseStatus.ASSIGNED if owner else CaseStatus.NEW
+        if owner:
+            load[owner] = load.get(owner, 0) + 1
+    return Routing(
+        mention_id=mention_id,
+        validity=result.validity,
+        validity_reason=result.validity_reason,
+        tier=result.tier,
+        reasons=result.reasons,
+        rule=rule,
+        team=team,
+        owner=owner,
+        status=status,
+        first_response_due=first_response_due(settings.sla, result.tier, since),
+        resolution_due=resolution_due(settings.sla, since),
+    )
+
+
+def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping[str, int]) -> list[Decision]:
+    """Triage every candidate in order; open a case for those that need one."""
     load = dict(load)
     decisions = []
     for candidate in candidates:
         mention = candidate.mention
-        result = triage(mention.text, candidate.score.negative, candidate.prior_negatives)
-        since = mention.published_at or mention.collected_at
-        if result.validity is Validity.INVALID:
-            rule, team, owner, status = "triage", settings.routing.default_team, None, CaseStatus.DISMISSED
-        else:
-            item = RouteInput(mention.source, mention.lang, mention.text, result.tier)
-            rule, team = choose_team(settings.routing, item)
-            owner = choose_owner(settings.responders, team, mention.lang, load)
-            status = CaseStatus.ASSIGNED if owner else CaseStatus.NEW
-            if owner:
-                load[owner] = load.get(owner, 0) + 1
-        decisions.append(
-            Routing(
-                mention_id=mention.id,
-                validity=result.validity,
-                validity_reason=result.validity_reason,
-                tier=result.tier,
-                reasons=result.reasons,
-                rule=rule,
-                team=team,
-                owner=owner,
-                status=status,
-                first_response_due=first_response_due(settings.sla, result.tier, since),
-                resolution_due=resolution_due(settings.sla, since),
-            )
+        result = triage_candidate(settings, candidate)
+        record = TriageRecord(
+            mention.id,
+            candidate.score.model_id,
+            result.validity,
+            result.validity_reason,
+            result.tier,
+            result.reasons,
         )
+        case = None
+        if result.needs_case:
+            since = mention.published_at or mention.collected_at
+            case = route_case(
+                settings, result, mention.id, mention.source, mention.lang, mention.text, since, load
+            )
+        decisions.append(Decision(record, case))
     return decisions

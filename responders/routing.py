@@ -46,11 +46,16 @@ def choose_team(routing: RoutingSettings, item: RouteInput) -> tuple[str, str]:
 def choose_owner(
     responders: list[ResponderSettings], team: str, lang: str | None, load: Mapping[str, int]
 ) -> str | None:
-    """Least-loaded responder of ``team`` who speaks ``lang`` and has room; ties by name."""
+    """Least-loaded responder of ``team`` who speaks ``lang`` and has room; ties by name.
+
+    Only people with the ``responder`` role take cases (comms leads approve, they
+    are not routed to).
+    """
     fits = [
         r
         for r in responders
         if r.team == team
+        and "responder" in r.roles
         and (lang is None or lang == "und" or lang in r.languages)
         and load.get(r.name, 0) < r.capacity
     ]

@@ -60,8 +60,24 @@ INVALID_SIGNALS: dict[str, tuple[str, ...]] = {
         r"刷单",
         r"兼职日结",
     ),
+    "troll: mockery with no complaint to act on": (
+        r"\b(ratio|cope|seethe)\b.*\b(L|ratio|cope)\b",
+        r"\bimagine (drinking|buying|using)\b.*\blol\b|\blol\b.*\bimagine (drinking|buying|using)\b",
+        r"傻[逼叉]",
+        r"脑残",
+        r"水军",
+    ),
     "competitor bait": (
         r"\bswitch to [A-Z]\w+ (instead|today|now)\b",
         r"\b(use|try) (our|my) (app|shop|store) instead\b",
     ),
 }
+
+# A mention that asks something deserves an answer even when it is not negative.
+QUESTION_PATTERNS: tuple[str, ...] = (
+    r"\?",
+    r"？",
+    r"^\s*(does|do|is|are|can|could|how|what|when|where|why|which|will|who)\b",
+    r"吗[。！!]?\s*$",
+    r"(怎么|如何|哪里|什么时候|为什么|能不能|可不可以)",
+)

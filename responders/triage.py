@@ -1,19 +1,30 @@
-"""Triage: is a negative mention actionable, how urgent is it, and why.
+"""Triage: what kind of mention this is, how urgent, and why.
 
-Every conclusion carries a human-readable reason (DOMAIN.md: invalid items are
-told apart with the reason shown, never silently dropped).
+Every scored mention is triaged. Every conclusion carries a human-readable reason
+(DOMAIN.md: invalid items are told apart with the reason shown, never silently
+dropped), and every signal that raised the priority is listed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
-from responders.signals import INVALID_SIGNALS, PRIORITY_SIGNALS
+from responders.signals import INVALID_SIGNALS, PRIORITY_SIGNALS, QUESTION_PATTERNS
 from voxwatch.domain import Tier, Validity
+from voxwatch.settings import TriageSettings
 
-STRONG_NEGATIVE = 0.85
+
+@dataclass(frozen=True)
+class TriageInput:
+    text: str
+    p_negative: float
+    label: str
+    author: str | None = None
+    author_reach: int | None = None
+    prior_negatives: int = 0
+    negative_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -21,7 +32,12 @@ class Triage:
     validity: Validity
     validity_reason: str
     tier: Tier
-    reasons: list[str]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def needs_case(self) -> bool:
+        """Complaints and questions get answered; invalid items are kept, dismissed."""
+        return self.validity in (Validity.COMPLAINT, Validity.QUESTION, Validity.INVALID)
 
 
 @cache
@@ -34,17 +50,36 @@ def matched(signals: dict[str, tuple[str, ...]], text: str) -> list[str]:
     return [name for name, patterns in signals.items() if _compiled(patterns).search(text)]
 
 
-def triage(text: str, p_negative: float, prior_negatives: int) -> Triage:
-    invalid = matched(INVALID_SIGNALS, text)
+def is_question(text: str) -> bool:
+    return bool(_compiled(QUESTION_PATTERNS).search(text))
+
+
+def _validity(item: TriageInput) -> tuple[Validity, str]:
+    invalid = matched(INVALID_SIGNALS, item.text)
     if invalid:
-        return Triage(Validity.INVALID, invalid[0], Tier.NORMAL, invalid)
-    reasons = matched(PRIORITY_SIGNALS, text)
-    if prior_negatives:
-        reasons.append(f"repeat complainer: {prior_negatives} earlier negative mention(s)")
-    if p_negative >= STRONG_NEGATIVE:
-        reasons.append(f"strongly negative (p={p_negative:.2f})")
-    validity_reason = "negative mention" + (" with a question" if "?" in text or "？" in text else "")
-    validity = Validity.QUESTION if "?" in text or "？" in text else Validity.COMPLAINT
+        return Validity.INVALID, invalid[0]
+    if item.p_negative >= item.negative_threshold:
+        return Validity.COMPLAINT, f"negative sentiment (p={item.p_negative:.2f})"
+    if is_question(item.text):
+        return Validity.QUESTION, "asks a question"
+    if item.label == "positive":
+        return Validity.PRAISE, "positive sentiment"
+    return Validity.NEUTRAL, "neutral, no question: nothing to answer"
+
+
+def triage(item: TriageInput, settings: TriageSettings) -> Triage:
+    validity, reason = _validity(item)
+    if validity is Validity.INVALID:
+        return Triage(validity, reason, Tier.NORMAL, [reason])
+    reasons = matched(PRIORITY_SIGNALS, item.text) if validity is Validity.COMPLAINT else []
+    if validity is Validity.COMPLAINT and item.prior_negatives:
+        reasons.append(f"repeat complainer: {item.prior_negatives} earlier negative mention(s)")
+    if item.author and item.author in settings.vip_authors:
+        reasons.append("VIP / high-value customer")
+    if item.author_reach is not None and item.author_reach >= settings.high_reach_followers:
+        reasons.append(f"high reach author ({item.author_reach:,} followers)")
     # Strong wording alone keeps the normal tier; any escalation signal makes it urgent.
-    urgent = any(not r.startswith("strongly negative") for r in reasons)
-    return Triage(validity, validity_reason, Tier.URGENT if urgent else Tier.NORMAL, reasons)
+    urgent = bool(reasons)
+    if validity is Validity.COMPLAINT and item.p_negative >= settings.strong_negative:
+        reasons.append(f"strongly negative (p={item.p_negative:.2f})")
+    return Triage(validity, reason, Tier.URGENT if urgent else Tier.NORMAL, reasons)

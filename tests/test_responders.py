@@ -6,33 +6,72 @@ from datetime import UTC, datetime
 
 from responders.decide import decide
 from responders.routing import RouteInput, choose_owner, choose_team
-from responders.triage import triage
+from responders.triage import TriageInput, triage
 from voxwatch.domain import CaseStatus, Score, StoredMention, Tier, Validity
-from voxwatch.settings import ResponderSettings, RoutingRule, RoutingSettings, Settings
+from voxwatch.settings import ResponderSettings, RoutingRule, RoutingSettings, Settings, TriageSettings
 from voxwatch.store.queries import RoutingCandidate
+
+TRIAGE = TriageSettings(vip_authors=["@bigspender"], high_reach_followers=50_000)
+
+
+def judge(text: str, p_negative: float = 0.7, label: str = "negative", **extra: object):
+    return triage(TriageInput(text=text, p_negative=p_negative, label=label, **extra), TRIAGE)  # type: ignore[arg-type]
 
 
 def test_threat_to_go_public_in_chinese_is_urgent() -> None:
-    result = triage("这已经是第三次投诉了，再不解决我就发到网上曝光。", 0.7, 0)
+    result = judge("这已经是第三次投诉了，再不解决我就发到网上曝光。")
     assert result.tier is Tier.URGENT
     assert {"threat to go public", "repeat complaint (in text)"} <= set(result.reasons)
 
 
-def test_spam_is_invalid_with_its_reason_not_dropped() -> None:
-    result = triage("Click here for cheap gift cards, DM me for promo code", 0.9, 0)
-    assert result.validity is Validity.INVALID
-    assert result.validity_reason.startswith("spam")
+def test_third_time_english_complainer_going_to_the_press() -> None:
+    result = judge(
+        "This is the third time I report this. If nobody fixes it today I'll post this everywhere "
+        "and go to the press.",
+        prior_negatives=2,
+    )
+    assert result.tier is Tier.URGENT
+    assert {
+        "threat to go public",
+        "repeat complaint (in text)",
+        "repeat complainer: 2 earlier negative mention(s)",
+    } <= set(result.reasons)
+
+
+def test_spam_and_trolls_are_invalid_with_their_reason_not_dropped() -> None:
+    spam = judge("Click here for cheap gift cards, DM me for promo code", 0.1, "positive")
+    assert spam.validity is Validity.INVALID and spam.validity_reason.startswith("spam")
+    assert spam.needs_case  # kept, as a dismissed case
+    troll = judge("lol imagine drinking this brand's coffee, ratio + L + cope", 0.8)
+    assert troll.validity is Validity.INVALID and troll.validity_reason.startswith("troll")
 
 
 def test_plain_negative_stays_normal_tier() -> None:
-    result = triage("The coffee was a bit cold today.", 0.6, 0)
+    result = judge("The coffee was a bit cold today.", 0.6)
     assert (result.validity, result.tier, result.reasons) == (Validity.COMPLAINT, Tier.NORMAL, [])
 
 
-def test_repeat_author_raises_priority() -> None:
-    result = triage("Delivery late.", 0.6, prior_negatives=2)
-    assert result.tier is Tier.URGENT
-    assert result.reasons == ["repeat complainer: 2 earlier negative mention(s)"]
+def test_questions_praise_and_neutral_posts() -> None:
+    assert judge("Does Larkspur sell decaf pods?", 0.2, "neutral").validity is Validity.QUESTION
+    assert judge("拉克斯珀几点开门？", 0.2, "neutral").validity is Validity.QUESTION
+    assert judge("Lovely coffee, thank you!", 0.02, "positive").validity is Validity.PRAISE
+    neutral = judge("Walked past the new shop today.", 0.1, "neutral")
+    assert neutral.validity is Validity.NEUTRAL and not neutral.needs_case
+
+
+def test_repeat_author_vip_and_reach_raise_priority() -> None:
+    assert judge("Delivery late.", 0.6, prior_negatives=2).reasons == [
+        "repeat complainer: 2 earlier negative mention(s)"
+    ]
+    vip = judge("Delivery late.", 0.6, author="@bigspender")
+    assert vip.tier is Tier.URGENT and vip.reasons == ["VIP / high-value customer"]
+    loud = judge("Delivery late.", 0.6, author_reach=120_000)
+    assert loud.tier is Tier.URGENT and loud.reasons == ["high reach author (120,000 followers)"]
+
+
+def test_legal_and_safety_words_in_both_languages() -> None:
+    assert "legal or safety words" in judge("There was glass in my croissant, I'm calling a lawyer").reasons
+    assert "legal or safety words" in judge("喝了你们的咖啡食物中毒住院了").reasons
 
 
 ROUTING = RoutingSettings(
@@ -76,7 +115,7 @@ def test_decide_balances_a_burst_across_the_team() -> None:
         )
         for i in range(5)
     ]
-    owners = [r.owner for r in decide(settings, burst, {})]
+    cases = [d.case for d in decide(settings, burst, {})]
+    owners = [c.owner for c in cases if c]
     assert owners.count("amy") == 2 and owners.count("bo") == 2 and owners.count(None) == 1
-    statuses = [r.status for r in decide(settings, burst, {})]
-    assert statuses.count(CaseStatus.NEW) == 1
+    assert [c.status for c in cases if c].count(CaseStatus.NEW) == 1

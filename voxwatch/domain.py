@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +34,7 @@ class Validity(StrEnum):
     COMPLAINT = "complaint"
     QUESTION = "question"
     PRAISE = "praise"
+    NEUTRAL = "neutral"
     INVALID = "invalid"
 
 
@@ -65,7 +66,7 @@ class Mention:
     published_at: datetime | None = None
     rating: float | None = None
     lang: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    author_reach: int | None = None  # followers, where the source tells
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class StoredMention:
     lang: str | None
     published_at: datetime | None
     collected_at: datetime
+    author_reach: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,20 @@ class Score:
 
 
 @dataclass(frozen=True)
+class TriageRecord:
+    """What triage concluded about one scored mention (stored for every mention)."""
+
+    mention_id: str
+    model_id: str
+    validity: Validity
+    reason: str
+    tier: Tier
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
 class Routing:
-    """What triage and routing decided for one negative mention."""
+    """The case routing opens for an actionable (or dismissed) mention."""
 
     mention_id: str
     validity: Validity

@@ -11,16 +11,27 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from voxwatch.domain import Tier
 from voxwatch.errors import SettingsError
 
 CONFIG_ENV = "VOXWATCH_CONFIG"
+SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SourceKind = Literal["rss", "jsonld", "hackernews"]
 
@@ -52,12 +63,72 @@ class ModelSettings(_Section):
     label_map: dict[str, Literal["negative", "neutral", "positive"]] = Field(default_factory=dict)
 
 
+class BusinessHours(_Section):
+    """When the team works; SLA clocks only run inside these hours when configured."""
+
+    timezone: str = "UTC"
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday")
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if not self.weekdays or any(d not in range(7) for d in self.weekdays):
+            raise ValueError("weekdays must be numbers 0 (Monday) to 6 (Sunday)")
+        return self
+
+
 class SlaSettings(_Section):
-    """Service-level targets (DOMAIN.md): urgent 2 h, normal 24 h, resolved in 48 h."""
+    """Service-level targets (DOMAIN.md): urgent 2 h, normal 24 h, resolved in 48 h.
+
+    Without ``business_hours`` the clock runs around the clock.
+    """
 
     urgent_first_response_hours: float = Field(default=2, gt=0)
     normal_first_response_hours: float = Field(default=24, gt=0)
     resolution_hours: float = Field(default=48, gt=0)
+    business_hours: BusinessHours | None = None
+
+
+class TriageSettings(_Section):
+    """Knobs for the priority signals that are not phrases (those live in responders/signals.py)."""
+
+    strong_negative: float = Field(default=0.85, gt=0, lt=1)
+    vip_authors: list[str] = Field(default_factory=list, description="author handles of high-value customers")
+    high_reach_followers: int = Field(default=10_000, ge=0)
+
+
+class LibrarySettings(_Section):
+    """Files that add to the shipped template library and linter rules."""
+
+    templates: Path | None = None
+    lint_rules: Path | None = None
+
+
+class NotificationSettings(_Section):
+    """Where alerts go. The webhook URL and SMTP password are secrets: environment only."""
+
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    email_from: str = "voxwatch@localhost"
+    retries: int = Field(default=3, ge=1, le=10)
+    timeout_seconds: float = Field(default=10, gt=0)
 
 
 class SourceSettings(_Section):
@@ -83,10 +154,21 @@ class SourceSettings(_Section):
         return value
 
 
+Role = Literal["responder", "approver", "supervisor", "admin", "executive"]
+
+
+def _default_roles() -> list[Role]:
+    return ["responder"]
+
+
 class ResponderSettings(_Section):
+    """A person on the team. Only ``responder``s are assigned cases; ``approver``s
+    (comms leads) approve drafts; ``supervisor``s hear about SLA breaches."""
+
     name: str
     display_name: str
     team: str
+    roles: list[Role] = Field(default_factory=lambda: _default_roles())
     languages: list[str] = Field(default_factory=lambda: ["en"])
     capacity: int = Field(default=20, ge=0)
     email: str | None = None
@@ -119,6 +201,9 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     responders: list[ResponderSettings] = Field(default_factory=list)
     routing: RoutingSettings
+    triage: TriageSettings = Field(default_factory=TriageSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -147,6 +232,12 @@ class Settings(BaseSettings):
                 known = ", ".join(sorted(teams)) or "none defined"
                 raise ValueError(f"{key}: team {team!r} has no responders (teams: {known})")
         return self
+
+    def person(self, name: str) -> ResponderSettings:
+        for person in self.responders:
+            if person.name == name:
+                return person
+        raise SettingsError(f"no responder named {name!r} in settings")
 
     def source(self, name: str) -> SourceSettings:
         for source in self.sources:
@@ -179,10 +270,21 @@ def load_settings(path: Path | str | None = None) -> Settings:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    for key in SECRET_KEYS:
+        section, name = key.split(".")
+        if name in data.get(section, {}):
+            env = f"VOXWATCH_{section.upper()}__{name.upper()}"
+            raise SettingsError(
+                f"{path}: {key} is a secret; set it in the environment as {env}, not in the file"
+            )
     try:
         settings = Settings(**data)
     except ValidationError as exc:
         raise SettingsError(_format_errors(path, exc)) from None
     if not settings.store.path.is_absolute():
         settings.store.path = (path.parent / settings.store.path).resolve()
+    for field_name in ("templates", "lint_rules"):
+        value = getattr(settings.library, field_name)
+        if value is not None and not value.is_absolute():
+            setattr(settings.library, field_name, (path.parent / value).resolve())
     return settings

@@ -59,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             text VARCHAR NOT NULL,
             lang VARCHAR,
             rating DOUBLE,
+            author_reach BIGINT,
             published_at TIMESTAMPTZ,
             collected_at TIMESTAMPTZ NOT NULL,
             content_hash VARCHAR NOT NULL,
@@ -80,15 +81,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             name VARCHAR PRIMARY KEY,
             display_name VARCHAR NOT NULL,
             team VARCHAR NOT NULL,
+            roles VARCHAR[] NOT NULL,
             languages VARCHAR[] NOT NULL,
             capacity INTEGER NOT NULL,
             active BOOLEAN NOT NULL DEFAULT TRUE
         );
+        -- Triage of every scored mention: the system's suggestion, kept apart from cases.
+        CREATE TABLE triage (
+            mention_id VARCHAR PRIMARY KEY,
+            model_id VARCHAR NOT NULL,
+            validity VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            tier VARCHAR NOT NULL,
+            reasons VARCHAR[] NOT NULL,
+            triaged_at TIMESTAMPTZ NOT NULL
+        );
+        -- The work item: one per actionable (or dismissed) mention.
         CREATE TABLE cases (
             id VARCHAR PRIMARY KEY,
             mention_id VARCHAR NOT NULL UNIQUE,
-            validity VARCHAR NOT NULL,
-            validity_reason VARCHAR NOT NULL,
             tier VARCHAR NOT NULL,
             reasons VARCHAR[] NOT NULL,
             rule VARCHAR NOT NULL,
@@ -96,12 +107,72 @@ MIGRATIONS: tuple[Migration, ...] = (
             owner VARCHAR,
             first_owner VARCHAR,
             status VARCHAR NOT NULL,
+            dismissed_reason VARCHAR,
             first_response_due TIMESTAMPTZ NOT NULL,
             resolution_due TIMESTAMPTZ NOT NULL,
             created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
             first_response_at TIMESTAMPTZ,
+            followed_up_at TIMESTAMPTZ,
+            follow_up_waived VARCHAR,
             resolved_at TIMESTAMPTZ,
-            followed_up_at TIMESTAMPTZ
+            escalated_at TIMESTAMPTZ
+        );
+        -- Work handed to another team or person; the first owner stays accountable.
+        CREATE SEQUENCE handoff_id;
+        CREATE TABLE handoffs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('handoff_id'),
+            case_id VARCHAR NOT NULL,
+            occurred_at TIMESTAMPTZ NOT NULL,
+            actor VARCHAR NOT NULL,
+            from_team VARCHAR NOT NULL,
+            to_team VARCHAR NOT NULL,
+            from_owner VARCHAR,
+            to_owner VARCHAR,
+            reason VARCHAR NOT NULL
+        );
+        -- Replies: the template's suggestion, the person's text, the linter's findings
+        -- and the approver's decision, each kept.
+        CREATE TABLE drafts (
+            id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            situation VARCHAR NOT NULL,
+            lang VARCHAR NOT NULL,
+            template_key VARCHAR,
+            body VARCHAR NOT NULL,
+            author VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            findings JSON NOT NULL,
+            state VARCHAR NOT NULL,
+            decided_by VARCHAR,
+            decided_at TIMESTAMPTZ,
+            decision_comment VARCHAR,
+            sent_at TIMESTAMPTZ,
+            UNIQUE (case_id, version)
+        );
+        CREATE TABLE author_notes (
+            id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            author VARCHAR NOT NULL,
+            note VARCHAR NOT NULL,
+            confidential BOOLEAN NOT NULL,
+            actor VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE SEQUENCE notification_id;
+        CREATE TABLE notifications (
+            id BIGINT PRIMARY KEY DEFAULT nextval('notification_id'),
+            created_at TIMESTAMPTZ NOT NULL,
+            channel VARCHAR NOT NULL,
+            target VARCHAR NOT NULL,
+            event VARCHAR NOT NULL,
+            case_id VARCHAR,
+            subject VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            last_error VARCHAR,
+            sent_at TIMESTAMPTZ
         );
         -- Append-only: the store has no statement that updates or deletes it.
         CREATE SEQUENCE audit_log_id;

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from voxwatch.domain import CaseStatus, Mention, Routing, Score, StoredMention
+from voxwatch.domain import CaseStatus, Mention, Routing, Score, StoredMention, TriageRecord
 from voxwatch.domain import mention_id as make_mention_id
 from voxwatch.store.database import Connection
 
@@ -113,8 +113,8 @@ def insert_mentions(
     for mention, digest in zip(mentions, content_hashes, strict=True):
         inserted = conn.execute(
             "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
-            "published_at, collected_at, content_hash, raw_sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "author_reach, published_at, collected_at, content_hash, raw_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [
                 make_mention_id(source, mention.external_id),
                 source,
@@ -125,6 +125,7 @@ def insert_mentions(
                 mention.text,
                 mention.lang,
                 mention.rating,
+                mention.author_reach,
                 mention.published_at,
                 collected_at,
                 digest,
@@ -135,13 +136,15 @@ def insert_mentions(
     return new
 
 
-_MENTION_COLUMNS = "m.id, m.source, m.title, m.text, m.author, m.lang, m.published_at, m.collected_at"
+_MENTION_COLUMNS = (
+    "m.id, m.source, m.title, m.text, m.author, m.lang, m.published_at, m.collected_at, m.author_reach"
+)
 
 
 def _stored_mention(row: Sequence[Any]) -> StoredMention:
-    ident, source, title, text, author, lang, published_at, collected_at = row
+    ident, source, title, text, author, lang, published_at, collected_at, reach = row
     body = text if not title or text.startswith(title) else f"{title}\n{text}"
-    return StoredMention(ident, source, body, author, lang, published_at, collected_at)
+    return StoredMention(ident, source, body, author, lang, published_at, collected_at, reach)
 
 
 def unscored_mentions(conn: Connection, model_id: str, limit: int) -> list[StoredMention]:
@@ -169,15 +172,15 @@ def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: dat
 
 @dataclass(frozen=True)
 class RoutingCandidate:
-    """A negative, not yet routed mention with what triage needs to know."""
+    """A scored, not yet triaged mention with what triage needs to know."""
 
     mention: StoredMention
     score: Score
     prior_negatives: int
 
 
-def unrouted_negatives(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
-    """Negative mentions without a case, oldest first, with the author's earlier complaints."""
+def untriaged(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
+    """Scored mentions without a triage, oldest first, with the author's earlier complaints."""
     rows = conn.execute(
         f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, "
         "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
@@ -185,32 +188,53 @@ def unrouted_negatives(conn: Connection, model_id: str, threshold: float) -> lis
         "   AND ps.p_negative >= ? AND coalesce(p.published_at, p.collected_at) "
         "       < coalesce(m.published_at, m.collected_at)) AS prior "
         "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
-        "WHERE s.p_negative >= ? AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.mention_id = m.id) "
+        "WHERE NOT EXISTS (SELECT 1 FROM triage t WHERE t.mention_id = m.id) "
         "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
-        [model_id, threshold, model_id, threshold],
+        [model_id, threshold, model_id],
     ).fetchall()
     return [
         RoutingCandidate(
-            mention=_stored_mention(row[:8]),
+            mention=_stored_mention(row[:9]),
             score=Score(
-                label=row[8],
-                probs={"negative": row[9], "neutral": row[10], "positive": row[11]},
+                label=row[9],
+                probs={"negative": row[10], "neutral": row[11], "positive": row[12]},
                 model_id=model_id,
             ),
-            prior_negatives=int(row[12]),
+            prior_negatives=int(row[13]),
         )
         for row in rows
     ]
 
 
+def insert_triage(conn: Connection, record: TriageRecord, at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO triage VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            record.mention_id,
+            record.model_id,
+            record.validity.value,
+            record.reason,
+            record.tier.value,
+            record.reasons,
+            at,
+        ],
+    )
+
+
 def sync_responder(
-    conn: Connection, name: str, display_name: str, team: str, languages: list[str], capacity: int
+    conn: Connection,
+    name: str,
+    display_name: str,
+    team: str,
+    roles: list[str],
+    languages: list[str],
+    capacity: int,
 ) -> None:
     conn.execute(
-        "INSERT INTO responders VALUES (?, ?, ?, ?, ?, TRUE) ON CONFLICT (name) DO UPDATE SET "
-        "display_name = excluded.display_name, team = excluded.team, "
+        "INSERT INTO responders VALUES (?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (name) DO UPDATE SET "
+        "display_name = excluded.display_name, team = excluded.team, roles = excluded.roles, "
         "languages = excluded.languages, capacity = excluded.capacity, active = TRUE",
-        [name, display_name, team, languages, capacity],
+        [name, display_name, team, roles, languages, capacity],
     )
 
 
@@ -255,15 +279,14 @@ def append_audit(
 
 def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) -> bool:
     """Create the case for a mention once; return False if it already had one."""
+    dismissed = routing.validity_reason if routing.status is CaseStatus.DISMISSED else None
     inserted = conn.execute(
-        "INSERT INTO cases (id, mention_id, validity, validity_reason, tier, reasons, rule, team, "
-        "owner, first_owner, status, first_response_due, resolution_due, created_at) "
+        "INSERT INTO cases (id, mention_id, tier, reasons, rule, team, owner, first_owner, status, "
+        "dismissed_reason, first_response_due, resolution_due, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         [
             case_id,
             routing.mention_id,
-            routing.validity.value,
-            routing.validity_reason,
             routing.tier.value,
             routing.reasons,
             routing.rule,
@@ -271,8 +294,10 @@ def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) 
             routing.owner,
             routing.owner,
             routing.status.value,
+            dismissed,
             routing.first_response_due,
             routing.resolution_due,
+            at,
             at,
         ],
     ).fetchall()
@@ -310,9 +335,10 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
     """Open cases, most urgent first (earliest first-response due time)."""
     cursor = conn.execute(
         "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
-        "c.reasons, c.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
+        "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
         "s.label, s.p_negative "
         "FROM cases c JOIN mentions m ON m.id = c.mention_id "
+        "LEFT JOIN triage t ON t.mention_id = m.id "
         "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
         "WHERE list_contains(?, c.status) "
         "ORDER BY c.first_response_due, c.id LIMIT ?",
@@ -320,3 +346,251 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
     )
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- cases, drafts and hand-offs ------------------------------------------------
+
+CASE_COLUMNS = frozenset(
+    {
+        "tier",
+        "reasons",
+        "team",
+        "owner",
+        "first_owner",
+        "status",
+        "dismissed_reason",
+        "first_response_due",
+        "resolution_due",
+        "updated_at",
+        "first_response_at",
+        "followed_up_at",
+        "follow_up_waived",
+        "resolved_at",
+        "escalated_at",
+    }
+)
+DRAFT_COLUMNS = frozenset({"state", "decided_by", "decided_at", "decision_comment", "sent_at"})
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _set_clause(changes: dict[str, Any], allowed: frozenset[str]) -> str:
+    unknown = set(changes) - allowed
+    if unknown:  # column names come from our code, never from input; guard anyway
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    return ", ".join(f"{column} = ?" for column in changes)
+
+
+def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    found = _rows(
+        conn.execute(
+            "SELECT c.*, m.source, m.author, m.lang, m.text, m.url, m.published_at, "
+            "t.validity, t.reason AS validity_reason "
+            "FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "LEFT JOIN triage t ON t.mention_id = c.mention_id WHERE c.id = ?",
+            [case_id],
+        )
+    )
+    return found[0] if found else None
+
+
+def update_case(conn: Connection, case_id: str, changes: dict[str, Any]) -> None:
+    conn.execute(
+        f"UPDATE cases SET {_set_clause(changes, CASE_COLUMNS)} WHERE id = ?", [*changes.values(), case_id]
+    )
+
+
+def list_cases(
+    conn: Connection,
+    statuses: Sequence[str] | None = None,
+    owner: str | None = None,
+    team: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Cases, most urgent first, filtered by status, owner and team when given."""
+    return _rows(
+        conn.execute(
+            "SELECT c.id, c.status, c.tier, c.owner, c.first_owner, c.team, c.first_response_due, "
+            "c.escalated_at, m.source, m.author, m.lang, left(m.text, 120) AS excerpt "
+            "FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "WHERE (? IS NULL OR list_contains(?, c.status)) AND (? IS NULL OR c.owner = ?) "
+            "AND (? IS NULL OR c.team = ?) ORDER BY c.first_response_due, c.id LIMIT ?",
+            [statuses, list(statuses or []), owner, owner, team, team, limit],
+        )
+    )
+
+
+def overdue_cases(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    """Open cases past their first-response due time, with no first response, not yet escalated."""
+    return _rows(
+        conn.execute(
+            "SELECT id, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
+            "WHERE list_contains(?, status) AND first_response_at IS NULL AND escalated_at IS NULL "
+            "AND first_response_due < ? ORDER BY first_response_due",
+            [list(OPEN_STATUSES), now],
+        )
+    )
+
+
+def insert_handoff(
+    conn: Connection,
+    case_id: str,
+    at: datetime,
+    actor: str,
+    from_team: str,
+    to_team: str,
+    from_owner: str | None,
+    to_owner: str | None,
+    reason: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO handoffs (case_id, occurred_at, actor, from_team, to_team, from_owner, to_owner, "
+        "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [case_id, at, actor, from_team, to_team, from_owner, to_owner, reason],
+    )
+
+
+def handoffs(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    return _rows(conn.execute("SELECT * FROM handoffs WHERE case_id = ? ORDER BY id", [case_id]))
+
+
+def insert_draft(conn: Connection, draft: dict[str, Any]) -> int:
+    """Store a new draft version for its case; returns the version number."""
+    row = conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM drafts WHERE case_id = ?", [draft["case_id"]]
+    )
+    version = int(row.fetchone()[0])  # type: ignore[index]
+    conn.execute(
+        "INSERT INTO drafts (id, case_id, version, situation, lang, template_key, body, author, created_at, "
+        "findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            f"{draft['case_id']}-v{version}",
+            draft["case_id"],
+            version,
+            draft["situation"],
+            draft["lang"],
+            draft["template_key"],
+            draft["body"],
+            draft["author"],
+            draft["created_at"],
+            json.dumps(draft["findings"]),
+            draft["state"],
+        ],
+    )
+    return version
+
+
+def latest_draft(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    found = _rows(
+        conn.execute("SELECT * FROM drafts WHERE case_id = ? ORDER BY version DESC LIMIT 1", [case_id])
+    )
+    if not found:
+        return None
+    draft = found[0]
+    draft["findings"] = json.loads(draft["findings"])
+    return draft
+
+
+def update_draft(conn: Connection, draft_id: str, changes: dict[str, Any]) -> None:
+    conn.execute(
+        f"UPDATE drafts SET {_set_clause(changes, DRAFT_COLUMNS)} WHERE id = ?", [*changes.values(), draft_id]
+    )
+
+
+def case_audit(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    return _rows(
+        conn.execute(
+            "SELECT occurred_at, actor, action, before, after FROM audit_log "
+            "WHERE entity = 'case' AND entity_id = ? ORDER BY id",
+            [case_id],
+        )
+    )
+
+
+# --- one view per author ----------------------------------------------------------
+
+
+def author_mentions(conn: Connection, source: str, author: str) -> list[dict[str, Any]]:
+    """Everything an author said, with the model's mood and any case, oldest first."""
+    return _rows(
+        conn.execute(
+            "SELECT m.id, coalesce(m.published_at, m.collected_at) AS said_at, left(m.text, 200) AS excerpt, "
+            "s.label, s.p_negative, c.id AS case_id, c.status AS case_status "
+            "FROM mentions m LEFT JOIN scores s ON s.mention_id = m.id "
+            "LEFT JOIN cases c ON c.mention_id = m.id "
+            "WHERE m.source = ? AND m.author = ? ORDER BY said_at, m.id",
+            [source, author],
+        )
+    )
+
+
+def insert_author_note(
+    conn: Connection,
+    note_id: str,
+    source: str,
+    author: str,
+    note: str,
+    confidential: bool,
+    actor: str,
+    at: datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO author_notes VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [note_id, source, author, note, confidential, actor, at],
+    )
+
+
+def author_notes(
+    conn: Connection, source: str, author: str, include_confidential: bool
+) -> list[dict[str, Any]]:
+    return _rows(
+        conn.execute(
+            "SELECT note, confidential, actor, created_at FROM author_notes "
+            "WHERE source = ? AND author = ? AND (? OR NOT confidential) ORDER BY created_at",
+            [source, author, include_confidential],
+        )
+    )
+
+
+# --- notifications ------------------------------------------------------------------
+
+
+def insert_notification(
+    conn: Connection,
+    at: datetime,
+    channel: str,
+    target: str,
+    event: str,
+    case_id: str | None,
+    subject: str,
+    status: str,
+    attempts: int,
+    last_error: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO notifications (created_at, channel, target, event, case_id, subject, status, attempts, "
+        "last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            at,
+            channel,
+            target,
+            event,
+            case_id,
+            subject,
+            status,
+            attempts,
+            last_error,
+            at if status == "sent" else None,
+        ],
+    )
+
+
+def notifications(conn: Connection, case_id: str | None = None) -> list[dict[str, Any]]:
+    return _rows(
+        conn.execute(
+            "SELECT * FROM notifications WHERE (? IS NULL OR case_id = ?) ORDER BY id", [case_id, case_id]
+        )
+    )

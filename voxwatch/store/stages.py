@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from voxwatch.domain import Mention, RawResponse, Routing, Score, content_hash
+from voxwatch.domain import CaseStatus, Mention, RawResponse, Routing, Score, content_hash
 from voxwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from responders.decide import Decision
 from voxwatch.store import queries
 from voxwatch.store.database import Connection, Store
 
@@ -26,7 +30,9 @@ def register_settings(store: Store, settings: Settings) -> None:
         for source in settings.sources:
             queries.upsert_source(conn, source.name, source.kind, source.url, now)
         for r in settings.responders:
-            queries.sync_responder(conn, r.name, r.display_name, r.team, r.languages, r.capacity)
+            queries.sync_responder(
+                conn, r.name, r.display_name, r.team, list(r.roles), r.languages, r.capacity
+            )
 
     store.write(_write)
 
@@ -67,37 +73,38 @@ def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
     return store.write(lambda conn: queries.insert_scores(conn, scored, now))
 
 
-def save_routings(store: Store, routings: Sequence[Routing]) -> int:
-    """Create one case per routing decision, each with its audit entry."""
+def save_decisions(store: Store, decisions: Sequence[Decision]) -> int:
+    """Store every triage record and open the cases; return how many cases were opened."""
     now = datetime.now(UTC)
 
     def _write(conn: Connection) -> int:
         created = 0
-        for routing in routings:
+        for decision in decisions:
+            queries.insert_triage(conn, decision.triage, now)
+            routing = decision.case
+            if routing is None:
+                continue
             case_id = f"case-{routing.mention_id}"
             if queries.insert_case(conn, case_id, routing, now):
                 created += 1
-                action = "dismissed" if routing.status.value == "dismissed" else "routed"
+                action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"
                 queries.append_audit(
-                    conn,
-                    now,
-                    SYSTEM_ACTOR,
-                    "case",
-                    case_id,
-                    action,
-                    None,
-                    {
-                        "validity": routing.validity.value,
-                        "reason": routing.validity_reason,
-                        "tier": routing.tier.value,
-                        "reasons": routing.reasons,
-                        "rule": routing.rule,
-                        "team": routing.team,
-                        "owner": routing.owner,
-                        "status": routing.status.value,
-                        "first_response_due": routing.first_response_due.isoformat(),
-                    },
+                    conn, now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)
                 )
         return created
 
     return store.write(_write)
+
+
+def routing_audit(routing: Routing) -> dict[str, object]:
+    return {
+        "validity": routing.validity.value,
+        "reason": routing.validity_reason,
+        "tier": routing.tier.value,
+        "reasons": routing.reasons,
+        "rule": routing.rule,
+        "team": routing.team,
+        "owner": routing.owner,
+        "status": routing.status.value,
+        "first_response_due": routing.first_response_due.isoformat(),
+    }

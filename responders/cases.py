@@ -1,0 +1,404 @@
+"""Everything a person does to a case, each as one transaction with its audit entry.
+
+The CLI and the dashboard both call these; the rules (roles, states, four eyes)
+live in ``responders.lifecycle`` and are checked here on every call, so no
+screen can get around them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from responders.lifecycle import InvalidTransition, check, check_not_own_draft, require
+from responders.lint import lint, load_rules
+from responders.routing import choose_owner
+from responders.templates import TemplateLibrary, render, reply_by_text
+from voxwatch.domain import CaseStatus
+from voxwatch.errors import VoxWatchError
+from voxwatch.settings import ResponderSettings, Settings
+from voxwatch.store import queries, store_for
+from voxwatch.store.database import Connection
+
+
+class CaseNotFound(VoxWatchError):
+    pass
+
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseService:
+    """Actions on cases by a named person (``actor``), checked against settings."""
+
+    def __init__(self, settings: Settings, clock: Clock = _utcnow) -> None:
+        self.settings = settings
+        self.store = store_for(settings)
+        self.clock = clock
+        self._library: TemplateLibrary | None = None
+
+    @property
+    def library(self) -> TemplateLibrary:
+        if self._library is None:
+            self._library = TemplateLibrary.load(self.settings.library.templates)
+        return self._library
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _case(self, conn: Connection, case_id: str) -> dict[str, Any]:
+        case = queries.get_case(conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"no case {case_id!r}")
+        return case
+
+    def _change(
+        self,
+        conn: Connection,
+        case: dict[str, Any],
+        actor: str,
+        action: str,
+        changes: dict[str, Any],
+        note: dict[str, Any] | None = None,
+    ) -> None:
+        now = self.clock()
+        before = {k: case.get(k) for k in changes}
+        queries.update_case(conn, case["id"], changes | {"updated_at": now})
+        queries.append_audit(conn, now, actor, "case", case["id"], action, before, changes | (note or {}))
+
+    def _act(self, case_id: str, fn: Callable[[Connection, dict[str, Any]], Any]) -> Any:
+        return self.store.write(lambda conn: fn(conn, self._case(conn, case_id)))
+
+    # --- reading ----------------------------------------------------------------------
+
+    def show(self, case_id: str) -> dict[str, Any]:
+        def _read(conn: Connection) -> dict[str, Any]:
+            case = self._case(conn, case_id)
+            case["draft"] = queries.latest_draft(conn, case_id)
+            case["handoffs"] = queries.handoffs(conn, case_id)
+            case["audit"] = queries.case_audit(conn, case_id)
+            return case
+
+        return self.store.read(_read)
+
+    def list(
+        self, status: str | None = None, owner: str | None = None, team: str | None = None
+    ) -> list[dict]:
+        statuses = [status] if status else list(queries.OPEN_STATUSES)
+        return self.store.read(lambda conn: queries.list_cases(conn, statuses, owner, team))
+
+    # --- ownership ------------------------------------------------------------------
+
+    def assign(self, case_id: str, actor: str, to: str) -> None:
+        """Give the case to ``to`` (claiming is assigning to oneself)."""
+        person = self.settings.person(actor)
+        target = self.settings.person(to)
+        require("responder" in target.roles, f"{to} is not a responder and cannot own cases")
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("assign", person, CaseStatus(case["status"]))
+            self._change(
+                conn,
+                case,
+                actor,
+                "assigned",
+                {"owner": to, "first_owner": case["first_owner"] or to, "team": target.team, "status": nxt},
+            )
+
+        self._act(case_id, _do)
+
+    def handoff(
+        self, case_id: str, actor: str, reason: str, to_team: str | None = None, to: str | None = None
+    ) -> None:
+        """Hand the work to another team or person; the first owner stays accountable."""
+        person = self.settings.person(actor)
+        require(bool(reason.strip()), "a hand-off needs a reason")
+        require(bool(to_team or to), "say which team (--team) or person (--to) takes it")
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            check("handoff", person, CaseStatus(case["status"]))
+            new_team = self.settings.person(to).team if to else str(to_team)
+            require(
+                any(p.team == new_team for p in self.settings.responders),
+                f"no responders in team {new_team!r}",
+            )
+            new_owner = to or choose_owner(
+                self.settings.responders, new_team, case["lang"], queries.open_load(conn)
+            )
+            queries.insert_handoff(
+                conn,
+                case["id"],
+                self.clock(),
+                actor,
+                case["team"],
+                new_team,
+                case["owner"],
+                new_owner,
+                reason,
+            )
+            self._change(
+                conn,
+                case,
+                actor,
+                "handed_off",
+                {"team": new_team, "owner": new_owner, "first_owner": case["first_owner"] or case["owner"]},
+                {"reason": reason},
+            )
+
+        self._act(case_id, _do)
+
+    # --- replying -------------------------------------------------------------------
+
+    def suggest(self, case: dict[str, Any], situation: str, actor: ResponderSettings) -> tuple[str, str]:
+        """The template's suggestion for this case: ``(template key, rendered body)``."""
+        template = self.library.get(situation, case["lang"])
+        body = render(
+            template,
+            customer=case["author"] or "there",
+            brand=self.settings.brand.name,
+            responder=actor.display_name,
+            reply_by=reply_by_text(case["resolution_due"], template.lang, self._timezone()),
+            case_ref=case["id"],
+        )
+        return template.key, body
+
+    def _timezone(self) -> str:
+        hours = self.settings.sla.business_hours
+        return hours.timezone if hours else "UTC"
+
+    def draft(
+        self, case_id: str, actor: str, situation: str = "first_response", body: str | None = None
+    ) -> dict:
+        """Start a reply from the template (or from ``body``), lint it, and store it."""
+        person = self.settings.person(actor)
+        rules = load_rules(self.settings.library.lint_rules)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> dict[str, Any]:
+            nxt = check("draft", person, CaseStatus(case["status"]))
+            require(case["owner"] == actor, f"only the owner ({case['owner']}) drafts replies on this case")
+            key, suggested = self.suggest(case, situation, person)
+            text = suggested if body is None else body
+            findings = [f.as_dict() for f in lint(text, situation, case["lang"], rules)]
+            draft = {
+                "case_id": case["id"],
+                "situation": situation,
+                "lang": case["lang"] or "en",
+                "template_key": key,
+                "body": text,
+                "author": actor,
+                "created_at": self.clock(),
+                "findings": findings,
+                "state": "draft",
+            }
+            draft["version"] = queries.insert_draft(conn, draft)
+            self._change(
+                conn,
+                case,
+                actor,
+                "drafted",
+                {"status": nxt},
+                {"draft_version": draft["version"], "template": key, "lint": [f["rule"] for f in findings]},
+            )
+            return draft
+
+        return self._act(case_id, _do)
+
+    def submit(self, case_id: str, actor: str) -> None:
+        """Send the latest draft to a comms lead; drafts with blocking findings go back."""
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("submit", person, CaseStatus(case["status"]))
+            draft = queries.latest_draft(conn, case["id"])
+            require(draft is not None and draft["state"] == "draft", "there is no open draft to submit")
+            assert draft is not None
+            errors = [f for f in draft["findings"] if f["severity"] == "error"]
+            require(
+                not errors,
+                "fix the linter's findings first: "
+                + "; ".join(f"{f['rule']} at {f['start']}" for f in errors),
+            )
+            queries.update_draft(conn, draft["id"], {"state": "pending_approval"})
+            self._change(conn, case, actor, "submitted", {"status": nxt}, {"draft_version": draft["version"]})
+
+        self._act(case_id, _do)
+
+    def _decide(self, case_id: str, actor: str, approve: bool, comment: str) -> None:
+        person = self.settings.person(actor)
+        action = "approve" if approve else "reject"
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check(action, person, CaseStatus(case["status"]))
+            draft = queries.latest_draft(conn, case["id"])
+            require(
+                draft is not None and draft["state"] == "pending_approval", "no draft is waiting for approval"
+            )
+            assert draft is not None
+            check_not_own_draft(person, draft["author"])
+            require(approve or bool(comment.strip()), "sending a draft back needs a comment")
+            queries.update_draft(
+                conn,
+                draft["id"],
+                {
+                    "state": "approved" if approve else "rejected",
+                    "decided_by": actor,
+                    "decided_at": self.clock(),
+                    "decision_comment": comment,
+                },
+            )
+            verb = "approved" if approve else "rejected"
+            self._change(
+                conn,
+                case,
+                actor,
+                verb,
+                {"status": nxt},
+                {"draft_version": draft["version"], "comment": comment},
+            )
+
+        self._act(case_id, _do)
+
+    def approve(self, case_id: str, actor: str, comment: str = "") -> None:
+        self._decide(case_id, actor, True, comment)
+
+    def reject(self, case_id: str, actor: str, comment: str) -> None:
+        self._decide(case_id, actor, False, comment)
+
+    def send(
+        self, case_id: str, actor: str, publisher: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
+        """Mark the approved draft sent (publishing it if a publisher is given)."""
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("send", person, CaseStatus(case["status"]))
+            draft = queries.latest_draft(conn, case["id"])
+            require(draft is not None and draft["state"] == "approved", "only an approved draft can be sent")
+            assert draft is not None
+            if publisher is not None:
+                publisher(draft)
+            now = self.clock()
+            queries.update_draft(conn, draft["id"], {"state": "sent", "sent_at": now})
+            changes: dict[str, Any] = {"status": nxt}
+            if case["first_response_at"] is None:
+                changes["first_response_at"] = now
+            self._change(conn, case, actor, "sent", changes, {"draft_version": draft["version"]})
+
+        self._act(case_id, _do)
+
+    # --- closing the loop -------------------------------------------------------------
+
+    def follow_up(self, case_id: str, actor: str, note: str) -> None:
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("follow_up", person, CaseStatus(case["status"]))
+            self._change(
+                conn,
+                case,
+                actor,
+                "followed_up",
+                {"status": nxt, "followed_up_at": self.clock()},
+                {"note": note},
+            )
+
+        self._act(case_id, _do)
+
+    def close(self, case_id: str, actor: str, waive_follow_up: str | None = None) -> None:
+        """Close a case: only after the follow-up, or with the reason it was waived."""
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("close", person, CaseStatus(case["status"]))
+            done = case["followed_up_at"] is not None
+            if not done and not (waive_follow_up and waive_follow_up.strip()):
+                raise InvalidTransition(
+                    "the follow-up is not done: follow up first, or close with a reason to waive it"
+                )
+            changes: dict[str, Any] = {"status": nxt, "resolved_at": self.clock()}
+            if not done:
+                changes["follow_up_waived"] = waive_follow_up
+            self._change(conn, case, actor, "closed", changes)
+
+        self._act(case_id, _do)
+
+    def dismiss(self, case_id: str, actor: str, reason: str) -> None:
+        person = self.settings.person(actor)
+        require(bool(reason.strip()), "dismissing needs a reason")
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            nxt = check("dismiss", person, CaseStatus(case["status"]))
+            self._change(conn, case, actor, "dismissed", {"status": nxt, "dismissed_reason": reason})
+
+        self._act(case_id, _do)
+
+    def reopen(self, case_id: str, actor: str, reason: str) -> None:
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            check("reopen", person, CaseStatus(case["status"]))
+            status = CaseStatus.ASSIGNED if case["owner"] else CaseStatus.NEW
+            self._change(
+                conn, case, actor, "reopened", {"status": status, "resolved_at": None}, {"reason": reason}
+            )
+
+        self._act(case_id, _do)
+
+    # --- one view per author ------------------------------------------------------------
+
+    def add_author_note(self, actor: str, source: str, author: str, note: str, confidential: bool) -> None:
+        self.settings.person(actor)
+        now = self.clock()
+
+        def _do(conn: Connection) -> None:
+            note_id = uuid.uuid4().hex
+            queries.insert_author_note(conn, note_id, source, author, note, confidential, actor, now)
+            queries.append_audit(
+                conn,
+                now,
+                actor,
+                "author",
+                f"{source}:{author}",
+                "noted",
+                None,
+                {"confidential": confidential},
+            )
+
+        self.store.write(_do)
+
+    def author_view(self, actor: str, source: str, author: str) -> dict[str, Any]:
+        """An author's history and mood over time; confidential notes only for allowed roles."""
+        person = self.settings.person(actor)
+        allowed = bool({"supervisor", "admin", "approver"} & set(person.roles))
+
+        def _read(conn: Connection) -> dict[str, Any]:
+            history = queries.author_mentions(conn, source, author)
+            return {
+                "author": author,
+                "source": source,
+                "mentions": history,
+                "latest_mood": history[-1]["label"] if history else None,
+                "interactions": len(history),
+                "notes": queries.author_notes(conn, source, author, allowed),
+            }
+
+        return self.store.read(_read)
+
+
+def as_json_ready(value: Any) -> Any:
+    """Dates and datetimes as ISO strings, for CLI output."""
+    if isinstance(value, dict):
+        return {k: as_json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json_ready(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return as_json_ready(asdict(value))
+    return value

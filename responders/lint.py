@@ -1,0 +1,115 @@
+"""The draft linter: checks a reply against good service practice before anyone sees it.
+
+Rules are data (``responders/data/lint_rules.toml`` plus any file the user adds);
+this module only applies them. Each finding names its rule and the offending
+span, so an editor can underline it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from voxwatch.errors import SettingsError
+
+Severity = Literal["error", "needs_approval"]
+
+
+@dataclass(frozen=True)
+class LintRule:
+    id: str
+    kind: Literal["forbidden", "required"]
+    severity: Severity
+    message: str
+    patterns: tuple[str, ...]
+    situations: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            compiled = re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+        except re.error as exc:
+            raise SettingsError(f"lint rule {self.id!r}: bad pattern ({exc})") from exc
+        object.__setattr__(self, "regex", compiled)
+
+    def applies(self, situation: str | None, lang: str | None) -> bool:
+        return (not self.situations or situation in self.situations) and (
+            not self.langs or lang in self.langs
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    start: int
+    end: int
+    message: str
+    severity: Severity
+    excerpt: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rules_from_toml(text: str, origin: str) -> list[LintRule]:
+    try:
+        data = tomllib.loads(text)
+        return [
+            LintRule(
+                id=r["id"],
+                kind=r["kind"],
+                severity=r.get("severity", "error"),
+                message=r["message"],
+                patterns=tuple(r["patterns"]),
+                situations=tuple(r.get("situations", ())),
+                langs=tuple(r.get("langs", ())),
+            )
+            for r in data.get("rules", [])
+        ]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise SettingsError(f"lint rules in {origin}: {exc!r}") from exc
+
+
+@cache
+def default_rules() -> tuple[LintRule, ...]:
+    text = resources.files("responders.data").joinpath("lint_rules.toml").read_text(encoding="utf-8")
+    return tuple(_rules_from_toml(text, "responders/data/lint_rules.toml"))
+
+
+def load_rules(extra: Path | None = None) -> tuple[LintRule, ...]:
+    """The shipped rules, plus the rules in ``extra`` when settings name a file."""
+    if extra is None:
+        return default_rules()
+    try:
+        text = extra.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read lint rules {extra}: {exc.strerror or exc}") from exc
+    return default_rules() + tuple(_rules_from_toml(text, str(extra)))
+
+
+def lint(
+    text: str,
+    situation: str | None = None,
+    lang: str | None = None,
+    rules: Iterable[LintRule] | None = None,
+) -> list[Finding]:
+    """All findings for ``text``, in the order they occur."""
+    findings: list[Finding] = []
+    for rule in rules if rules is not None else default_rules():
+        if not rule.applies(situation, lang):
+            continue
+        if rule.kind == "forbidden":
+            findings.extend(
+                Finding(rule.id, m.start(), m.end(), rule.message, rule.severity, m.group(0))
+                for m in rule.regex.finditer(text)
+            )
+        elif not rule.regex.search(text):
+            findings.append(Finding(rule.id, 0, len(text), rule.message, rule.severity, ""))
+    return sorted(findings, key=lambda f: (f.start, f.rule))

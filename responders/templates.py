@@ -1,0 +1,117 @@
+"""The template library: approved phrasing per situation and language, versioned.
+
+Templates render in Jinja2's immutable sandbox. Only template *bodies* from the
+library are ever compiled; mention text and author names reach a template as
+variable values, so ``{{ 7*7 }}`` in a tweet stays the five characters it is.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from voxwatch.errors import SettingsError
+
+SITUATIONS = ("first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing")
+VARIABLES = frozenset({"customer", "brand", "responder", "reply_by", "case_ref"})
+
+
+@dataclass(frozen=True)
+class Template:
+    situation: str
+    lang: str
+    version: int
+    body: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.situation}/{self.lang}@v{self.version}"
+
+
+@cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Plain-text replies: no HTML escaping, but undefined names are errors, not blanks.
+    return ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+
+
+def _validate(template: Template, origin: str) -> Template:
+    where = f"template {template.key} in {origin}"
+    if template.situation not in SITUATIONS:
+        raise SettingsError(f"{where}: unknown situation (known: {', '.join(SITUATIONS)})")
+    try:
+        names = meta.find_undeclared_variables(_environment().parse(template.body))
+    except TemplateError as exc:
+        raise SettingsError(f"{where}: {exc}") from exc
+    unknown = names - VARIABLES
+    if unknown:
+        raise SettingsError(f"{where}: unknown variable(s) {sorted(unknown)}; known: {sorted(VARIABLES)}")
+    if template.situation == "first_response" and "reply_by" not in names:
+        raise SettingsError(f"{where}: a first response must promise a reply time with {{{{ reply_by }}}}")
+    return template
+
+
+def _parse(text: str, origin: str) -> list[Template]:
+    try:
+        rows = tomllib.loads(text).get("templates", [])
+        return [
+            _validate(Template(r["situation"], r["lang"], int(r["version"]), r["body"].strip()), origin)
+            for r in rows
+        ]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise SettingsError(f"templates in {origin}: {exc!r}") from exc
+
+
+class TemplateLibrary:
+    """The newest version of each (situation, language), plus every older version by key."""
+
+    def __init__(self, templates: list[Template]) -> None:
+        self.by_key = {t.key: t for t in templates}
+        self.latest: dict[tuple[str, str], Template] = {}
+        for t in sorted(templates, key=lambda t: t.version):
+            self.latest[(t.situation, t.lang)] = t
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> TemplateLibrary:
+        """The shipped library; templates in ``extra`` add to it or supersede by version."""
+        shipped = resources.files("responders.data").joinpath("templates.toml").read_text(encoding="utf-8")
+        templates = _parse(shipped, "responders/data/templates.toml")
+        if extra is not None:
+            try:
+                templates += _parse(extra.read_text(encoding="utf-8"), str(extra))
+            except OSError as exc:
+                raise SettingsError(f"cannot read templates {extra}: {exc.strerror or exc}") from exc
+        return cls(templates)
+
+    def get(self, situation: str, lang: str | None) -> Template:
+        """The newest template for a situation, in the language or else in English."""
+        for candidate in (lang or "en", "en"):
+            if (situation, candidate) in self.latest:
+                return self.latest[(situation, candidate)]
+        raise SettingsError(f"no template for situation {situation!r}")
+
+    def all(self) -> list[Template]:
+        return sorted(self.latest.values(), key=lambda t: (t.situation, t.lang))
+
+
+def reply_by_text(due: datetime, lang: str | None, tz: str = "UTC") -> str:
+    """The reply-time promise as a customer reads it, in their language."""
+    local = due.astimezone(ZoneInfo(tz))
+    if lang == "zh":
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local:%H:%M} ({tz}) on {local:%Y-%m-%d}"
+
+
+def render(template: Template, **values: str) -> str:
+    """Fill a template; every value is data and is never parsed as template code."""
+    missing = VARIABLES - values.keys()
+    if missing:
+        raise ValueError(f"template {template.key}: missing values {sorted(missing)}")
+    return _environment().from_string(template.body).render(**values)
