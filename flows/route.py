@@ -1,4 +1,5 @@
-"""The route flow: every scored mention is triaged; actionable ones become assigned cases."""
+"""The route flow: triage every scored mention, open and assign the cases it calls for,
+tell people about urgent cases, and escalate cases whose SLA has run out."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from responders.decide import Decision, decide
+from responders.escalation import escalate_overdue
+from responders.notify import Notice, Notifier
+from voxwatch.domain import CaseStatus, Routing, Tier
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
 
@@ -27,15 +31,45 @@ def decide_routes(
 
 
 @task(name="store-cases", cache_policy=NO_CACHE)
-def store_cases(settings: Settings, decisions: list[Decision]) -> int:
+def store_cases(settings: Settings, decisions: list[Decision]) -> list[Routing]:
     return stages.save_decisions(store_for(settings), decisions)
+
+
+@task(name="notify-urgent", cache_policy=NO_CACHE)
+def notify_urgent(settings: Settings, created: list[Routing]) -> int:
+    """Tell the comms channel (and the owner by email) about each new urgent case."""
+    notifier = Notifier(settings.notifications, store_for(settings))
+    emails = {p.name: p.email for p in settings.responders if p.email}
+    urgent = [r for r in created if r.tier is Tier.URGENT and r.status is not CaseStatus.DISMISSED]
+    for routing in urgent:
+        notifier.notify(
+            Notice(
+                event="urgent_case",
+                subject=f"[VoxWatch] urgent case for {routing.owner or routing.team}",
+                text=(
+                    f"Why: {'; '.join(routing.reasons)}. Team {routing.team}, "
+                    f"owner {routing.owner or 'unassigned'}, "
+                    f"first response due {routing.first_response_due:%Y-%m-%d %H:%M} UTC."
+                ),
+                case_id=f"case-{routing.mention_id}",
+            ),
+            emails=[emails[routing.owner]] if routing.owner in emails else [],
+        )
+    return len(urgent)
+
+
+@task(name="escalate-overdue", cache_policy=NO_CACHE)
+def escalate(settings: Settings) -> int:
+    return len(escalate_overdue(settings))
 
 
 def route_settings(settings: Settings, model_id: str) -> int:
     found, load = candidates(settings, model_id)
     created = store_cases(settings, decide_routes(settings, found, load))
-    get_run_logger().info("routed %d new case(s)", created)
-    return created
+    notify_urgent(settings, created)
+    escalated = escalate(settings)
+    get_run_logger().info("opened %d new case(s); escalated %d", len(created), escalated)
+    return len(created)
 
 
 @flow(name="route")

@@ -96,9 +96,15 @@ def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping
         )
         case = None
         if result.needs_case:
-            since = mention.published_at or mention.collected_at
             case = route_case(
-                settings, result, mention.id, mention.source, mention.lang, mention.text, since, load
+                settings,
+                result,
+                mention.id,
+                mention.source,
+                mention.lang,
+                mention.text,
+                candidate.sla_start,
+                load,
             )
         decisions.append(Decision(record, case))
     return decisions

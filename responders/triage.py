@@ -60,6 +60,10 @@ def _validity(item: TriageInput) -> tuple[Validity, str]:
         return Validity.INVALID, invalid[0]
     if item.p_negative >= item.negative_threshold:
         return Validity.COMPLAINT, f"negative sentiment (p={item.p_negative:.2f})"
+    # Escalation phrases are complaints whatever the model makes of the wording.
+    signals = matched(PRIORITY_SIGNALS, item.text)
+    if signals:
+        return Validity.COMPLAINT, f"complaint signal: {signals[0]} (model p_negative={item.p_negative:.2f})"
     if is_question(item.text):
         return Validity.QUESTION, "asks a question"
     if item.label == "positive":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -65,13 +66,19 @@ def test_a_streamed_body_over_the_cap_is_refused_without_content_length(httpserv
 
 
 def test_a_slow_server_is_a_transient_timeout(httpserver: HTTPServer) -> None:
+    release = threading.Event()
+
     def slow(request: Request) -> Response:
-        time.sleep(1.5)
+        release.wait(timeout=10)
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     with pytest.raises(TransientSourceError, match="timed out"):
         fetch(FetchRequest(httpserver.url_for("/slow")), "blog", timeout=httpx.Timeout(0.5))
+    release.set()
+    deadline = time.monotonic() + 5  # let the handler finish inside this test, not the next one
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_nothing_listening_is_transient() -> None:

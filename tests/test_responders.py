@@ -119,3 +119,38 @@ def test_decide_balances_a_burst_across_the_team() -> None:
     owners = [c.owner for c in cases if c]
     assert owners.count("amy") == 2 and owners.count("bo") == 2 and owners.count(None) == 1
     assert [c.status for c in cases if c].count(CaseStatus.NEW) == 1
+
+
+def test_sla_defaults_follow_the_domain_practice() -> None:
+    from responders.sla import first_response_due, resolution_due
+    from voxwatch.settings import SlaSettings
+
+    start = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert first_response_due(SlaSettings(), Tier.URGENT, start) == datetime(2026, 11, 23, 11, tzinfo=UTC)
+    assert first_response_due(SlaSettings(), Tier.NORMAL, start) == datetime(2026, 11, 24, 9, tzinfo=UTC)
+    assert resolution_due(SlaSettings(), start) == datetime(2026, 11, 25, 9, tzinfo=UTC)
+
+
+def test_sla_clock_stops_outside_business_hours_and_on_holidays() -> None:
+    from datetime import date, time
+
+    from responders.sla import first_response_due
+    from voxwatch.settings import BusinessHours, SlaSettings
+
+    shanghai = BusinessHours(
+        timezone="Asia/Shanghai", start=time(9), end=time(18), holidays=[date(2026, 11, 30)]
+    )
+    sla = SlaSettings(business_hours=shanghai)
+    # Friday 17:30 Shanghai (09:30 UTC): 30 min left on Friday, 90 min on Monday... but Monday
+    # 30 Nov is a holiday, so the urgent case is due Tuesday 10:30 Shanghai (02:30 UTC).
+    friday_evening = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    assert first_response_due(sla, Tier.URGENT, friday_evening) == datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+    # Saturday: the clock starts Tuesday 09:00 (Monday is the holiday).
+    saturday = datetime(2026, 11, 28, 4, tzinfo=UTC)
+    assert first_response_due(sla, Tier.URGENT, saturday) == datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def test_escalation_phrases_make_a_complaint_even_when_the_model_is_unsure() -> None:
+    result = judge("Third time I report this. I will go to the press.", p_negative=0.3, label="neutral")
+    assert result.validity is Validity.COMPLAINT and result.tier is Tier.URGENT
+    assert result.validity_reason.startswith("complaint signal: threat to go public")

@@ -94,3 +94,18 @@ def test_cli_reports_user_errors_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "sources.0.kind" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("key", ["smtp_password", "webhook_url"])
+def test_secrets_in_the_file_are_refused(tmp_path: Path, key: str) -> None:
+    path = write(tmp_path, VALID + f'\n[notifications]\n{key} = "hunter2"\n')
+    with pytest.raises(SettingsError, match=f"VOXWATCH_NOTIFICATIONS__{key.upper()}"):
+        load_settings(path)
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOXWATCH_NOTIFICATIONS__SMTP_PASSWORD", "hunter2")
+    settings = load_settings(write(tmp_path, VALID))
+    assert settings.notifications.smtp_password is not None
+    assert settings.notifications.smtp_password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings)

@@ -11,17 +11,16 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from functools import wraps
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from voxwatch.cli_responders import cases_app, lint_command, route, templates_app
 from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment
 from voxwatch.settings import CONFIG_ENV, load_settings
@@ -33,26 +32,11 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help=f"Settings TOML file (default: ${CONFIG_ENV} or ./voxwatch.toml)."),
 ]
-
-
-def user_errors(fn: F) -> F:
-    """Turn our own exceptions into a one-line message and exit status 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except VoxWatchError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.callback()
@@ -107,7 +91,6 @@ def launch_dashboard(config: Path, port: int) -> None:
 
 
 @app.command()
-@user_errors
 def demo(
     data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its settings and DuckDB file.")] = Path(
         "voxwatch-demo"
@@ -129,42 +112,55 @@ def demo(
             launch_dashboard(config, dashboard_port)
 
 
-@app.command()
-@user_errors
-def run(
+@app.command("run")
+def run_pipeline(
     config: ConfigOption = None,
     source: Annotated[str | None, typer.Option(help="Collect only this source.")] = None,
 ) -> None:
     """Run the pipeline once: collect -> score -> route."""
     from flows.pipeline import pipeline_flow
 
-    settings_path = _config_path(config)
+    settings_path = config_path(config)
     load_settings(settings_path)  # fail fast, with a clear message, before Prefect starts
     print_summary(pipeline_flow(str(settings_path), source))
 
 
 @app.command()
-@user_errors
 def dashboard(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
 ) -> None:
     """Open the Streamlit dashboard on the store that settings point at."""
-    settings_path = _config_path(config)
+    settings_path = config_path(config)
     load_settings(settings_path)
     launch_dashboard(settings_path, port)
 
 
 @app.command("check-config")
-@user_errors
 def check_config(config: ConfigOption = None) -> None:
     """Validate a settings file and say what it configures."""
-    settings = load_settings(_config_path(config))
+    settings = load_settings(config_path(config))
     console.print(
         f"ok: {len(settings.sources)} source(s), {len(settings.responders)} responder(s), "
         f"{len(settings.routing.rules)} routing rule(s); store {settings.store.path}"
     )
 
 
-def _config_path(config: Path | None) -> Path:
+def config_path(config: Path | None) -> Path:
+    """The settings file: ``--config``, else ``$VOXWATCH_CONFIG``, else ./voxwatch.toml."""
     return config or Path(os.environ.get(CONFIG_ENV) or "voxwatch.toml")
+
+
+app.add_typer(cases_app, name="cases")
+app.add_typer(templates_app, name="templates")
+app.command("route")(route)
+app.command("lint")(lint_command)
+
+
+def run() -> None:
+    """The ``voxwatch`` entry point: our own errors become one line and exit status 2."""
+    try:
+        app()
+    except VoxWatchError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(2)

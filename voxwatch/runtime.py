@@ -11,6 +11,8 @@ OFFLINE_DEFAULTS = {
     # Prefect: no anonymous telemetry, no server-side analytics.
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # The temporary local server can take a while to start on a busy two-core machine.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     # Hugging Face: never phone home; the default model is local files.
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",

@@ -177,6 +177,17 @@ class RoutingCandidate:
     mention: StoredMention
     score: Score
     prior_negatives: int
+    watch_started_at: datetime | None = None  # when this source was first collected
+
+    @property
+    def sla_start(self) -> datetime:
+        """When the SLA clock starts: at publication, but never before we were watching.
+
+        A post from before a source was first collected could not have been
+        answered sooner, so a first backfill does not open a flood of breaches.
+        """
+        said = self.mention.published_at or self.mention.collected_at
+        return max(said, self.watch_started_at) if self.watch_started_at else said
 
 
 def untriaged(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
@@ -186,7 +197,8 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
         "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
         " WHERE p.source = m.source AND p.author = m.author AND p.id <> m.id "
         "   AND ps.p_negative >= ? AND coalesce(p.published_at, p.collected_at) "
-        "       < coalesce(m.published_at, m.collected_at)) AS prior "
+        "       < coalesce(m.published_at, m.collected_at)) AS prior, "
+        "(SELECT min(f.collected_at) FROM mentions f WHERE f.source = m.source) AS watch_started "
         "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
         "WHERE NOT EXISTS (SELECT 1 FROM triage t WHERE t.mention_id = m.id) "
         "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
@@ -201,6 +213,7 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
                 model_id=model_id,
             ),
             prior_negatives=int(row[13]),
+            watch_started_at=row[14],
         )
         for row in rows
     ]

@@ -73,12 +73,12 @@ def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
     return store.write(lambda conn: queries.insert_scores(conn, scored, now))
 
 
-def save_decisions(store: Store, decisions: Sequence[Decision]) -> int:
-    """Store every triage record and open the cases; return how many cases were opened."""
+def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]:
+    """Store every triage record and open the cases; return the cases opened now."""
     now = datetime.now(UTC)
 
-    def _write(conn: Connection) -> int:
-        created = 0
+    def _write(conn: Connection) -> list[Routing]:
+        created: list[Routing] = []
         for decision in decisions:
             queries.insert_triage(conn, decision.triage, now)
             routing = decision.case
@@ -86,7 +86,7 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> int:
                 continue
             case_id = f"case-{routing.mention_id}"
             if queries.insert_case(conn, case_id, routing, now):
-                created += 1
+                created.append(routing)
                 action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"
                 queries.append_audit(
                     conn, now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)

@@ -1,0 +1,127 @@
+"""Notifications through a real local SMTP server and a real local webhook receiver."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
+
+from flows.pipeline import pipeline_flow
+from responders.escalation import escalate_overdue
+from responders.notify import Notice, Notifier
+from voxwatch.settings import NotificationSettings, load_settings
+from voxwatch.store import queries, store_for
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def routed(demo_run: tuple[Path, dict], tmp_path: Path) -> Path:
+    """A private copy of the routed sample week."""
+    config, _ = demo_run
+    shutil.copy(config, tmp_path / "voxwatch.toml")
+    shutil.copy(config.parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
+    return tmp_path / "voxwatch.toml"
+
+
+def channels(webhook: str, smtp_port: int) -> NotificationSettings:
+    return NotificationSettings(
+        webhook_url=webhook, smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_starttls=False, retries=3
+    )
+
+
+def test_webhook_and_email_are_delivered_and_recorded(
+    routed: Path, httpserver: HTTPServer, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    store = store_for(load_settings(routed))
+    notifier = Notifier(channels(httpserver.url_for("/hook"), port), store)
+    result = notifier.notify(
+        Notice("urgent_case", "Urgent: glass in pastry", "Why: safety"), ["grace@x.example"]
+    )
+    assert result == {"webhook": True, "email": True}
+    (request,) = [request for request, _ in httpserver.log if request.path == "/hook"]
+    assert request.json == {"text": "*Urgent: glass in pastry*\nWhy: safety"}
+    ((rcpt, content),) = inbox.messages
+    assert rcpt == ["grace@x.example"] and "Subject: Urgent: glass in pastry" in content
+    rows = store.read(lambda c: queries.notifications(c))
+    assert [(r["channel"], r["status"]) for r in rows] == [("webhook", "sent"), ("email", "sent")]
+    assert all(httpserver.url_for("/hook") not in str(r) for r in rows)  # the secret URL is not stored
+
+
+def test_a_failing_webhook_is_retried_recorded_and_does_not_raise(
+    routed: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("down", status=500)
+    store = store_for(load_settings(routed))
+    notifier = Notifier(NotificationSettings(webhook_url=httpserver.url_for("/hook"), retries=3), store)
+    assert notifier.notify(Notice("urgent_case", "s", "t")) == {"webhook": False}
+    assert [request.path for request, _ in httpserver.log if request.path == "/hook"] == ["/hook"] * 3
+    (row,) = store.read(lambda c: queries.notifications(c))
+    assert (row["status"], row["attempts"]) == ("failed", 3) and "500" in row["last_error"]
+
+
+def test_sla_breach_escalates_once_and_tells_the_supervisor(
+    routed: Path, httpserver: HTTPServer, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    settings = load_settings(routed)
+    settings.notifications = channels(httpserver.url_for("/hook"), port)
+    store = store_for(settings)
+    open_before = store.read(lambda c: queries.list_cases(c, list(queries.OPEN_STATUSES)))
+    later = datetime.now(UTC) + timedelta(days=3)
+
+    escalated = escalate_overdue(settings, now=later)
+    assert {c["id"] for c in escalated} == {c["id"] for c in open_before}
+    case = store.read(lambda c: queries.get_case(c, escalated[0]["id"]))
+    assert case is not None and case["tier"] == "urgent" and case["escalated_at"] is not None
+    assert any(r.startswith("SLA breached") for r in case["reasons"])
+    assert store.read(lambda c: queries.case_audit(c, case["id"]))[-1]["action"] == "escalated"
+    assert len(inbox.messages) == len(escalated)
+    assert all(rcpt == ["grace@larkspur.example"] for rcpt, _ in inbox.messages)
+    assert escalate_overdue(settings, now=later) == []  # once per case
+
+
+def test_routing_completes_when_every_notification_fails(
+    demo_run: tuple[Path, dict], tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("down", status=503)
+    monkeypatch.setenv("VOXWATCH_NOTIFICATIONS__WEBHOOK_URL", httpserver.url_for("/hook"))
+    monkeypatch.setenv("VOXWATCH_NOTIFICATIONS__RETRIES", "2")
+    config = tmp_path / "voxwatch.toml"
+    shutil.copy(demo_run[0], config)  # same live sample sources, empty store
+    summary = pipeline_flow(str(config))
+    assert summary["routed"] == demo_run[1]["routed"]
+    rows = store_for(load_settings(config)).read(lambda c: queries.notifications(c))
+    urgent = [r for r in rows if r["event"] == "urgent_case"]
+    assert urgent and all(r["status"] == "failed" and r["attempts"] == 2 for r in urgent)
