@@ -22,6 +22,7 @@ from voxwatch.store.queries import RoutingCandidate
 class Decision:
     triage: TriageRecord
     case: Routing | None
+    candidate: RoutingCandidate  # what was decided on, for the case's audit trail
 
 
 def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
@@ -106,5 +107,5 @@ def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping
                 candidate.sla_start,
                 load,
             )
-        decisions.append(Decision(record, case))
+        decisions.append(Decision(record, case, candidate))
     return decisions

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from responders.sla import is_working_time
 from voxwatch.domain import Tier
 from voxwatch.settings import ResponderSettings, RoutingRule, RoutingSettings
 
@@ -44,12 +46,16 @@ def choose_team(routing: RoutingSettings, item: RouteInput) -> tuple[str, str]:
 
 
 def choose_owner(
-    responders: list[ResponderSettings], team: str, lang: str | None, load: Mapping[str, int]
+    responders: list[ResponderSettings],
+    team: str,
+    lang: str | None,
+    load: Mapping[str, int],
+    now: datetime | None = None,
 ) -> str | None:
-    """Least-loaded responder of ``team`` who speaks ``lang`` and has room; ties by name.
+    """Least-loaded responder of ``team`` who speaks ``lang``, is on shift and has room.
 
-    Only people with the ``responder`` role take cases (comms leads approve, they
-    are not routed to).
+    Ties go by name. Only people with the ``responder`` role take cases (comms
+    leads approve, they are not routed to).
     """
     fits = [
         r
@@ -58,6 +64,7 @@ def choose_owner(
         and "responder" in r.roles
         and (lang is None or lang == "und" or lang in r.languages)
         and load.get(r.name, 0) < r.capacity
+        and (r.shift is None or is_working_time(r.shift, now or datetime.now(UTC)))
     ]
     if not fits:
         return None

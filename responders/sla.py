@@ -36,6 +36,16 @@ def add_working_time(since: datetime, hours: float, calendar: BusinessHours | No
     raise ValueError("business hours leave no working time")
 
 
+def is_working_time(calendar: BusinessHours, moment: datetime) -> bool:
+    """Whether ``moment`` falls inside the calendar's hours on a working day."""
+    local = moment.astimezone(ZoneInfo(calendar.timezone))
+    return (
+        local.weekday() in calendar.weekdays
+        and local.date() not in calendar.holidays
+        and calendar.start <= local.time() < calendar.end
+    )
+
+
 def first_response_due(sla: SlaSettings, tier: Tier, since: datetime) -> datetime:
     hours = sla.urgent_first_response_hours if tier is Tier.URGENT else sla.normal_first_response_hours
     return add_working_time(since, hours, sla.business_hours)

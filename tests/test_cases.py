@@ -51,6 +51,9 @@ def test_the_whole_loop_from_claim_to_close_is_audited(service: CaseService) -> 
     assert final["status"] == "closed"
     assert final["first_response_at"] and final["followed_up_at"] and final["resolved_at"]
     assert [a["action"] for a in final["audit"]] == [
+        "collected",
+        "scored",
+        "triaged",
         "routed",
         "drafted",
         "submitted",
@@ -59,7 +62,7 @@ def test_the_whole_loop_from_claim_to_close_is_audited(service: CaseService) -> 
         "followed_up",
         "closed",
     ]
-    assert {a["actor"] for a in final["audit"][1:]} == {owner, "maya"}
+    assert {a["actor"] for a in final["audit"][4:]} == {owner, "maya"}
 
 
 def test_a_chinese_case_gets_the_chinese_template_with_a_reply_time(service: CaseService) -> None:
@@ -192,7 +195,5 @@ def test_cases_list_shows_open_cases_most_urgent_first(service: CaseService) -> 
     dues = [c["first_response_due"] for c in listed]
     assert dues == sorted(dues) and listed
     assert all(c["status"] not in ("closed", "dismissed") for c in listed)
-    assert (
-        service.store.read(lambda c: queries.list_cases(c, ["dismissed"]))[0]["author"]
-        == "/u/deals4u_official"
-    )
+    dismissed = {c["author"] for c in service.store.read(lambda c: queries.list_cases(c, ["dismissed"]))}
+    assert dismissed == {"/u/deals4u_official", "/u/edgelord_9000", "小李代购"}

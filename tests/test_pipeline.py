@@ -31,9 +31,9 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict]) -> None:
     config, summary = demo_run
     db = db_of(config)
-    assert summary["collected"] == 23
-    assert summary["scored"] == 23
-    assert summary["this_run"]["sources"] == {"reddit-larkspur": 10, "shop-reviews": 8, "hackernews": 5}
+    assert summary["collected"] == 25
+    assert summary["scored"] == 25
+    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 5}
     assert summary["routed"] >= 6
     assert sum(summary["per_owner"].values()) == summary["routed"]
     assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
@@ -52,6 +52,25 @@ def test_praise_is_positive_and_complaints_are_routed(demo_run: tuple[Path, dict
     }
     assert {"/u/latte_larry", "/u/hikerjo", "kestrel", "Dan K."} <= routed_authors
     assert "/u/beanqueen" not in routed_authors
+    dismissed = dict(
+        query(
+            db,
+            "SELECT m.author, c.dismissed_reason FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "WHERE c.status = 'dismissed'",
+        )
+    )
+    assert dismissed["/u/deals4u_official"].startswith("spam")
+    assert dismissed["小李代购"].startswith("spam")
+    assert dismissed["/u/edgelord_9000"].startswith("troll")
+    questions = {
+        a
+        for (a,) in query(
+            db,
+            "SELECT m.author FROM triage t JOIN mentions m ON m.id = t.mention_id "
+            "WHERE t.validity = 'question'",
+        )
+    }
+    assert {"/u/quietreader", "/u/neutralnate"} <= questions
 
 
 def test_third_time_complainer_threatening_to_go_public_is_urgent_and_escalated(

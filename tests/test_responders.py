@@ -154,3 +154,20 @@ def test_escalation_phrases_make_a_complaint_even_when_the_model_is_unsure() -> 
     result = judge("Third time I report this. I will go to the press.", p_negative=0.3, label="neutral")
     assert result.validity is Validity.COMPLAINT and result.tier is Tier.URGENT
     assert result.validity_reason.startswith("complaint signal: threat to go public")
+
+
+def test_only_responders_on_shift_are_routed_to() -> None:
+    from datetime import time
+
+    from voxwatch.settings import BusinessHours
+
+    night = BusinessHours(timezone="UTC", start=time(0), end=time(8), weekdays=list(range(7)))
+    team = [
+        ResponderSettings(name="day", display_name="Day", team="care", shift=BusinessHours(timezone="UTC")),
+        ResponderSettings(name="owl", display_name="Owl", team="care", shift=night),
+        ResponderSettings(name="lead", display_name="Lead", team="care", roles=["approver"]),
+    ]
+    tuesday_3am = datetime(2026, 11, 24, 3, tzinfo=UTC)
+    tuesday_10am = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert choose_owner(team, "care", "en", {}, now=tuesday_3am) == "owl"
+    assert choose_owner(team, "care", "en", {}, now=tuesday_10am) == "day"

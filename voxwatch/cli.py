@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from voxwatch.cli_responders import cases_app, lint_command, route, templates_app
+from voxwatch.cli_responders import authors_app, cases_app, lint_command, route, templates_app
 from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment
 from voxwatch.settings import CONFIG_ENV, load_settings
@@ -153,6 +153,7 @@ def config_path(config: Path | None) -> Path:
 
 app.add_typer(cases_app, name="cases")
 app.add_typer(templates_app, name="templates")
+app.add_typer(authors_app, name="authors")
 app.command("route")(route)
 app.command("lint")(lint_command)
 

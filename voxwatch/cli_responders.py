@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 console = Console()
 cases_app = typer.Typer(help="Work on cases: list, show, assign, hand off, draft, approve, send, close.")
 templates_app = typer.Typer(help="The approved response templates.")
+authors_app = typer.Typer(help="One view per author: history, mood over time, notes.")
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Settings TOML file.")]
 ActorOption = Annotated[str, typer.Option("--as", help="Who is acting (a responder name from settings).")]
@@ -211,6 +212,33 @@ def reopen(
     """Reopen a closed or dismissed case."""
     _service(config).reopen(case_id, actor, reason)
     console.print(f"{case_id}: reopened")
+
+
+@authors_app.command("show")
+def author_show(
+    source: Annotated[str, typer.Argument(help="Source name, e.g. reddit-larkspur")],
+    author: Annotated[str, typer.Argument(help="Author handle as the source gives it")],
+    actor: ActorOption,
+    config: ConfigOption = None,
+) -> None:
+    """An author's mentions, cases and mood over time; confidential notes only for allowed roles."""
+    _print_json(_service(config).author_view(actor, source, author))
+
+
+@authors_app.command("note")
+def author_note(
+    source: Annotated[str, typer.Argument(help="Source name")],
+    author: Annotated[str, typer.Argument(help="Author handle")],
+    actor: ActorOption,
+    note: Annotated[str, typer.Option(help="What to remember about this customer.")],
+    confidential: Annotated[
+        bool, typer.Option(help="Only supervisors, approvers and admins see it.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add a note to an author's record (audited)."""
+    _service(config).add_author_note(actor, source, author, note, confidential)
+    console.print("note added")
 
 
 @templates_app.command("list")

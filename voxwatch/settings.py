@@ -172,6 +172,7 @@ class ResponderSettings(_Section):
     languages: list[str] = Field(default_factory=lambda: ["en"])
     capacity: int = Field(default=20, ge=0)
     email: str | None = None
+    shift: BusinessHours | None = None  # when set, only routed to while on shift
 
 
 class RoutingRule(_Section):

@@ -87,6 +87,7 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
             case_id = f"case-{routing.mention_id}"
             if queries.insert_case(conn, case_id, routing, now):
                 created.append(routing)
+                _audit_history(conn, case_id, decision, now)
                 action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"
                 queries.append_audit(
                     conn, now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)
@@ -94,6 +95,46 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
         return created
 
     return store.write(_write)
+
+
+def _audit_history(conn: Connection, case_id: str, decision: Decision, now: datetime) -> None:
+    """Open the case's trail with how its mention got here: collected, scored, triaged."""
+    mention, score, record = decision.candidate.mention, decision.candidate.score, decision.triage
+    queries.append_audit(
+        conn,
+        mention.collected_at,
+        SYSTEM_ACTOR,
+        "case",
+        case_id,
+        "collected",
+        None,
+        {"source": mention.source, "author": mention.author, "lang": mention.lang},
+    )
+    queries.append_audit(
+        conn,
+        now,
+        SYSTEM_ACTOR,
+        "case",
+        case_id,
+        "scored",
+        None,
+        {"model_id": score.model_id, "label": score.label, "probs": score.probs},
+    )
+    queries.append_audit(
+        conn,
+        now,
+        SYSTEM_ACTOR,
+        "case",
+        case_id,
+        "triaged",
+        None,
+        {
+            "validity": record.validity.value,
+            "reason": record.reason,
+            "tier": record.tier.value,
+            "reasons": record.reasons,
+        },
+    )
 
 
 def routing_audit(routing: Routing) -> dict[str, object]:
