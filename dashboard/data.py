@@ -39,3 +39,8 @@ def due_in(due: datetime, now: datetime | None = None) -> str:
     hours, mins = divmod(abs(minutes), 60)
     span = f"{hours} h {mins} min" if hours else f"{mins} min"
     return f"due in {span}" if minutes >= 0 else f"overdue by {span}"
+
+
+def is_breached(case: dict[str, Any], now: datetime | None = None) -> bool:
+    """Escalated, or past its first-response due time with no response yet."""
+    return case.get("escalated_at") is not None or case["first_response_due"] < (now or datetime.now(UTC))

@@ -1,11 +1,15 @@
-"""The score flow: every mention without a score from the current model gets one."""
+"""The score flow: every mention without a score from the current model gets one,
+with its complaint themes."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sentiment.model import Scorer, load_scorer
+from sentiment.themes import Theme, load_themes, tag_themes
 from voxwatch.domain import Score, StoredMention
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
@@ -24,9 +28,14 @@ def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)
-def score_batch(scorer: Scorer, mentions: list[StoredMention]) -> list[tuple[str, Score]]:
+def score_batch(
+    scorer: Scorer, themes: tuple[Theme, ...], mentions: list[StoredMention]
+) -> list[tuple[str, Score]]:
     scores = scorer.score([m.text for m in mentions])
-    return [(m.id, s) for m, s in zip(mentions, scores, strict=True)]
+    return [
+        (m.id, replace(s, themes=tuple(tag_themes(m.text, themes))))
+        for m, s in zip(mentions, scores, strict=True)
+    ]
 
 
 @task(name="store-scores", cache_policy=NO_CACHE)
@@ -38,8 +47,9 @@ def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
     logger = get_run_logger()
     scorer = scorer or load_model(settings)
     total = 0
+    themes = load_themes(settings.library.themes)
     while batch := unscored(settings, scorer.model_id):
-        total += store_scores(settings, score_batch(scorer, batch))
+        total += store_scores(settings, score_batch(scorer, themes, batch))
     logger.info("scored %d mention(s) with %s", total, scorer.model_id)
     return total
 

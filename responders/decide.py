@@ -13,6 +13,7 @@ from datetime import datetime
 from responders.routing import RouteInput, choose_owner, choose_team
 from responders.sla import first_response_due, resolution_due
 from responders.triage import Triage, TriageInput, triage
+from sentiment.themes import load_themes
 from voxwatch.domain import CaseStatus, Routing, TriageRecord, Validity
 from voxwatch.settings import Settings
 from voxwatch.store.queries import RoutingCandidate
@@ -23,6 +24,18 @@ class Decision:
     triage: TriageRecord
     case: Routing | None
     candidate: RoutingCandidate  # what was decided on, for the case's audit trail
+
+
+def off_topic_reason(settings: Settings, source: str, text: str) -> str | None:
+    """For sources that must name the brand, the reason a mention does not; else None."""
+    wanted = [s for s in settings.sources if s.name == source and s.require_brand_keyword]
+    keywords = settings.brand.keywords
+    if not wanted or not keywords:
+        return None
+    lowered = text.casefold()
+    if any(k.casefold() in lowered for k in keywords):
+        return None
+    return f"off-topic: does not mention {settings.brand.name} ({', '.join(keywords)})"
 
 
 def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
@@ -36,6 +49,9 @@ def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
             author_reach=mention.author_reach,
             prior_negatives=candidate.prior_negatives,
             negative_threshold=settings.routing.negative_threshold,
+            themes=candidate.score.themes,
+            urgent_themes=frozenset(t.id for t in load_themes(settings.library.themes) if t.urgent),
+            off_topic=off_topic_reason(settings, mention.source, mention.text),
         ),
         settings.triage,
     )
@@ -50,6 +66,7 @@ def route_case(
     text: str,
     since: datetime,
     load: dict[str, int],
+    themes: tuple[str, ...] = (),
 ) -> Routing:
     """Team, owner and SLA for one triaged mention; counts the assignment into ``load``."""
     if result.validity is Validity.INVALID:
@@ -60,7 +77,7 @@ def route_case(
             CaseStatus.DISMISSED,
         )
     else:
-        rule, team = choose_team(settings.routing, RouteInput(source, lang, text, result.tier))
+        rule, team = choose_team(settings.routing, RouteInput(source, lang, text, result.tier, themes))
         owner = choose_owner(settings.responders, team, lang, load)
         status = CaseStatus.ASSIGNED if owner else CaseStatus.NEW
         if owner:
@@ -106,6 +123,7 @@ def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping
                 mention.text,
                 candidate.sla_start,
                 load,
+                candidate.score.themes,
             )
         decisions.append(Decision(record, case, candidate))
     return decisions

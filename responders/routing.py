@@ -25,6 +25,7 @@ class RouteInput:
     lang: str | None
     text: str
     tier: Tier
+    themes: tuple[str, ...] = ()
 
 
 def _matches(rule: RoutingRule, item: RouteInput) -> bool:
@@ -34,6 +35,7 @@ def _matches(rule: RoutingRule, item: RouteInput) -> bool:
         and (not rule.languages or (item.lang or "und") in rule.languages)
         and (not rule.keywords or any(k.casefold() in lowered for k in rule.keywords))
         and (not rule.tiers or item.tier in rule.tiers)
+        and (not rule.themes or bool(set(rule.themes) & set(item.themes)))
     )
 
 

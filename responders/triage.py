@@ -25,6 +25,9 @@ class TriageInput:
     author_reach: int | None = None
     prior_negatives: int = 0
     negative_threshold: float = 0.5
+    themes: tuple[str, ...] = ()
+    urgent_themes: frozenset[str] = frozenset()
+    off_topic: str | None = None  # why it is off-topic, when it is
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def _validity(item: TriageInput) -> tuple[Validity, str]:
     invalid = matched(INVALID_SIGNALS, item.text)
     if invalid:
         return Validity.INVALID, invalid[0]
+    if item.off_topic:
+        return Validity.INVALID, item.off_topic
     if item.p_negative >= item.negative_threshold:
         return Validity.COMPLAINT, f"negative sentiment (p={item.p_negative:.2f})"
     # Escalation phrases are complaints whatever the model makes of the wording.
@@ -78,6 +83,9 @@ def triage(item: TriageInput, settings: TriageSettings) -> Triage:
     reasons = matched(PRIORITY_SIGNALS, item.text) if validity is Validity.COMPLAINT else []
     if validity is Validity.COMPLAINT and item.prior_negatives:
         reasons.append(f"repeat complainer: {item.prior_negatives} earlier negative mention(s)")
+    reasons += [
+        f"theme: {t}" for t in item.themes if t in item.urgent_themes and validity is Validity.COMPLAINT
+    ]
     if item.author and item.author in settings.vip_authors:
         reasons.append("VIP / high-value customer")
     if item.author_reach is not None and item.author_reach >= settings.high_reach_followers:

@@ -196,4 +196,4 @@ def test_cases_list_shows_open_cases_most_urgent_first(service: CaseService) -> 
     assert dues == sorted(dues) and listed
     assert all(c["status"] not in ("closed", "dismissed") for c in listed)
     dismissed = {c["author"] for c in service.store.read(lambda c: queries.list_cases(c, ["dismissed"]))}
-    assert dismissed == {"/u/deals4u_official", "/u/edgelord_9000", "小李代购"}
+    assert dismissed == {"/u/deals4u_official", "/u/edgelord_9000", "小李代购", "offtopic_ann"}

@@ -24,7 +24,7 @@ from voxwatch.store import stages, store_for
 # Debian's chromium, installed by the README's test command (tests/install_chromium.sh).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (
-    "This is awful, the worst coffee ever and I am furious. "
+    "This is awful, the worst Larkspur coffee ever and I am furious. "
     "<script>document.title='pwned'</script> **bold claim** [my photos](http://evil.test/x) {{ 7*7 }}"
 )
 
@@ -130,7 +130,7 @@ def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, brow
 def test_hostile_text_is_shown_literally_and_never_runs(dashboard_url: str, browser) -> None:
     page = browser.new_page()
     page.goto(dashboard_url)
-    page.get_by_text("the worst coffee ever", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("the worst Larkspur coffee ever", exact=False).first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "<script>document.title='pwned'</script>" in body
     assert "**bold claim** [my photos](http://evil.test/x) {{ 7*7 }}" in body

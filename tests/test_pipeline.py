@@ -31,9 +31,9 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict]) -> None:
     config, summary = demo_run
     db = db_of(config)
-    assert summary["collected"] == 25
-    assert summary["scored"] == 25
-    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 5}
+    assert summary["collected"] == 26
+    assert summary["scored"] == 26
+    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 6}
     assert summary["routed"] >= 6
     assert sum(summary["per_owner"].values()) == summary["routed"]
     assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
@@ -52,6 +52,12 @@ def test_praise_is_positive_and_complaints_are_routed(demo_run: tuple[Path, dict
     }
     assert {"/u/latte_larry", "/u/hikerjo", "kestrel", "Dan K."} <= routed_authors
     assert "/u/beanqueen" not in routed_authors
+    glass = query(
+        db,
+        "SELECT s.themes, c.reasons FROM cases c JOIN mentions m ON m.id = c.mention_id "
+        "JOIN scores s ON s.mention_id = m.id WHERE m.author = '/u/hikerjo'",
+    )
+    assert glass[0][0] == ["safety"] and "theme: safety" in glass[0][1]
     dismissed = dict(
         query(
             db,
@@ -62,6 +68,7 @@ def test_praise_is_positive_and_complaints_are_routed(demo_run: tuple[Path, dict
     assert dismissed["/u/deals4u_official"].startswith("spam")
     assert dismissed["小李代购"].startswith("spam")
     assert dismissed["/u/edgelord_9000"].startswith("troll")
+    assert dismissed["offtopic_ann"].startswith("off-topic: does not mention Larkspur Coffee")
     questions = {
         a
         for (a,) in query(

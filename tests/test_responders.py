@@ -171,3 +171,38 @@ def test_only_responders_on_shift_are_routed_to() -> None:
     tuesday_10am = datetime(2026, 11, 24, 10, tzinfo=UTC)
     assert choose_owner(team, "care", "en", {}, now=tuesday_3am) == "owl"
     assert choose_owner(team, "care", "en", {}, now=tuesday_10am) == "day"
+
+
+def test_rules_can_route_by_theme_and_urgent_themes_raise_priority() -> None:
+    routing = RoutingSettings(
+        default_team="care", rules=[RoutingRule(name="billing", team="billing", themes=["refund_billing"])]
+    )
+    billing = RouteInput("shop", "en", "charged twice", Tier.NORMAL, ("refund_billing",))
+    assert choose_team(routing, billing) == ("billing", "billing")
+    assert choose_team(routing, RouteInput("shop", "en", "late", Tier.NORMAL, ("delivery",))) == (
+        "default",
+        "care",
+    )
+    result = judge(
+        "There was something sharp in my muffin", 0.7, themes=("safety",), urgent_themes=frozenset({"safety"})
+    )
+    assert result.tier is Tier.URGENT and "theme: safety" in result.reasons
+
+
+def test_off_topic_posts_on_brand_searches_are_invalid_with_the_reason() -> None:
+    from responders.decide import off_topic_reason
+
+    settings = Settings(
+        brand={"name": "Larkspur Coffee", "keywords": ["larkspur", "拉克斯珀"]},
+        sources=[
+            {"name": "hn", "kind": "hackernews", "url": "https://hn.test", "require_brand_keyword": True},
+            {"name": "shop", "kind": "jsonld", "url": "https://shop.test"},
+        ],
+        responders=[r.model_dump() for r in TEAM],
+        routing=ROUTING.model_dump(),
+    )
+    reason = off_topic_reason(settings, "hn", "Spend on the grinder first.")
+    assert reason == "off-topic: does not mention Larkspur Coffee (larkspur, 拉克斯珀)"
+    assert off_topic_reason(settings, "hn", "拉克斯珀的咖啡不错") is None
+    assert off_topic_reason(settings, "shop", "Broke in a week") is None  # reviews on our own page
+    assert judge("Spend on the grinder first.", off_topic=reason).validity is Validity.INVALID

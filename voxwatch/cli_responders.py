@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -302,6 +303,7 @@ def route(
     from responders.decide import route_case, triage_candidate
     from sentiment.lang import detect_language
     from sentiment.model import load_scorer
+    from sentiment.themes import load_themes, tag_themes
     from voxwatch.cli import config_path
     from voxwatch.domain import StoredMention
     from voxwatch.store.queries import RoutingCandidate
@@ -310,6 +312,7 @@ def route(
     now = datetime.now(UTC)
     language = lang or detect_language(text)
     (score,) = load_scorer(settings.model).score([text])
+    score = replace(score, themes=tuple(tag_themes(text, load_themes(settings.library.themes))))
     mention = StoredMention("dry-run", source, text, author, language, now, now)
     candidate = RoutingCandidate(mention, score, prior_negatives=0)
     result = triage_candidate(settings, candidate)
@@ -317,6 +320,7 @@ def route(
         "lang": language,
         "label": score.label,
         "probs": score.probs,
+        "themes": list(score.themes),
         "validity": result.validity.value,
         "validity_reason": result.validity_reason,
         "tier": result.tier.value,
@@ -324,7 +328,7 @@ def route(
         "opens_case": result.needs_case,
     }
     if result.needs_case:
-        case = route_case(settings, result, "dry-run", source, language, text, now, {})
+        case = route_case(settings, result, "dry-run", source, language, text, now, {}, score.themes)
         decision |= {
             "rule": case.rule,
             "team": case.team,

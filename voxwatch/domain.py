@@ -90,6 +90,7 @@ class Score:
     label: str
     probs: dict[str, float]
     model_id: str
+    themes: tuple[str, ...] = ()  # complaint themes, tagged in the same stage
 
     @property
     def negative(self) -> float:

@@ -115,6 +115,7 @@ class LibrarySettings(_Section):
 
     templates: Path | None = None
     lint_rules: Path | None = None
+    themes: Path | None = None  # replaces the shipped theme definition
 
 
 class NotificationSettings(_Section):
@@ -138,6 +139,8 @@ class SourceSettings(_Section):
     query: str | None = None
     interval_minutes: int = Field(default=15, ge=1)
     enabled: bool = True
+    # For broad searches and feeds: a mention that names none of the brand keywords is off-topic.
+    require_brand_keyword: bool = False
 
     @field_validator("name")
     @classmethod
@@ -183,6 +186,7 @@ class RoutingRule(_Section):
     sources: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
 
 
@@ -284,7 +288,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raise SettingsError(_format_errors(path, exc)) from None
     if not settings.store.path.is_absolute():
         settings.store.path = (path.parent / settings.store.path).resolve()
-    for field_name in ("templates", "lint_rules"):
+    for field_name in ("templates", "lint_rules", "themes"):
         value = getattr(settings.library, field_name)
         if value is not None and not value.is_absolute():
             setattr(settings.library, field_name, (path.parent / value).resolve())

@@ -8,7 +8,7 @@ import os
 
 import streamlit as st
 
-from dashboard.data import current_settings, due_in, open_cases
+from dashboard.data import current_settings, due_in, is_breached, open_cases
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.settings import CONFIG_ENV
@@ -34,6 +34,8 @@ for case in cases:
             st.text(case["text"])
             st.caption(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
         with right:
+            if is_breached(case):  # our own fixed words, so Markdown colour is safe here
+                st.markdown(":red[**SLA breached**]")
             st.text(f"{case['tier'].upper()} · {due_in(case['first_response_due'])}")
             st.text(f"SLA due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
             st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
@@ -41,3 +43,5 @@ for case in cases:
                 st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
         if case["reasons"]:
             st.text("why: " + "; ".join(case["reasons"]))
+        if case["themes"]:
+            st.text("themes: " + ", ".join(case["themes"]))

@@ -74,6 +74,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             p_negative DOUBLE NOT NULL,
             p_neutral DOUBLE NOT NULL,
             p_positive DOUBLE NOT NULL,
+            themes VARCHAR[] NOT NULL,
             scored_at TIMESTAMPTZ NOT NULL,
             PRIMARY KEY (mention_id, model_id)
         );

@@ -159,11 +159,20 @@ def unscored_mentions(conn: Connection, model_id: str, limit: int) -> list[Store
 
 def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: datetime) -> int:
     rows = [
-        [mid, s.model_id, s.label, s.probs["negative"], s.probs["neutral"], s.probs["positive"], at]
+        [
+            mid,
+            s.model_id,
+            s.label,
+            s.probs["negative"],
+            s.probs["neutral"],
+            s.probs["positive"],
+            list(s.themes),
+            at,
+        ]
         for mid, s in scored
     ]
     if rows:
-        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
     return len(rows)
 
 
@@ -193,7 +202,7 @@ class RoutingCandidate:
 def untriaged(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
     """Scored mentions without a triage, oldest first, with the author's earlier complaints."""
     rows = conn.execute(
-        f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, "
+        f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, s.themes, "
         "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
         " WHERE p.source = m.source AND p.author = m.author AND p.id <> m.id "
         "   AND ps.p_negative >= ? AND coalesce(p.published_at, p.collected_at) "
@@ -211,9 +220,10 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
                 label=row[9],
                 probs={"negative": row[10], "neutral": row[11], "positive": row[12]},
                 model_id=model_id,
+                themes=tuple(row[13]),
             ),
-            prior_negatives=int(row[13]),
-            watch_started_at=row[14],
+            prior_negatives=int(row[14]),
+            watch_started_at=row[15],
         )
         for row in rows
     ]
@@ -349,7 +359,7 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
     cursor = conn.execute(
         "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
         "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
-        "s.label, s.p_negative "
+        "s.label, s.p_negative, s.themes, c.escalated_at "
         "FROM cases c JOIN mentions m ON m.id = c.mention_id "
         "LEFT JOIN triage t ON t.mention_id = m.id "
         "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "

@@ -1,0 +1,62 @@
+"""Complaint themes: what a mention is about, from a definition users can edit.
+
+Themes are stored with each score and feed routing rules, triage (an ``urgent``
+theme is a priority signal) and the trends leaders watch. The definition is data
+(``sentiment/data/themes.toml``), so a team can add its own vocabulary without
+touching code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from voxwatch.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    patterns: tuple[str, ...]
+    urgent: bool = False
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            compiled = re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+        except re.error as exc:
+            raise SettingsError(f"theme {self.id!r}: bad pattern ({exc})") from exc
+        object.__setattr__(self, "regex", compiled)
+
+
+def _parse(text: str, origin: str) -> tuple[Theme, ...]:
+    try:
+        rows = tomllib.loads(text)["themes"]
+        return tuple(
+            Theme(r["id"], r.get("label", r["id"]), tuple(r["patterns"]), bool(r.get("urgent", False)))
+            for r in rows
+        )
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise SettingsError(f"themes in {origin}: {exc!r}") from exc
+
+
+@cache
+def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
+    """The shipped definition, or the user's file when settings name one."""
+    if path is None:
+        text = resources.files("sentiment.data").joinpath("themes.toml").read_text(encoding="utf-8")
+        return _parse(text, "sentiment/data/themes.toml")
+    try:
+        return _parse(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise SettingsError(f"cannot read themes {path}: {exc.strerror or exc}") from exc
+
+
+def tag_themes(text: str, themes: tuple[Theme, ...]) -> list[str]:
+    """Ids of every theme whose patterns occur in ``text``, in definition order."""
+    return [theme.id for theme in themes if theme.regex.search(text)]
