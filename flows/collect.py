@@ -39,6 +39,7 @@ def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
 def fetch_page(settings: Settings, source: SourceSettings) -> RawResponse:
     state = store_for(settings).read(lambda conn: queries.source_state(conn, source.name))
     request = source_module(source.kind).build_request(source, state)
+    request = replace(request, min_interval=source.min_request_interval_seconds)
     return http.fetch(request, source.name, state.etag, state.last_modified)
 
 

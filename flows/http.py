@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 
 import httpx
 
+from flows.polite import POLITENESS, Politeness, seconds_until
 from flows.sources.base import FetchRequest, RawResponse
 from voxwatch import __version__
 from voxwatch.errors import SourceError, TransientSourceError
 
 USER_AGENT = f"VoxWatch/{__version__} (brand-mention monitor; +https://github.com/voxwatch/voxwatch)"
 MAX_BODY_BYTES = 10 * 1024 * 1024
+RETRY_AFTER_ATTEMPTS = 2
+MAX_RETRY_AFTER_SECONDS = 60.0
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 _EXPECTED_TYPES = {
@@ -55,6 +58,14 @@ def _check_type(response: httpx.Response, request: FetchRequest, source: str) ->
         raise SourceError(source, f"{response.url}: unexpected content type {content_type!r}")
 
 
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait before asking again, when the server said so and it is short."""
+    if response.status_code not in (429, 503):
+        return None
+    wait = seconds_until(response.headers.get("retry-after"))
+    return wait if wait is not None and wait <= MAX_RETRY_AFTER_SECONDS else None
+
+
 def _to_raw(response: httpx.Response, request: FetchRequest, source: str, max_bytes: int) -> RawResponse:
     status = response.status_code
     if status == 429 or status >= 500:
@@ -81,19 +92,33 @@ def fetch(
     last_modified: str | None = None,
     max_bytes: int = MAX_BODY_BYTES,
     timeout: httpx.Timeout = TIMEOUT,
+    polite: Politeness = POLITENESS,
 ) -> RawResponse:
-    """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body."""
+    """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body.
+
+    HTML pages are fetched only where robots.txt allows; each host is paced; a
+    429/503 with a short ``Retry-After`` is waited out and asked again here,
+    anything longer becomes a transient error for the task's own retries.
+    """
     headers = {"User-Agent": USER_AGENT}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
-            client.stream("GET", request.url, params=request.params or None) as response,
-        ):
-            return _to_raw(response, request, source, max_bytes)
+        with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
+            if request.expect == "html" and not polite.allowed(request.url, USER_AGENT, client):
+                raise SourceError(source, f"{request.url}: robots.txt disallows fetching it for {USER_AGENT}")
+            for attempt in range(RETRY_AFTER_ATTEMPTS + 1):
+                polite.wait_turn(request.url, request.min_interval)
+                with client.stream("GET", request.url, params=request.params or None) as response:
+                    polite.observe(request.url, response.headers)
+                    wait = _retry_after(response)
+                    if wait is not None and attempt < RETRY_AFTER_ATTEMPTS:
+                        polite.hold_off(request.url, wait)  # obey, then ask again
+                        continue
+                    return _to_raw(response, request, source, max_bytes)
+            raise AssertionError("unreachable: the last attempt returns or raises")
     except httpx.TimeoutException as exc:
         raise TransientSourceError(source, f"{request.url}: timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:

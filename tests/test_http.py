@@ -11,8 +11,15 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flows.http import USER_AGENT, fetch
+from flows.polite import POLITENESS, Politeness, seconds_until
 from flows.sources.base import FetchRequest
 from voxwatch.errors import SourceError, TransientSourceError
+
+
+@pytest.fixture(autouse=True)
+def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about responses, not pacing: no wait between requests to 127.0.0.1."""
+    monkeypatch.setattr(POLITENESS, "min_interval", 0.0)
 
 
 def test_ok_response_is_kept_raw_with_headers(httpserver: HTTPServer) -> None:
@@ -84,3 +91,73 @@ def test_a_slow_server_is_a_transient_timeout(httpserver: HTTPServer) -> None:
 def test_nothing_listening_is_transient() -> None:
     with pytest.raises(TransientSourceError, match="ConnectError"):
         fetch(FetchRequest("http://127.0.0.1:9/feed"), "blog")
+
+
+def test_429_with_retry_after_is_waited_out_and_succeeds(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request("/api").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "1"}
+    )
+    httpserver.expect_ordered_request("/api").respond_with_data(
+        '{"hits": []}', content_type="application/json"
+    )
+    started = time.monotonic()
+    raw = fetch(
+        FetchRequest(httpserver.url_for("/api"), expect="json"), "hn", polite=Politeness(min_interval=0)
+    )
+    assert raw.status == 200 and raw.body == b'{"hits": []}'
+    assert time.monotonic() - started >= 0.9  # it really waited as told
+
+
+def test_a_long_retry_after_becomes_a_transient_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api").respond_with_data("later", status=429, headers={"Retry-After": "3600"})
+    with pytest.raises(TransientSourceError, match="HTTP 429"):
+        fetch(FetchRequest(httpserver.url_for("/api")), "hn", polite=Politeness(min_interval=0))
+
+
+def test_robots_txt_is_honoured_for_pages(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+    )
+    httpserver.expect_request("/private/reviews").respond_with_data("<html></html>", content_type="text/html")
+    httpserver.expect_request("/public/reviews").respond_with_data(
+        "<html>ok</html>", content_type="text/html"
+    )
+    polite = Politeness(min_interval=0)
+    with pytest.raises(SourceError, match=r"robots\.txt disallows"):
+        fetch(FetchRequest(httpserver.url_for("/private/reviews"), expect="html"), "shop", polite=polite)
+    assert fetch(
+        FetchRequest(httpserver.url_for("/public/reviews"), expect="html"), "shop", polite=polite
+    ).body
+    assert "/private/reviews" not in [r.path for r, _ in httpserver.log]
+
+
+def test_requests_to_one_host_are_paced(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("<rss/>", content_type="application/rss+xml")
+    polite = Politeness(min_interval=0)
+    started = time.monotonic()
+    for _ in range(3):
+        fetch(FetchRequest(httpserver.url_for("/feed"), min_interval=0.4), "blog", polite=polite)
+    assert time.monotonic() - started >= 0.8  # two waits of 0.4 s between three requests
+
+
+def test_an_exhausted_rate_limit_holds_the_next_request_until_reset(httpserver: HTTPServer) -> None:
+    reset = str(time.time() + 1.0)
+    httpserver.expect_request("/api").respond_with_data(
+        "[]",
+        content_type="application/json",
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+    )
+    polite = Politeness(min_interval=0)
+    fetch(FetchRequest(httpserver.url_for("/api")), "m", polite=polite)
+    started = time.monotonic()
+    fetch(FetchRequest(httpserver.url_for("/api")), "m", polite=polite)
+    assert time.monotonic() - started >= 0.7
+
+
+def test_retry_after_and_reset_headers_are_read_in_every_form() -> None:
+    now = 1_800_000_000.0
+    assert seconds_until("120", now) == 120
+    assert seconds_until(str(now + 30), now) == 30
+    assert seconds_until("Wed, 21 Oct 2015 07:28:00 GMT", now) == 0
+    assert seconds_until("2027-01-15T08:00:30+00:00", 1_800_000_000.0) == 1_800_000_030.0 - now
+    assert seconds_until("soon", now) is None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.sources import hackernews, jsonld, rss
+from flows.sources import appstore, hackernews, jsonld, mastodon, rss
 from flows.sources.base import RawResponse
 from tests.conftest import FIXTURES
 from voxwatch.errors import ParseError
@@ -78,3 +78,55 @@ def test_hackernews_request_asks_only_for_items_after_the_cursor() -> None:
 def test_hackernews_bad_json_is_a_parse_error_naming_the_url(body: bytes) -> None:
     with pytest.raises(ParseError, match=r"https://hn\.test/api"):
         hackernews.parse(RawResponse("https://hn.test/api", 200, {}, body, datetime.now(UTC)))
+
+
+def test_mastodon_cassettes_replay_every_status() -> None:
+    from flows.sources.replay import replay_file
+
+    timeline = replay_file("mastodon", FIXTURES / "mastodon" / "hashtag_timeline.yaml")
+    assert [(m.author, m.text) for m in timeline] == [("mastodonpy_test_2", "# hoot (hashtag toot)")]
+    assert timeline[0].external_id.startswith("http://localhost:3000/ap/users/")
+    paging = replay_file("mastodon", FIXTURES / "mastodon" / "min_max_id.yaml")
+    context = replay_file("mastodon", FIXTURES / "mastodon" / "status_context.yaml")
+    assert [m.text for m in paging] == ["Toot!"] and [m.text for m in context] == ["Toot!"]
+
+
+def test_mastodon_page_cursor_is_the_newest_status_id() -> None:
+    import yaml
+
+    cassette = yaml.safe_load((FIXTURES / "mastodon" / "hashtag_timeline.yaml").read_text())
+    body = next(i for i in cassette["interactions"] if "/timelines/tag/" in i["request"]["uri"])
+    page = mastodon.parse(
+        RawResponse(
+            "https://m.test/api/v1/timelines/tag/hoot",
+            200,
+            {},
+            body["response"]["body"]["string"].encode(),
+            datetime.now(UTC),
+        )
+    )
+    assert page.next_cursor == "117020593741189701"
+    source = SourceSettings(name="m", kind="mastodon", url="https://m.test/", query="#hoot")
+    request = mastodon.build_request(source, SourceState("m", cursor=page.next_cursor))
+    assert request.url == "https://m.test/api/v1/timelines/tag/hoot"
+    assert request.params == {"limit": "40", "min_id": "117020593741189701"}
+
+
+def test_appstore_feed_skips_the_app_metadata_entry() -> None:
+    page = appstore.parse(raw("appstore_customerreviews_cn.json", "application/json"))
+    assert [(m.author, m.rating) for m in page.mentions] == [
+        ("咖啡控小王", 1.0),
+        ("Lily", 5.0),
+        ("Ken T", 2.0),
+    ]
+    assert page.mentions[0].title == "更新后一直闪退"
+    assert page.mentions[2].text.endswith("support just sends a template reply.")
+
+
+def test_appstore_page_with_a_single_entry_is_read() -> None:
+    body = (
+        b'{"feed": {"entry": {"id": {"label": "9"}, "im:rating": {"label": "4"}, '
+        b'"content": {"label": "ok"}}}}'
+    )
+    page = appstore.parse(RawResponse("https://itunes.test/x", 200, {}, body, datetime.now(UTC)))
+    assert [(m.external_id, m.rating) for m in page.mentions] == [("9", 4.0)]

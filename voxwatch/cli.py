@@ -7,6 +7,7 @@ one clear message and exit 2; they never show a traceback.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import subprocess
@@ -134,6 +135,31 @@ def dashboard(
     settings_path = config_path(config)
     load_settings(settings_path)
     launch_dashboard(settings_path, port)
+
+
+@app.command()
+def replay(
+    kind: Annotated[str, typer.Argument(help="Connector: rss, jsonld, hackernews, mastodon, appstore.")],
+    file: Annotated[Path, typer.Argument(help="A saved response body, or a vcrpy/betamax cassette.")],
+) -> None:
+    """Run one connector's parser on a saved response; print one JSON object per mention."""
+    from flows.sources.replay import replay_file
+
+    for mention in replay_file(kind, file):
+        print(
+            json.dumps(
+                {
+                    "external_id": mention.external_id,
+                    "url": mention.url,
+                    "author": mention.author,
+                    "text": mention.text,
+                    "published_at": mention.published_at.isoformat() if mention.published_at else None,
+                    "rating": mention.rating,
+                    "lang": mention.lang,
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 @app.command("check-config")

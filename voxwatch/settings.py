@@ -33,7 +33,8 @@ from voxwatch.errors import SettingsError
 CONFIG_ENV = "VOXWATCH_CONFIG"
 SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-SourceKind = Literal["rss", "jsonld", "hackernews"]
+SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore"]
+NEEDS_QUERY = {"mastodon": "the hashtag to follow"}
 
 
 class _Section(BaseModel):
@@ -141,6 +142,8 @@ class SourceSettings(_Section):
     enabled: bool = True
     # For broad searches and feeds: a mention that names none of the brand keywords is off-topic.
     require_brand_keyword: bool = False
+    # Pace per host (Reddit's feeds allow about 10 requests a minute: use 6).
+    min_request_interval_seconds: float = Field(default=1.0, ge=0)
 
     @field_validator("name")
     @classmethod
@@ -155,6 +158,12 @@ class SourceSettings(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _query_when_needed(self) -> SourceSettings:
+        if self.kind in NEEDS_QUERY and not (self.query or "").strip("# "):
+            raise ValueError(f"a {self.kind} source needs query = {NEEDS_QUERY[self.kind]}")
+        return self
 
 
 Role = Literal["responder", "approver", "supervisor", "admin", "executive"]

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from flows.sources import hackernews, jsonld, rss
+from flows.sources import appstore, hackernews, jsonld, mastodon, rss
 
-SOURCES: dict[str, ModuleType] = {"rss": rss, "jsonld": jsonld, "hackernews": hackernews}
+SOURCES: dict[str, ModuleType] = {
+    "rss": rss,
+    "jsonld": jsonld,
+    "hackernews": hackernews,
+    "mastodon": mastodon,
+    "appstore": appstore,
+}
 
 
 def source_module(kind: str) -> ModuleType:

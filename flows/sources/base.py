@@ -29,6 +29,7 @@ class FetchRequest:
     url: str
     params: dict[str, str] = field(default_factory=dict)
     expect: str = "any"  # "json", "xml", "html" or "any": what a healthy answer looks like
+    min_interval: float | None = None  # seconds between requests to this host (None: default)
 
 
 @dataclass(frozen=True)
