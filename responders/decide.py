@@ -52,6 +52,7 @@ def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
             themes=candidate.score.themes,
             urgent_themes=frozenset(t.id for t in load_themes(settings.library.themes) if t.urgent),
             off_topic=off_topic_reason(settings, mention.source, mention.text),
+            duplicate_of=mention.duplicate_of,
         ),
         settings.triage,
     )

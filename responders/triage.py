@@ -28,6 +28,7 @@ class TriageInput:
     themes: tuple[str, ...] = ()
     urgent_themes: frozenset[str] = frozenset()
     off_topic: str | None = None  # why it is off-topic, when it is
+    duplicate_of: str | None = None  # an earlier mention with the same text
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ def is_question(text: str) -> bool:
 
 
 def _validity(item: TriageInput) -> tuple[Validity, str]:
+    if item.duplicate_of:
+        return Validity.DUPLICATE, f"repost of mention {item.duplicate_of}: linked, no new case"
     invalid = matched(INVALID_SIGNALS, item.text)
     if invalid:
         return Validity.INVALID, invalid[0]

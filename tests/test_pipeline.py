@@ -31,12 +31,17 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict]) -> None:
     config, summary = demo_run
     db = db_of(config)
-    assert summary["collected"] == 26
-    assert summary["scored"] == 26
-    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 6}
+    assert summary["collected"] == 27
+    assert summary["scored"] == 27
+    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 7}
     assert summary["routed"] >= 6
     assert sum(summary["per_owner"].values()) == summary["routed"]
     assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
+    assert query(db, "SELECT source, status, items_new FROM source_runs ORDER BY source") == [
+        ("hackernews", "ok", 7),
+        ("reddit-larkspur", "ok", 11),
+        ("shop-reviews", "ok", 9),
+    ]
     assert table_counts(db)["raw_responses"] == 3
     langs = dict(query(db, "SELECT author, lang FROM mentions WHERE source = 'shop-reviews'"))
     assert langs["王女士"] == "zh" and langs["Dan K."] == "en"
@@ -69,6 +74,14 @@ def test_praise_is_positive_and_complaints_are_routed(demo_run: tuple[Path, dict
     assert dismissed["小李代购"].startswith("spam")
     assert dismissed["/u/edgelord_9000"].startswith("troll")
     assert dismissed["offtopic_ann"].startswith("off-topic: does not mention Larkspur Coffee")
+    # the same complaint cross-posted is linked to the first, not a second case
+    (repost,) = query(
+        db,
+        "SELECT m.duplicate_of, t.validity, c.id FROM mentions m JOIN triage t ON t.mention_id = m.id "
+        "LEFT JOIN cases c ON c.mention_id = m.id WHERE m.source = 'hackernews' AND m.author = 'hikerjo'",
+    )
+    original = query(db, "SELECT id FROM mentions WHERE author = '/u/hikerjo'")[0][0]
+    assert repost == (original, "duplicate", None)
     questions = {
         a
         for (a,) in query(

@@ -127,6 +127,23 @@ def run_pipeline(
 
 
 @app.command()
+def collect(
+    config: ConfigOption = None,
+    source: Annotated[str | None, typer.Option(help="Collect only this source.")] = None,
+) -> None:
+    """Run the collect flow once: fetch new mentions from every source (or one)."""
+    from flows.collect import collect_flow
+
+    settings_path = config_path(config)
+    settings = load_settings(settings_path)
+    if source:
+        settings.source(source)  # a clear error for a name that is not in settings
+    results = collect_flow(str(settings_path), source)
+    for name, result in results.items():
+        console.print(f"{name}: {result if isinstance(result, str) else f'{result} new mention(s)'}")
+
+
+@app.command()
 def dashboard(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,

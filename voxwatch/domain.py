@@ -35,6 +35,7 @@ class Validity(StrEnum):
     QUESTION = "question"
     PRAISE = "praise"
     NEUTRAL = "neutral"
+    DUPLICATE = "duplicate"
     INVALID = "invalid"
 
 
@@ -81,6 +82,7 @@ class StoredMention:
     published_at: datetime | None
     collected_at: datetime
     author_reach: int | None = None
+    duplicate_of: str | None = None  # an earlier mention with the same text
 
 
 @dataclass(frozen=True)

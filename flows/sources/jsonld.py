@@ -61,13 +61,23 @@ def _rating(review: dict[str, Any]) -> float | None:
         return None
 
 
-def _blocks(raw: RawResponse) -> Iterator[Any]:
+def _blocks(raw: RawResponse) -> list[Any]:
+    """Every readable JSON-LD block; a page whose blocks are all unreadable is an error.
+
+    One broken block next to good ones is skipped with a warning; a page where
+    none can be read (a truncated download, say) must not pass for "no reviews".
+    """
     soup = BeautifulSoup(raw.body, "lxml")
-    for index, script in enumerate(soup.find_all("script", type="application/ld+json")):
+    scripts = soup.find_all("script", type="application/ld+json")
+    blocks = []
+    for index, script in enumerate(scripts):
         try:
-            yield json.loads(script.get_text(), strict=False)
+            blocks.append(json.loads(script.get_text(), strict=False))
         except json.JSONDecodeError as exc:
             log.warning("%s: JSON-LD block %d is not valid JSON (%s); skipped", raw.url, index, exc)
+    if scripts and not blocks:
+        raise ParseError(f"{raw.url}: no readable JSON-LD block (truncated or broken page?)")
+    return blocks
 
 
 def _review_mention(review: dict[str, Any], page_url: str) -> Mention | None:

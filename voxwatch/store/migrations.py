@@ -39,6 +39,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             last_error VARCHAR,
             items_last_run INTEGER
         );
+        -- One row per collection run of a source: its health over time.
+        CREATE TABLE source_runs (
+            source VARCHAR NOT NULL,
+            ran_at TIMESTAMPTZ NOT NULL,
+            status VARCHAR NOT NULL,
+            http_status INTEGER,
+            items_new INTEGER NOT NULL,
+            error VARCHAR
+        );
         -- Raw responses, content-addressed, kept for audit and replay.
         CREATE TABLE raw_responses (
             sha256 VARCHAR PRIMARY KEY,
@@ -63,6 +72,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             published_at TIMESTAMPTZ,
             collected_at TIMESTAMPTZ NOT NULL,
             content_hash VARCHAR NOT NULL,
+            duplicate_of VARCHAR,  -- the same text seen before (repost, cross-post)
             raw_sha256 VARCHAR,
             UNIQUE (source, external_id)
         );

@@ -71,6 +71,20 @@ def record_source_success(
     )
 
 
+def record_source_run(
+    conn: Connection,
+    source: str,
+    at: datetime,
+    status: str,
+    http_status: int | None,
+    items: int,
+    error: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO source_runs VALUES (?, ?, ?, ?, ?, ?)", [source, at, status, http_status, items, error]
+    )
+
+
 def record_source_failure(conn: Connection, source: str, at: datetime, error: str) -> None:
     """Mark a source degraded with the reason; its cursor is left as it was."""
     conn.execute(
@@ -111,12 +125,17 @@ def insert_mentions(
     """Insert the mentions not seen before; return how many were new."""
     new = 0
     for mention, digest in zip(mentions, content_hashes, strict=True):
+        ident = make_mention_id(source, mention.external_id)
+        earlier = conn.execute(
+            "SELECT id FROM mentions WHERE content_hash = ? AND id <> ? ORDER BY collected_at, id LIMIT 1",
+            [digest, ident],
+        ).fetchone()
         inserted = conn.execute(
             "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
-            "author_reach, published_at, collected_at, content_hash, raw_sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "author_reach, published_at, collected_at, content_hash, duplicate_of, raw_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [
-                make_mention_id(source, mention.external_id),
+                ident,
                 source,
                 mention.external_id,
                 mention.url,
@@ -129,6 +148,7 @@ def insert_mentions(
                 mention.published_at,
                 collected_at,
                 digest,
+                earlier[0] if earlier else None,
                 raw_sha256,
             ],
         ).fetchall()
@@ -137,14 +157,15 @@ def insert_mentions(
 
 
 _MENTION_COLUMNS = (
-    "m.id, m.source, m.title, m.text, m.author, m.lang, m.published_at, m.collected_at, m.author_reach"
+    "m.id, m.source, m.title, m.text, m.author, m.lang, m.published_at, m.collected_at, m.author_reach, "
+    "m.duplicate_of"
 )
 
 
 def _stored_mention(row: Sequence[Any]) -> StoredMention:
-    ident, source, title, text, author, lang, published_at, collected_at, reach = row
+    ident, source, title, text, author, lang, published_at, collected_at, reach, duplicate_of = row
     body = text if not title or text.startswith(title) else f"{title}\n{text}"
-    return StoredMention(ident, source, body, author, lang, published_at, collected_at, reach)
+    return StoredMention(ident, source, body, author, lang, published_at, collected_at, reach, duplicate_of)
 
 
 def unscored_mentions(conn: Connection, model_id: str, limit: int) -> list[StoredMention]:
@@ -215,15 +236,15 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
     ).fetchall()
     return [
         RoutingCandidate(
-            mention=_stored_mention(row[:9]),
+            mention=_stored_mention(row[:10]),
             score=Score(
-                label=row[9],
-                probs={"negative": row[10], "neutral": row[11], "positive": row[12]},
+                label=row[10],
+                probs={"negative": row[11], "neutral": row[12], "positive": row[13]},
                 model_id=model_id,
-                themes=tuple(row[13]),
+                themes=tuple(row[14]),
             ),
-            prior_negatives=int(row[14]),
-            watch_started_at=row[15],
+            prior_negatives=int(row[15]),
+            watch_started_at=row[16],
         )
         for row in rows
     ]

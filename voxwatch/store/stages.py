@@ -59,13 +59,20 @@ def save_collected(
         queries.record_source_success(
             conn, source, now, new, cursor, raw.headers.get("etag"), raw.headers.get("last-modified")
         )
+        queries.record_source_run(conn, source, now, "ok", raw.status, new, None)
         return new
 
     return store.write(_write)
 
 
 def save_source_failure(store: Store, source: str, error: str) -> None:
-    store.write(lambda conn: queries.record_source_failure(conn, source, datetime.now(UTC), error))
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> None:
+        queries.record_source_failure(conn, source, now, error)
+        queries.record_source_run(conn, source, now, "degraded", None, 0, error)
+
+    store.write(_write)
 
 
 def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:

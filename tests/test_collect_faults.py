@@ -1,0 +1,135 @@
+"""The collect stage under faults, against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from flows.collect import collect_flow
+from flows.sources import jsonld, rss
+from tests.conftest import FIXTURES
+from voxwatch.domain import RawResponse
+from voxwatch.errors import ParseError
+
+FEED = (FIXTURES / "stackoverflow_atom.xml").read_bytes()
+
+
+def settings_file(tmp_path: Path, url: str, kind: str = "rss") -> Path:
+    path = tmp_path / "voxwatch.toml"
+    path.write_text(
+        f"""
+[brand]
+name = "Acme"
+
+[[sources]]
+name = "feed"
+kind = "{kind}"
+url = "{url}"
+min_request_interval_seconds = 0
+
+[[responders]]
+name = "amy"
+display_name = "Amy"
+team = "care"
+
+[routing]
+default_team = "care"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def stored(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_second_run_gets_304_and_stores_nothing_twice(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
+    httpserver.expect_request("/feed").respond_with_data(
+        FEED, content_type="application/atom+xml", headers={"ETag": '"v1"'}
+    )
+    config = settings_file(tmp_path, httpserver.url_for("/feed"))
+    assert collect_flow(str(config)) == {"feed": 2}
+    assert collect_flow(str(config)) == {"feed": 0}
+    db = tmp_path / "voxwatch.duckdb"
+    assert stored(db, "SELECT count(*) FROM mentions") == [(2,)]
+    assert stored(db, "SELECT http_status, items_new FROM source_runs ORDER BY ran_at") == [
+        (200, 2),
+        (304, 0),
+    ]
+
+
+def test_malformed_json_marks_the_source_degraded(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api").respond_with_data('{"hits": [', content_type="application/json")
+    config = settings_file(tmp_path, httpserver.url_for("/api"), kind="hackernews")
+    (result,) = collect_flow(str(config)).values()
+    assert str(result).startswith("degraded") and "not valid JSON" in str(result)
+    status, error = stored(tmp_path / "voxwatch.duckdb", "SELECT status, last_error FROM source_state")[0]
+    assert status == "degraded" and "not valid JSON" in error
+
+
+def test_a_truncated_review_page_is_an_error_not_an_empty_page() -> None:
+    page = (FIXTURES / "recipe_page_15_reviews.html").read_bytes()
+    cut = page.index(b'"review"') + 2000  # inside the JSON-LD block
+    with pytest.raises(ParseError, match="JSON-LD"):
+        jsonld.parse(
+            RawResponse(
+                "https://recipes.test/p", 200, {"content-type": "text/html"}, page[:cut], datetime.now(UTC)
+            )
+        )
+
+
+def test_a_feed_served_with_the_wrong_charset_is_still_read() -> None:
+    body = (FIXTURES / "gb2312_illformed.xml").read_bytes()
+    page = rss.parse(
+        RawResponse(
+            "https://feed.test",
+            200,
+            {"content-type": "application/rss+xml; charset=utf-8"},
+            body,
+            datetime.now(UTC),
+        )
+    )
+    assert len(page.mentions) == 1 and page.mentions[0].text  # read, not dropped
+
+
+def test_a_process_killed_mid_collection_loses_nothing(tmp_path: Path, httpserver: HTTPServer) -> None:
+    arrived = threading.Event()
+    calls = {"n": 0}
+
+    def feed(request: Request) -> Response:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the first run is killed while its fetch is in flight
+            arrived.set()
+            time.sleep(3)
+        return Response(FEED, content_type="application/atom+xml")
+
+    httpserver.expect_request("/feed").respond_with_handler(feed)
+    config = settings_file(tmp_path, httpserver.url_for("/feed"))
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "voxwatch", "collect", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    assert arrived.wait(timeout=180), "the collect process never fetched"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+
+    assert collect_flow(str(config)) == {"feed": 2}
+    db = tmp_path / "voxwatch.duckdb"
+    assert stored(db, "SELECT count(*), count(DISTINCT external_id) FROM mentions") == [(2, 2)]
+    assert collect_flow(str(config)) == {"feed": 0}
