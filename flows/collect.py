@@ -38,9 +38,11 @@ def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
 )
 def fetch_page(settings: Settings, source: SourceSettings) -> RawResponse:
     state = store_for(settings).read(lambda conn: queries.source_state(conn, source.name))
-    request = source_module(source.kind).build_request(source, state)
-    request = replace(request, min_interval=source.min_request_interval_seconds)
-    return http.fetch(request, source.name, state.etag, state.last_modified)
+    module = source_module(source.kind)
+    request = replace(module.build_request(source, state), min_interval=source.min_request_interval_seconds)
+    auth = getattr(module, "auth_headers", None)
+    login = (lambda client: auth(source, settings, client)) if auth else None
+    return http.fetch(request, source.name, state.etag, state.last_modified, auth=login)
 
 
 @task(name="parse-page", cache_policy=NO_CACHE)

@@ -9,6 +9,7 @@ new posts".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -93,10 +94,12 @@ def fetch(
     max_bytes: int = MAX_BODY_BYTES,
     timeout: httpx.Timeout = TIMEOUT,
     polite: Politeness = POLITENESS,
+    auth: Callable[[httpx.Client], dict[str, str]] | None = None,
 ) -> RawResponse:
     """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body.
 
-    HTML pages are fetched only where robots.txt allows; each host is paced; a
+    ``auth`` logs in first for sources that need it. HTML pages are fetched only
+    where robots.txt allows; each host is paced; a
     429/503 with a short ``Retry-After`` is waited out and asked again here,
     anything longer becomes a transient error for the task's own retries.
     """
@@ -109,6 +112,8 @@ def fetch(
         with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
             if request.expect == "html" and not polite.allowed(request.url, USER_AGENT, client):
                 raise SourceError(source, f"{request.url}: robots.txt disallows fetching it for {USER_AGENT}")
+            if auth is not None:  # a source that needs a login gets its token on this client
+                client.headers.update(auth(client))
             for attempt in range(RETRY_AFTER_ATTEMPTS + 1):
                 polite.wait_turn(request.url, request.min_interval)
                 with client.stream("GET", request.url, params=request.params or None) as response:

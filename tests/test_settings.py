@@ -96,10 +96,13 @@ def test_cli_reports_user_errors_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("key", ["smtp_password", "webhook_url"])
-def test_secrets_in_the_file_are_refused(tmp_path: Path, key: str) -> None:
-    path = write(tmp_path, VALID + f'\n[notifications]\n{key} = "hunter2"\n')
-    with pytest.raises(SettingsError, match=f"VOXWATCH_NOTIFICATIONS__{key.upper()}"):
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("notifications", "smtp_password"), ("notifications", "webhook_url"), ("bluesky", "app_password")],
+)
+def test_secrets_in_the_file_are_refused(tmp_path: Path, section: str, key: str) -> None:
+    path = write(tmp_path, VALID + f'\n[{section}]\n{key} = "hunter2"\n')
+    with pytest.raises(SettingsError, match=f"VOXWATCH_{section.upper()}__{key.upper()}"):
         load_settings(path)
 
 

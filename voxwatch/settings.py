@@ -31,10 +31,10 @@ from voxwatch.domain import Tier
 from voxwatch.errors import SettingsError
 
 CONFIG_ENV = "VOXWATCH_CONFIG"
-SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url")
+SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url", "bluesky.app_password")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore"]
-NEEDS_QUERY = {"mastodon": "the hashtag to follow"}
+SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore", "bluesky"]
+NEEDS_QUERY = {"mastodon": "the hashtag to follow", "bluesky": "the search terms"}
 
 
 class _Section(BaseModel):
@@ -133,6 +133,13 @@ class NotificationSettings(_Section):
     timeout_seconds: float = Field(default=10, gt=0)
 
 
+class BlueskySettings(_Section):
+    """The Bluesky account that searches (searchPosts needs a login). Environment only."""
+
+    identifier: str | None = None
+    app_password: SecretStr | None = None
+
+
 class SourceSettings(_Section):
     name: str
     kind: SourceKind
@@ -218,6 +225,7 @@ class Settings(BaseSettings):
     triage: TriageSettings = Field(default_factory=TriageSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    bluesky: BlueskySettings = Field(default_factory=BlueskySettings)
 
     @classmethod
     def settings_customise_sources(

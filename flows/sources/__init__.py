@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from flows.sources import appstore, hackernews, jsonld, mastodon, rss
+from flows.sources import appstore, bluesky, hackernews, jsonld, mastodon, rss
 
 SOURCES: dict[str, ModuleType] = {
     "rss": rss,
@@ -12,6 +12,7 @@ SOURCES: dict[str, ModuleType] = {
     "hackernews": hackernews,
     "mastodon": mastodon,
     "appstore": appstore,
+    "bluesky": bluesky,
 }
 
 

@@ -5,7 +5,9 @@ A source is two functions, like an httpx transport is one:
 * ``build_request(source, state) -> FetchRequest``: what to ask for next, from the
   settings and the saved cursor;
 * ``parse(raw) -> ParsedPage``: pure; turns one saved response into mentions and
-  the cursor to save once they are stored.
+  the cursor to save once they are stored;
+* optionally ``auth_headers(source, settings, client) -> headers``, for a source
+  that needs a login with credentials from the environment.
 
 Fetching is shared (``flows.http``), so any saved ``RawResponse`` can be replayed
 through ``parse`` with no network.
