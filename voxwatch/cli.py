@@ -144,6 +144,15 @@ def collect(
 
 
 @app.command()
+def serve(config: ConfigOption = None) -> None:
+    """Keep monitoring: each source's pipeline runs on its own schedule until Ctrl-C."""
+    from flows.deployments import serve_settings
+
+    settings_path = config_path(config).resolve()
+    serve_settings(load_settings(settings_path), str(settings_path))
+
+
+@app.command()
 def dashboard(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
