@@ -130,3 +130,20 @@ def test_appstore_page_with_a_single_entry_is_read() -> None:
     )
     page = appstore.parse(RawResponse("https://itunes.test/x", 200, {}, body, datetime.now(UTC)))
     assert [(m.external_id, m.rating) for m in page.mentions] == [("9", 4.0)]
+
+
+def test_microdata_reviews_are_the_fallback_when_there_is_no_json_ld() -> None:
+    assert jsonld.parse(raw("product_microdata.html", "text/html")).mentions == []  # ratings only, no reviews
+    body = b"""<html><body><div itemscope itemtype="https://schema.org/Product">
+    <span itemprop="name">Kit</span>
+    <div itemprop="review" itemscope itemtype="https://schema.org/Review">
+      <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+        <span itemprop="name">Ana</span></span>
+      <meta itemprop="datePublished" content="2026-11-01">
+      <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+        <meta itemprop="ratingValue" content="2"></div>
+      <span itemprop="reviewBody">The grinder broke &amp; nobody answered.</span>
+    </div></div></body></html>"""
+    (review,) = jsonld.parse(RawResponse("https://shop.test/kit", 200, {}, body, datetime.now(UTC))).mentions
+    assert (review.author, review.rating, review.text) == ("Ana", 2.0, "The grinder broke & nobody answered.")
+    assert review.published_at is not None and review.published_at.day == 1

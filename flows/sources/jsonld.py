@@ -1,4 +1,4 @@
-"""Web pages that carry schema.org ``Review``s in JSON-LD.
+"""Web pages that carry schema.org ``Review``s in JSON-LD (or, failing that, microdata).
 
 Review sites, shops and recipe pages embed their reviews as JSON-LD for search
 engines; each ``Review`` becomes a mention with its rating, author, date and body.
@@ -13,7 +13,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from bs4 import BeautifulSoup
+from lxml import etree
+from lxml import html as lxml_html
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import from_iso, html_to_text
@@ -61,18 +62,72 @@ def _rating(review: dict[str, Any]) -> float | None:
         return None
 
 
-def _blocks(raw: RawResponse) -> list[Any]:
+def _itemprop(item: Any, name: str) -> Any | None:
+    """The first ``itemprop=name`` inside ``item`` that belongs to it (not to a nested item)."""
+    for node in item.xpath(f".//*[@itemprop='{name}']"):
+        owner = node.getparent()
+        while owner is not None and owner is not item and owner.get("itemscope") is None:
+            owner = owner.getparent()
+        if owner is item:
+            return node
+    return None
+
+
+def _prop_value(node: Any | None) -> str | None:
+    if node is None:
+        return None
+    for attribute in ("content", "datetime", "href"):
+        if node.get(attribute):
+            return str(node.get(attribute)).strip()
+    return " ".join(" ".join(node.itertext()).split()) or None
+
+
+def _microdata_reviews(document: Any, page_url: str) -> list[Mention]:
+    """schema.org Reviews marked up as microdata: the fallback when a page has no JSON-LD."""
+    found = []
+    for item in document.xpath("//*[@itemscope][contains(@itemtype, 'schema.org/Review')]"):
+        rating_item = _itemprop(item, "reviewRating")
+        rating = _prop_value(_itemprop(rating_item, "ratingValue")) if rating_item is not None else None
+        author_node = _itemprop(item, "author")
+        author = (
+            _prop_value(_itemprop(author_node, "name"))
+            if author_node is not None and author_node.get("itemscope") is not None
+            else _prop_value(author_node)
+        )
+        body = _itemprop(item, "reviewBody")
+        if body is None:  # (lxml elements without children are falsy: test for None)
+            body = _itemprop(item, "description")
+        review = {
+            "reviewBody": _prop_value(body),
+            "author": author,
+            "datePublished": _prop_value(_itemprop(item, "datePublished")),
+            "name": _prop_value(_itemprop(item, "name")),
+            "reviewRating": {"ratingValue": rating},
+        }
+        mention = _review_mention(review, page_url)
+        if mention:
+            found.append(mention)
+    return found
+
+
+def _document(raw: RawResponse) -> Any:
+    try:
+        return lxml_html.document_fromstring(raw.body)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"{raw.url}: not a readable HTML page ({exc})") from exc
+
+
+def _blocks(raw: RawResponse, document: Any) -> list[Any]:
     """Every readable JSON-LD block; a page whose blocks are all unreadable is an error.
 
     One broken block next to good ones is skipped with a warning; a page where
     none can be read (a truncated download, say) must not pass for "no reviews".
     """
-    soup = BeautifulSoup(raw.body, "lxml")
-    scripts = soup.find_all("script", type="application/ld+json")
+    scripts = document.xpath('//script[@type="application/ld+json"]')
     blocks = []
     for index, script in enumerate(scripts):
         try:
-            blocks.append(json.loads(script.get_text(), strict=False))
+            blocks.append(json.loads(script.text or "", strict=False))
         except json.JSONDecodeError as exc:
             log.warning("%s: JSON-LD block %d is not valid JSON (%s); skipped", raw.url, index, exc)
     if scripts and not blocks:
@@ -104,9 +159,10 @@ def _review_mention(review: dict[str, Any], page_url: str) -> Mention | None:
 def parse(raw: RawResponse) -> ParsedPage:
     if not raw.body.strip():
         raise ParseError(f"{raw.url}: empty page")
+    document = _document(raw)
     mentions: list[Mention] = []
     seen: set[str] = set()
-    for block in _blocks(raw):
+    for block in _blocks(raw, document):
         for node in _walk(block):
             if "Review" not in _types(node):
                 continue
@@ -114,4 +170,6 @@ def parse(raw: RawResponse) -> ParsedPage:
             if mention and mention.external_id not in seen:
                 seen.add(mention.external_id)
                 mentions.append(mention)
+    if not mentions:
+        mentions = _microdata_reviews(document, raw.url)
     return ParsedPage(mentions=mentions)

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import calendar
 import time
-import warnings
 from datetime import UTC, datetime
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from lxml import etree
+from lxml import html as lxml_html
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed. Never rendered."""
+    """Visible text of an HTML fragment, whitespace collapsed. Never rendered.
+
+    lxml rather than BeautifulSoup: this runs once per mention, and lxml is
+    several times faster on the short fragments feeds and APIs carry.
+    """
     if "<" not in markup and "&" not in markup:
         return " ".join(markup.split())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style"]):
-        tag.decompose()
-    return " ".join(soup.get_text(" ").split())
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(markup.split())
+    for tag in root.xpath("//script|//style"):
+        tag.drop_tree()
+    return " ".join(" ".join(root.itertext()).split())
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
