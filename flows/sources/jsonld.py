@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
@@ -161,15 +162,21 @@ def parse(raw: RawResponse) -> ParsedPage:
         raise ParseError(f"{raw.url}: empty page")
     document = _document(raw)
     mentions: list[Mention] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for block in _blocks(raw, document):
         for node in _walk(block):
             if "Review" not in _types(node):
                 continue
             mention = _review_mention(node, raw.url)
-            if mention and mention.external_id not in seen:
-                seen.add(mention.external_id)
-                mentions.append(mention)
+            if mention is None:
+                continue
+            # The same review twice on a page (a double submission) is two reviews; the
+            # second gets a stable suffix and is later linked to the first as a repost.
+            count = seen.get(mention.external_id, 0)
+            seen[mention.external_id] = count + 1
+            if count:
+                mention = replace(mention, external_id=f"{mention.external_id}~{count + 1}")
+            mentions.append(mention)
     if not mentions:
         mentions = _microdata_reviews(document, raw.url)
     return ParsedPage(mentions=mentions)
