@@ -23,6 +23,8 @@ from voxwatch.errors import ParseError, SourceError, TransientSourceError
 from voxwatch.settings import Settings, SourceSettings, load_settings
 from voxwatch.store import queries, stages, store_for
 
+MAX_PAGES_PER_RUN = 20
+
 
 def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     return isinstance(state.result(raise_on_failure=False), TransientSourceError)
@@ -36,13 +38,17 @@ def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     retry_condition_fn=_is_transient,
     cache_policy=NO_CACHE,
 )
-def fetch_page(settings: Settings, source: SourceSettings) -> RawResponse:
+def fetch_page(settings: Settings, source: SourceSettings, page: dict[str, str] | None = None) -> RawResponse:
+    """The run's first page (conditional on ETag / Last-Modified), or a follow-up ``page``."""
     state = store_for(settings).read(lambda conn: queries.source_state(conn, source.name))
     module = source_module(source.kind)
     request = replace(module.build_request(source, state), min_interval=source.min_request_interval_seconds)
-    auth = getattr(module, "auth_headers", None)
-    login = (lambda client: auth(source, settings, client)) if auth else None
-    return http.fetch(request, source.name, state.etag, state.last_modified, auth=login)
+    if page:
+        request = replace(request, params=request.params | page)
+    prepare = getattr(module, "prepare", None)  # log in, or check access, before fetching
+    login = (lambda client: prepare(source, settings, client)) if prepare else None
+    etag, modified = (None, None) if page else (state.etag, state.last_modified)
+    return http.fetch(request, source.name, etag, modified, auth=login)
 
 
 @task(name="parse-page", cache_policy=NO_CACHE)
@@ -51,12 +57,41 @@ def parse_page(source: SourceSettings, raw: RawResponse) -> ParsedPage:
         return ParsedPage(mentions=[])
     page = source_module(source.kind).parse(raw)
     mentions = [m if m.lang else replace(m, lang=detect_language(m.text)) for m in page.mentions]
-    return ParsedPage(mentions=mentions, next_cursor=page.next_cursor)
+    return replace(page, mentions=mentions)
 
 
 @task(name="store-page", cache_policy=NO_CACHE)
 def store_page(settings: Settings, source: SourceSettings, raw: RawResponse, page: ParsedPage) -> int:
-    return stages.save_collected(store_for(settings), source.name, raw, page.mentions, page.next_cursor)
+    return stages.save_page(store_for(settings), source.name, raw, page.mentions)
+
+
+@task(name="finish-run", cache_policy=NO_CACHE)
+def finish_run(
+    settings: Settings, source: SourceSettings, first: RawResponse, cursor: str | None, new: int
+) -> None:
+    stages.save_run(store_for(settings), source.name, first, cursor, new)
+
+
+def collect_source(settings: Settings, source: SourceSettings) -> int:
+    """Fetch, parse and store every page of one source's run; then move its cursor."""
+    new, cursor, params = 0, None, None
+    first: RawResponse | None = None
+    for _ in range(MAX_PAGES_PER_RUN):
+        raw = fetch_page(settings, source, params)
+        first = first or raw
+        page = parse_page(source, raw)
+        new += store_page(settings, source, raw, page)
+        cursor = page.next_cursor or cursor
+        if page.next_page is None:
+            finish_run(settings, source, first, cursor, new)
+            return new
+        params = page.next_page
+    # More pages than one run may take: keep what was stored, leave the cursor, and
+    # let the next run walk again from it (known items are not stored twice).
+    get_run_logger().warning(
+        "%s: stopped after %d pages; the next run continues", source.name, MAX_PAGES_PER_RUN
+    )
+    return new
 
 
 @task(name="record-failure", cache_policy=NO_CACHE)
@@ -74,9 +109,7 @@ def collect_settings(settings: Settings, only: str | None = None) -> dict[str, i
     results: dict[str, int | str] = {}
     for source in sources:
         try:
-            raw = fetch_page(settings, source)
-            page = parse_page(source, raw)
-            results[source.name] = store_page(settings, source, raw, page)
+            results[source.name] = collect_source(settings, source)
             logger.info("%s: %d new mention(s)", source.name, results[source.name])
         except (SourceError, ParseError) as exc:
             record_failure(settings, source, str(exc))

@@ -34,11 +34,11 @@ def counts(db: Path) -> tuple[int, ...]:
 def test_demo_prints_a_summary_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
     first = run_demo(tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "collected mentions" in first.stdout and "27" in first.stdout
+    assert "collected mentions" in first.stdout and "36" in first.stdout
     assert "routed to sara" in first.stdout
     db = tmp_path / "voxwatch.duckdb"
     after_first = counts(db)
-    assert after_first[0] == 27 and after_first[2] > 0
+    assert after_first[0] == 36 and after_first[2] > 0
 
     second = run_demo(tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -133,3 +133,62 @@ def test_a_process_killed_mid_collection_loses_nothing(tmp_path: Path, httpserve
     db = tmp_path / "voxwatch.duckdb"
     assert stored(db, "SELECT count(*), count(DISTINCT external_id) FROM mentions") == [(2, 2)]
     assert collect_flow(str(config)) == {"feed": 0}
+
+
+def hn_page(ids: list[int], page: int, pages: int, hits: int, per_page: int = 2) -> dict:
+    return {
+        "hits": [
+            {
+                "objectID": str(i),
+                "author": f"u{i}",
+                "comment_text": f"Acme comment {i}",
+                "created_at_i": 1_700_000_000 + i,
+            }
+            for i in ids
+        ],
+        "page": page,
+        "nbPages": pages,
+        "nbHits": hits,
+        "hitsPerPage": per_page,
+    }
+
+
+def test_hackernews_walks_every_page_and_slices_past_the_hit_cap(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # 5 new hits, 2 per page, and the API only pages through 4 of them (its cap):
+    # page 0 -> page 1 -> a slice of older items -> done.
+    httpserver.expect_ordered_request(
+        "/hn", query_string={"query": "acme", "tags": "(story,comment)", "hitsPerPage": "100"}
+    ).respond_with_json(hn_page([5, 4], 0, 2, 5))
+    httpserver.expect_ordered_request("/hn").respond_with_json(hn_page([3, 2], 1, 2, 5))
+    httpserver.expect_ordered_request("/hn").respond_with_json(hn_page([2, 1], 0, 1, 2))
+    config = settings_file(tmp_path, httpserver.url_for("/hn"), kind="hackernews")
+    config.write_text(
+        config.read_text().replace('kind = "hackernews"', 'kind = "hackernews"\nquery = "acme"')
+    )
+    assert collect_flow(str(config)) == {"feed": 5}
+    requests = [r for r, _ in httpserver.log]
+    assert requests[1].args["page"] == "1"
+    assert (
+        requests[2].args["numericFilters"] == "created_at_i<=1700000002" and requests[2].args["page"] == "0"
+    )
+    db = tmp_path / "voxwatch.duckdb"
+    assert stored(db, "SELECT count(*) FROM mentions") == [(5,)]
+    assert stored(db, "SELECT cursor FROM source_state") == [
+        ("1700000005",)
+    ]  # the newest, from the first page
+
+
+def test_a_mastodon_instance_that_hides_hashtag_feeds_is_degraded_with_the_reason(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    access = {"hashtag_feeds": {"local": "authenticated", "remote": "disabled"}}
+    httpserver.expect_request("/api/v2/instance").respond_with_json(
+        {"configuration": {"timelines_access": access}}
+    )
+    config = settings_file(tmp_path, httpserver.url_for("/").rstrip("/"), kind="mastodon")
+    config.write_text(config.read_text().replace('kind = "mastodon"', 'kind = "mastodon"\nquery = "acme"'))
+    (result,) = collect_flow(str(config)).values()
+    assert "does not show hashtag feeds to anonymous readers" in str(result)
+    assert not [r for r, _ in httpserver.log if "/timelines/tag/" in r.path]

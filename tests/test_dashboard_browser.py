@@ -45,7 +45,7 @@ def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPa
     config = target / "voxwatch.toml"
     raw = RawResponse("http://forum.test/t/1", 200, {}, HOSTILE.encode(), datetime.now(UTC))
     store = store_for(load_settings(config))
-    stages.save_collected(store, "reddit-larkspur", raw, [Mention("hostile-1", HOSTILE, author="/u/x")], None)
+    stages.save_page(store, "reddit-larkspur", raw, [Mention("hostile-1", HOSTILE, author="/u/x")])
     summary = pipeline_flow(str(config))
     assert summary["this_run"]["routed"] == 1, "the hostile complaint should be routed to the inbox"
     return config

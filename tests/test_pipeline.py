@@ -31,18 +31,28 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict]) -> None:
     config, summary = demo_run
     db = db_of(config)
-    assert summary["collected"] == 27
-    assert summary["scored"] == 27
-    assert summary["this_run"]["sources"] == {"reddit-larkspur": 11, "shop-reviews": 9, "hackernews": 7}
+    assert summary["collected"] == 36
+    assert summary["scored"] == 36
+    assert summary["this_run"]["sources"] == {
+        "reddit-larkspur": 11,
+        "shop-reviews": 9,
+        "hackernews": 7,
+        "mastodon-larkspur": 3,
+        "appstore-cn": 3,
+        "bluesky": 3,
+    }
     assert summary["routed"] >= 6
     assert sum(summary["per_owner"].values()) == summary["routed"]
     assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
     assert query(db, "SELECT source, status, items_new FROM source_runs ORDER BY source") == [
+        ("appstore-cn", "ok", 3),
+        ("bluesky", "ok", 3),
         ("hackernews", "ok", 7),
+        ("mastodon-larkspur", "ok", 3),
         ("reddit-larkspur", "ok", 11),
         ("shop-reviews", "ok", 9),
     ]
-    assert table_counts(db)["raw_responses"] == 3
+    assert table_counts(db)["raw_responses"] == 6
     langs = dict(query(db, "SELECT author, lang FROM mentions WHERE source = 'shop-reviews'"))
     assert langs["王女士"] == "zh" and langs["Dan K."] == "en"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -147,3 +148,28 @@ def test_microdata_reviews_are_the_fallback_when_there_is_no_json_ld() -> None:
     (review,) = jsonld.parse(RawResponse("https://shop.test/kit", 200, {}, body, datetime.now(UTC))).mentions
     assert (review.author, review.rating, review.text) == ("Ana", 2.0, "The grinder broke & nobody answered.")
     assert review.published_at is not None and review.published_at.day == 1
+
+
+def test_a_full_mastodon_page_follows_the_link_header_to_newer_statuses() -> None:
+    statuses = [
+        {
+            "id": str(200 - i),
+            "uri": f"https://m.test/s/{200 - i}",
+            "content": f"<p>post {i}</p>",
+            "account": {},
+        }
+        for i in range(40)
+    ]
+    link = (
+        '<https://m.test/api/v1/timelines/tag/acme?max_id=161>; rel="next", '
+        '<https://m.test/api/v1/timelines/tag/acme?min_id=200>; rel="prev"'
+    )
+    full = RawResponse(
+        "https://m.test/x", 200, {"link": link}, json.dumps(statuses).encode(), datetime.now(UTC)
+    )
+    page = mastodon.parse(full)
+    assert (len(page.mentions), page.next_cursor, page.next_page) == (40, "200", {"min_id": "200"})
+    short = RawResponse(
+        "https://m.test/x", 200, {"link": link}, json.dumps(statuses[:3]).encode(), datetime.now(UTC)
+    )
+    assert mastodon.parse(short).next_page is None  # a short page is the newest there is

@@ -6,8 +6,9 @@ A source is two functions, like an httpx transport is one:
   settings and the saved cursor;
 * ``parse(raw) -> ParsedPage``: pure; turns one saved response into mentions and
   the cursor to save once they are stored;
-* optionally ``auth_headers(source, settings, client) -> headers``, for a source
-  that needs a login with credentials from the environment.
+* optionally ``prepare(source, settings, client) -> headers``, run before the
+  fetch on the same client: to log in with credentials from the environment, or
+  to check that the service lets us read at all.
 
 Fetching is shared (``flows.http``), so any saved ``RawResponse`` can be replayed
 through ``parse`` with no network.
@@ -37,7 +38,10 @@ class FetchRequest:
 @dataclass(frozen=True)
 class ParsedPage:
     mentions: list[Mention]
+    # The cursor to save once the whole run is stored (the last one given wins).
     next_cursor: str | None = None
+    # Query parameters for the next page of this same run, or None when done.
+    next_page: dict[str, str] | None = None
 
 
 class SourceModule(Protocol):

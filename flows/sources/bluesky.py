@@ -36,7 +36,7 @@ def build_request(source: SourceSettings, state: SourceState) -> FetchRequest:
     )
 
 
-def auth_headers(source: SourceSettings, settings: Settings, client: httpx.Client) -> dict[str, str]:
+def prepare(source: SourceSettings, settings: Settings, client: httpx.Client) -> dict[str, str]:
     """Log in with the app password from the environment; return the bearer header."""
     credentials = settings.bluesky
     if not credentials.identifier or credentials.app_password is None:

@@ -143,8 +143,8 @@ def _review_mention(review: dict[str, Any], page_url: str) -> Mention | None:
     author = _name(review.get("author"))
     published = review.get("datePublished")
     ident = review.get("@id") or review.get("url")
-    if not ident:
-        digest = hashlib.sha256(f"{author}\n{published}\n{body}".encode()).hexdigest()[:24]
+    if not ident:  # author and text only: a site re-rendering its dates must not duplicate reviews
+        digest = hashlib.sha256(f"{author}\n{body}".encode()).hexdigest()[:24]
         ident = f"{page_url}#review-{digest}"
     return Mention(
         external_id=str(ident),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from voxwatch.demo.server import DemoServer
+from voxwatch.demo.server import DEMO_BLUESKY_ACCOUNT, DemoServer
+
+IDENTIFIER_ENV = "VOXWATCH_BLUESKY__IDENTIFIER"
+PASSWORD_ENV = "VOXWATCH_BLUESKY__APP_PASSWORD"
 
 
 def write_demo_settings(data_dir: Path, server_url: str) -> Path:
@@ -21,6 +25,20 @@ def write_demo_settings(data_dir: Path, server_url: str) -> Path:
 
 @contextmanager
 def demo_sources(data_dir: Path, port: int = 0) -> Iterator[Path]:
-    """Serve the sample sources for as long as the block runs; yield the settings path."""
-    with DemoServer(port) as server:
-        yield write_demo_settings(data_dir, server.base_url)
+    """Serve the sample sources for as long as the block runs; yield the settings path.
+
+    The demo's Bluesky account is put in the environment for the block, as a real
+    user's app password would be, and taken out again afterwards.
+    """
+    identifier, password = DEMO_BLUESKY_ACCOUNT
+    saved = {key: os.environ.get(key) for key in (IDENTIFIER_ENV, PASSWORD_ENV)}
+    os.environ[IDENTIFIER_ENV], os.environ[PASSWORD_ENV] = identifier, password
+    try:
+        with DemoServer(port) as server:
+            yield write_demo_settings(data_dir, server.base_url)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

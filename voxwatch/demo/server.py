@@ -24,6 +24,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 ATOM = "http://www.w3.org/2005/Atom"
+# The demo's own Bluesky stand-in accepts only this account; `voxwatch demo` puts it
+# in its environment, the way a real app password would arrive.
+DEMO_BLUESKY_ACCOUNT = ("care.larkspur.demo", "demo-app-password")
+DEMO_BLUESKY_TOKEN = "demo-access-token"
 
 
 def load_week() -> dict[str, Any]:
@@ -68,13 +72,14 @@ class SampleWeek:
         reviews = [
             {
                 "@type": "Review",
+                "@id": f"/shop/home-brew-kit#review-{index}",
                 "author": {"@type": "Person", "name": r["author"]},
                 "datePublished": self._at(r).isoformat(),
                 "name": r["title"],
                 "reviewBody": r["text"],
                 "reviewRating": {"@type": "Rating", "ratingValue": r["rating"], "bestRating": 5},
             }
-            for r in self.week["reviews"]
+            for index, r in enumerate(self.week["reviews"], start=1)
         ]
         ratings = [r["rating"] for r in self.week["reviews"]]
         product = {
@@ -98,6 +103,74 @@ class SampleWeek:
             "</body></html>"
         )
         return page.encode("utf-8")
+
+    def mastodon_tag(self, min_id: int | None) -> bytes:
+        statuses = []
+        for item in sorted(self.week["mastodon"], key=lambda i: i["hours_ago"]):  # newest first
+            if min_id is not None and int(item["id"]) <= min_id:
+                continue
+            user, _, server = item["author"].partition("@")
+            statuses.append(
+                {
+                    "id": item["id"],
+                    "created_at": self._at(item).isoformat().replace("+00:00", "Z"),
+                    "uri": f"https://{server}/users/{user}/statuses/{item['id']}",
+                    "url": f"https://{server}/@{user}/{item['id']}",
+                    "content": f"<p>{html.escape(item['text'])}</p>",
+                    "spoiler_text": "",
+                    "reblog": None,
+                    "language": "en",
+                    "account": {
+                        "acct": item["author"],
+                        "username": user,
+                        "followers_count": item["followers"],
+                    },
+                }
+            )
+        return json.dumps(statuses).encode("utf-8")
+
+    def appstore_feed(self) -> bytes:
+        metadata = {
+            "im:name": {"label": "Larkspur Coffee"},
+            "id": {
+                "label": "https://apps.apple.com/cn/app/id1234567890",
+                "attributes": {"im:id": "1234567890"},
+            },
+            "title": {"label": "Larkspur Coffee - Larkspur Coffee Co."},
+        }
+        reviews = [
+            {
+                "author": {"name": {"label": r["author"]}},
+                "updated": {"label": self._at(r).isoformat()},
+                "im:rating": {"label": str(r["rating"])},
+                "id": {"label": r["id"]},
+                "title": {"label": r["title"]},
+                "content": {"label": r["text"], "attributes": {"type": "text"}},
+                "link": {
+                    "attributes": {
+                        "rel": "related",
+                        "href": "https://itunes.apple.com/cn/review?id=1234567890",
+                    }
+                },
+            }
+            for r in sorted(self.week["appstore"], key=lambda r: r["hours_ago"])
+        ]
+        return json.dumps({"feed": {"entry": [metadata, *reviews]}}, ensure_ascii=False).encode("utf-8")
+
+    def bluesky_search(self, since: str | None) -> bytes:
+        posts = []
+        for item in sorted(self.week["bluesky"], key=lambda i: i["hours_ago"]):
+            created = self._at(item).isoformat().replace("+00:00", "Z")
+            if since and created <= since:
+                continue
+            posts.append(
+                {
+                    "uri": f"at://did:plc:{item['author'].split('.')[0]}/app.bsky.feed.post/{item['rkey']}",
+                    "author": {"handle": item["author"]},
+                    "record": {"text": item["text"], "createdAt": created},
+                }
+            )
+        return json.dumps({"posts": posts}, ensure_ascii=False).encode("utf-8")
 
     def algolia_search(self, after: int | None) -> bytes:
         hits = []
@@ -156,8 +229,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 week.algolia_search(int(match.group(1)) if match else None), "application/json; charset=utf-8"
             )
+        elif url.path == "/api/v2/instance":
+            access = {"hashtag_feeds": {"local": "public", "remote": "public"}}
+            self._send(
+                json.dumps({"configuration": {"timelines_access": access}}).encode(), "application/json"
+            )
+        elif url.path == "/api/v1/timelines/tag/larkspur":
+            min_id = parse_qs(url.query).get("min_id", [None])[0]
+            self._send(week.mastodon_tag(int(min_id) if min_id else None), "application/json; charset=utf-8")
+        elif url.path == "/cn/rss/customerreviews/page=1/id=1234567890/sortby=mostrecent/json":
+            self._send(week.appstore_feed(), "application/json; charset=utf-8")
+        elif url.path == "/xrpc/app.bsky.feed.searchPosts":
+            if self.headers.get("Authorization") != f"Bearer {DEMO_BLUESKY_TOKEN}":
+                self.send_error(401)
+                return
+            since = parse_qs(url.query).get("since", [None])[0]
+            self._send(week.bluesky_search(since), "application/json; charset=utf-8")
         else:
             self.send_error(404)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if urlsplit(self.path).path != "/xrpc/com.atproto.server.createSession":
+            self.send_error(404)
+        elif (body.get("identifier"), body.get("password")) != DEMO_BLUESKY_ACCOUNT:
+            self.send_error(401)
+        else:
+            payload = {"accessJwt": DEMO_BLUESKY_TOKEN, "did": "did:plc:larkspurdemo"}
+            self._send(json.dumps(payload).encode(), "application/json")
 
 
 class DemoServer(ThreadingHTTPServer):

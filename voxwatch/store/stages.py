@@ -1,8 +1,8 @@
 """What each pipeline stage stores, each as one transaction.
 
-A stage's writes either all land or none do: mentions and the cursor that covers
-them are committed together, so a crash between fetch and store loses nothing
-(the next run fetches the same page again) and stores nothing twice.
+Each write either lands whole or not at all. A source's cursor moves only after
+every page of its run is stored, so a crash anywhere loses nothing: the next run
+fetches from the old cursor again, and known items are not stored twice.
 """
 
 from __future__ import annotations
@@ -37,14 +37,11 @@ def register_settings(store: Store, settings: Settings) -> None:
     store.write(_write)
 
 
-def save_collected(
-    store: Store, source: str, raw: RawResponse, mentions: Sequence[Mention], cursor: str | None
-) -> int:
-    """Store the new mentions, the raw response they came from and the cursor.
+def save_page(store: Store, source: str, raw: RawResponse, mentions: Sequence[Mention]) -> int:
+    """Store one page's new mentions and the raw response they came from; return how many.
 
-    Returns the number of new mentions. A response that brought nothing new (a
-    304, or a page of known items) stores no body, so re-running adds no rows,
-    but still records a healthy run.
+    A page that brought nothing new (a 304, or known items) stores no body, so
+    re-running adds no rows.
     """
     now = datetime.now(UTC)
     raw_sha = raw.sha256 if raw.body else None
@@ -56,13 +53,32 @@ def save_collected(
             queries.save_raw_response(
                 conn, raw_sha, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
             )
-        queries.record_source_success(
-            conn, source, now, new, cursor, raw.headers.get("etag"), raw.headers.get("last-modified")
-        )
-        queries.record_source_run(conn, source, now, "ok", raw.status, new, None)
         return new
 
     return store.write(_write)
+
+
+def save_run(store: Store, source: str, first: RawResponse, cursor: str | None, new_total: int) -> None:
+    """After every page of a run is stored: move the cursor, keep the validators, log the run.
+
+    ``first`` is the run's first response, whose ETag / Last-Modified belong to the
+    next run's first request.
+    """
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> None:
+        queries.record_source_success(
+            conn,
+            source,
+            now,
+            new_total,
+            cursor,
+            first.headers.get("etag"),
+            first.headers.get("last-modified"),
+        )
+        queries.record_source_run(conn, source, now, "ok", first.status, new_total, None)
+
+    store.write(_write)
 
 
 def save_source_failure(store: Store, source: str, error: str) -> None:
