@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 
+from responders.cases import CaseNotFound, CaseService
+from responders.lint import Finding, lint, load_rules
 from voxwatch.settings import CONFIG_ENV, Settings, load_settings
 from voxwatch.store import queries, store_for
 
@@ -21,9 +24,63 @@ def settings_for(path: str) -> Settings:
     return load_settings(path)
 
 
+def config_path() -> str:
+    """The settings file named by ``$VOXWATCH_CONFIG`` (set by ``voxwatch dashboard``)."""
+    return os.environ.get(CONFIG_ENV, "voxwatch.toml")
+
+
 def current_settings() -> Settings:
-    """The settings named by ``$VOXWATCH_CONFIG`` (set by ``voxwatch dashboard``)."""
-    return settings_for(os.environ.get(CONFIG_ENV, "voxwatch.toml"))
+    return settings_for(config_path())
+
+
+@st.cache_resource
+def _service_for(path: str) -> CaseService:
+    return CaseService(settings_for(path))
+
+
+def service() -> CaseService:
+    """Every action goes through this: the same rules as the command line."""
+    return _service_for(config_path())
+
+
+def forget_reads() -> None:
+    """After an action, cached reads are stale."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def case_detail(case_id: str) -> dict[str, Any] | None:
+    try:
+        return service().show(case_id)
+    except CaseNotFound:
+        return None
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def author_history(actor: str, source: str, author: str) -> dict[str, Any]:
+    return service().author_view(actor, source, author)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def pending_approvals() -> list[dict[str, Any]]:
+    return service().store.read(queries.pending_approvals)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def source_health() -> list[dict[str, Any]]:
+    return service().store.read(queries.source_health)
+
+
+def lint_findings(text: str, situation: str | None, lang: str | None) -> list[Finding]:
+    """The linter on the text being edited, with the user's extra rules."""
+    return lint(text, situation, lang, load_rules(current_settings().library.lint_rules))
+
+
+def safe_link(url: str | None) -> str | None:
+    """A source link only if it is plain http(s); anything else is not made clickable."""
+    if url and urlsplit(url).scheme in ("http", "https"):
+        return url
+    return None
 
 
 @st.cache_data(ttl=15, show_spinner=False)

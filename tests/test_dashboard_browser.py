@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from flows.pipeline import pipeline_flow
+from responders.cases import CaseService
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import stages, store_for
@@ -114,22 +115,46 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, browser, artifacts: Path) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+DEMO_PASSWORD = "larkspur-demo"  # every demo person's password (see voxwatch/demo/voxwatch.toml)
+
+
+def signed_in(browser, url: str, name: str, password: str = DEMO_PASSWORD, height: int = 2400):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page.goto(url)
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as", exact=False).first.wait_for(timeout=60_000)
+    return page
+
+
+def test_pages_need_a_sign_in_and_a_wrong_password_is_refused(dashboard_url: str, browser) -> None:
+    page = browser.new_page()
     page.goto(dashboard_url)
+    page.get_by_role("textbox", name="Name").wait_for(timeout=60_000)
+    assert "This is the third time" not in page.inner_text("body")  # nothing shows before sign-in
+    page.get_by_role("textbox", name="Name").fill("amy")
+    page.get_by_role("textbox", name="Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Wrong name or password.").wait_for(timeout=30_000)
+    page.close()
+
+
+def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, browser, artifacts: Path) -> None:
+    page = signed_in(browser, dashboard_url, "amy")
     complaint = page.get_by_text("This is the third time I report this", exact=False)
     complaint.first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "owner: sara" in body
     assert "URGENT" in body and "SLA due" in body
     assert "threat to go public" in body
+    assert "Approvals" not in page.locator("[data-testid='stSidebar']").inner_text()  # not a comms lead
     page.screenshot(path=str(artifacts / "inbox.png"), full_page=True)
     page.close()
 
 
 def test_hostile_text_is_shown_literally_and_never_runs(dashboard_url: str, browser) -> None:
-    page = browser.new_page()
-    page.goto(dashboard_url)
+    page = signed_in(browser, dashboard_url, "amy")
     page.get_by_text("the worst Larkspur coffee ever", exact=False).first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "<script>document.title='pwned'</script>" in body
@@ -138,3 +163,45 @@ def test_hostile_text_is_shown_literally_and_never_runs(dashboard_url: str, brow
     assert page.locator("a[href^='http://evil.test']").count() == 0
     assert page.locator("strong", has_text="bold claim").count() == 0
     page.close()
+
+
+def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
+    dashboard_store: Path, dashboard_url: str, browser, artifacts: Path
+) -> None:
+    settings = load_settings(dashboard_store)
+    case_id = store_for(settings).read(
+        lambda c: c.execute(
+            "SELECT c.id FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "WHERE c.owner = 'amy' AND c.status = 'assigned' AND m.lang = 'en' ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    )[0]
+
+    # The responder opens her case, starts from the template and edits it.
+    amy = signed_in(browser, dashboard_url, "amy")
+    amy.get_by_role("link", name=f"Open {case_id}").click()
+    amy.get_by_role("button", name="Start from template").click()
+    draft = amy.get_by_role("textbox", name="Draft")
+    draft.wait_for(timeout=60_000)
+    draft.fill(draft.input_value() + " Honestly, I don't know what went wrong.")
+    draft.press("Control+Enter")
+    amy.get_by_text("forbidden-phrase", exact=False).first.wait_for(timeout=60_000)  # flagged live
+    amy.screenshot(path=str(artifacts / "day-1-linter.png"), full_page=True)
+    draft.fill(draft.input_value().replace(" Honestly, I don't know what went wrong.", ""))
+    draft.press("Control+Enter")
+    amy.get_by_text("The linter found nothing to fix.").wait_for(timeout=60_000)
+    amy.get_by_role("button", name="Submit for approval").click()
+    amy.get_by_text("pending_approval", exact=False).first.wait_for(timeout=60_000)
+    amy.close()
+
+    # The comms lead approves it.
+    maya = signed_in(browser, dashboard_url, "maya")
+    maya.get_by_role("link", name="Approvals").click()
+    maya.get_by_text(case_id, exact=False).first.wait_for(timeout=60_000)
+    maya.screenshot(path=str(artifacts / "day-2-approvals.png"), full_page=True)
+    maya.get_by_role("button", name="Approve").first.click()
+    maya.get_by_text("Nothing waiting for approval.").wait_for(timeout=60_000)
+    maya.close()
+
+    final = CaseService(settings).show(case_id)
+    assert final["status"] == "approved" and final["draft"]["decided_by"] == "maya"
+    assert [a["action"] for a in final["audit"]][-3:] == ["drafted", "submitted", "approved"]

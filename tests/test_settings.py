@@ -112,3 +112,12 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     assert settings.notifications.smtp_password is not None
     assert settings.notifications.smtp_password.get_secret_value() == "hunter2"
     assert "hunter2" not in repr(settings)
+
+
+def test_passwords_are_stored_as_salted_hashes_only() -> None:
+    from voxwatch.passwords import hash_password, verify_password
+
+    first, second = hash_password("larkspur-demo"), hash_password("larkspur-demo")
+    assert first != second and "larkspur-demo" not in first  # salted, never the password
+    assert verify_password("larkspur-demo", first) and not verify_password("larkspur-dem0", first)
+    assert not verify_password("anything", None) and not verify_password("anything", "plain-text")

@@ -109,6 +109,10 @@ def demo(
         summary = pipeline_flow(str(config))
         print_summary(summary)
         console.print(f"Store: {load_settings(config).store.path}")
+        console.print(
+            "Demo sign-in (password [bold]larkspur-demo[/] for everyone): amy, ben, li (responders), "
+            "sara (escalations, also approves), maya (comms lead), grace (supervisor), erin (executive)"
+        )
         if not no_dashboard:
             launch_dashboard(config, dashboard_port)
 
@@ -186,6 +190,21 @@ def replay(
                 ensure_ascii=False,
             )
         )
+
+
+users_app = typer.Typer(help="Dashboard accounts.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("hash-password")
+def hash_password_command() -> None:
+    """Ask for a password and print its hash, for a person's password_hash in settings."""
+    from voxwatch.passwords import hash_password
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise VoxWatchError("use at least 10 characters")
+    print(hash_password(password))
 
 
 @app.command("check-config")

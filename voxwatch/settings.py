@@ -111,6 +111,10 @@ class TriageSettings(_Section):
     high_reach_followers: int = Field(default=10_000, ge=0)
 
 
+class DashboardSettings(_Section):
+    session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+
+
 class LibrarySettings(_Section):
     """Files that add to the shipped template library and linter rules."""
 
@@ -192,6 +196,8 @@ class ResponderSettings(_Section):
     capacity: int = Field(default=20, ge=0)
     email: str | None = None
     shift: BusinessHours | None = None  # when set, only routed to while on shift
+    # For dashboard sign-in: a hash from `voxwatch users hash-password`, never the password.
+    password_hash: str | None = None
 
 
 class RoutingRule(_Section):
@@ -226,6 +232,7 @@ class Settings(BaseSettings):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     bluesky: BlueskySettings = Field(default_factory=BlueskySettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @classmethod
     def settings_customise_sources(

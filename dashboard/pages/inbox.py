@@ -9,6 +9,7 @@ import os
 import streamlit as st
 
 from dashboard.data import current_settings, due_in, is_breached, open_cases
+from dashboard.session import require
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.settings import CONFIG_ENV
@@ -16,8 +17,9 @@ from voxwatch.settings import CONFIG_ENV
 st.title("Inbox")
 st.caption("Routed negative mentions, sorted by first-response due time.")
 
+settings = current_settings()
+require(settings, "responder", "supervisor", "admin", "approver")
 try:
-    settings = current_settings()
     cases = open_cases(os.environ.get(CONFIG_ENV, "voxwatch.toml"), model_id_for(settings.model.name))
 except VoxWatchError as exc:
     st.error(str(exc))
@@ -45,3 +47,4 @@ for case in cases:
             st.text("why: " + "; ".join(case["reasons"]))
         if case["themes"]:
             st.text("themes: " + ", ".join(case["themes"]))
+        st.page_link("pages/case.py", label=f"Open {case['case_id']}", query_params={"case": case["case_id"]})

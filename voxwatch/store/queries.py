@@ -638,3 +638,32 @@ def notifications(conn: Connection, case_id: str | None = None) -> list[dict[str
             "SELECT * FROM notifications WHERE (? IS NULL OR case_id = ?) ORDER BY id", [case_id, case_id]
         )
     )
+
+
+# --- dashboard read models ------------------------------------------------------------
+
+
+def pending_approvals(conn: Connection) -> list[dict[str, Any]]:
+    """Drafts waiting for a comms lead, oldest first, with the mention beside them."""
+    rows = _rows(
+        conn.execute(
+            "SELECT d.id AS draft_id, d.case_id, d.version, d.situation, d.lang, d.template_key, d.body, "
+            "d.author AS drafted_by, d.created_at, d.findings, m.text AS mention, m.author, m.source, c.tier "
+            "FROM drafts d JOIN cases c ON c.id = d.case_id JOIN mentions m ON m.id = c.mention_id "
+            "WHERE d.state = 'pending_approval' ORDER BY d.created_at"
+        )
+    )
+    for row in rows:
+        row["findings"] = json.loads(row["findings"])
+    return rows
+
+
+def source_health(conn: Connection) -> list[dict[str, Any]]:
+    """Each source's state and its last run."""
+    return _rows(
+        conn.execute(
+            "SELECT s.name, s.kind, s.url, st.status, st.last_ok_at, st.last_run_at, st.last_error, "
+            "st.items_last_run, (SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions "
+            "FROM sources s LEFT JOIN source_state st ON st.source = s.name ORDER BY s.name"
+        )
+    )

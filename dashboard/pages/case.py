@@ -1,0 +1,141 @@
+"""Case view: the mention, why it is here, who the author is, and the reply being written.
+
+Everything from the internet is shown with ``st.text`` or in tables, never as
+Markdown or HTML. Every button calls ``CaseService``, which checks the role and
+the case's state again; its refusals are shown as they are.
+"""
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard.data import (
+    author_history,
+    case_detail,
+    config_path,
+    current_settings,
+    forget_reads,
+    lint_findings,
+    open_cases,
+    safe_link,
+    service,
+)
+from dashboard.session import require
+from sentiment.registry import model_id_for
+from voxwatch.errors import VoxWatchError
+
+settings = current_settings()
+me = require(settings, "responder", "supervisor", "admin", "approver")
+
+st.title("Case")
+open_now = open_cases(config_path(), model_id_for(settings.model.name))
+ids = [c["case_id"] for c in open_now]
+chosen = st.query_params.get("case") or (ids[0] if ids else None)
+if chosen is None:
+    st.info("No open cases.")
+    st.stop()
+case = case_detail(chosen)
+if case is None:
+    st.error(f"No case {chosen}.")
+    st.stop()
+
+
+def act(label: str, action: Callable[..., object], *args: object) -> None:
+    """Run one CaseService action; show its refusal, or refresh on success."""
+    try:
+        action(*args)
+    except VoxWatchError as exc:
+        st.error(str(exc))
+        return
+    forget_reads()
+    st.toast(label)
+    st.rerun()
+
+
+def save_and_submit(case_id: str, actor: str, current: dict, body: str) -> None:
+    """Unsaved edits are saved (and linted) as a new version before submitting."""
+    if body != current["body"]:
+        service().draft(case_id, actor, current["situation"], body)
+    service().submit(case_id, actor)
+
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(f"{case['id']} · {case['status']} · {case['tier']}")
+    st.text(case["text"])
+    link = safe_link(case["url"])
+    if link:
+        st.link_button("Open the original post", link)
+    st.caption(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
+    st.text(f"Owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
+    st.text(f"Accountable (first owner): {case['first_owner'] or '-'}")
+    st.text(f"First response due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
+    if case["reasons"]:
+        st.text("Why: " + "; ".join(case["reasons"]))
+    st.text(f"Validity: {case['validity']} ({case['validity_reason']})")
+
+with right:
+    st.subheader("Author")
+    history = author_history(me.name, case["source"], case["author"]) if case["author"] else None
+    if history:
+        st.text(f"{history['interactions']} mention(s); latest mood: {history['latest_mood']}")
+        st.dataframe(
+            [{"when": m["said_at"], "mood": m["label"], "text": m["excerpt"]} for m in history["mentions"]],
+            hide_index=True,
+        )
+        for note in history["notes"]:
+            st.text(("[confidential] " if note["confidential"] else "") + note["note"])
+
+st.subheader("Reply")
+claimable = case["status"] in ("new", "assigned") and case["owner"] != me.name and "responder" in me.roles
+if claimable and st.button("Claim this case"):
+    act("Claimed", service().assign, case["id"], me.name, me.name)
+
+draft = case["draft"]
+situation = st.selectbox(
+    "Situation", ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"]
+)
+if st.button("Start from template") and "responder" in me.roles:
+    act("Draft started from the template", service().draft, case["id"], me.name, situation)
+
+if draft:
+    st.caption(
+        f"Draft v{draft['version']} ({draft['state']}), from {draft['template_key']}, by {draft['author']}"
+    )
+    body = st.text_area("Draft", value=draft["body"], height=180, key=f"body-{draft['id']}")
+    findings = lint_findings(body, draft["situation"], draft["lang"])
+    if findings:
+        st.warning(f"The linter found {len(findings)} thing(s) to fix:")
+        for f in findings:
+            st.text(f"{f.rule} [{f.start}-{f.end}] '{f.excerpt}': {f.message}")
+    else:
+        st.success("The linter found nothing to fix.")
+    col1, col2, col3 = st.columns(3)
+    with col1:
+        if st.button("Save edits") and body != draft["body"]:
+            act("Saved", service().draft, case["id"], me.name, draft["situation"], body)
+    with col2:
+        if st.button("Submit for approval"):
+            act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
+    with col3:
+        if draft["state"] == "approved" and st.button("Mark sent"):
+            act("Marked sent", service().send, case["id"], me.name)
+    if draft.get("decision_comment"):
+        st.text(f"Comms lead's comment: {draft['decision_comment']}")
+
+if case["status"] in ("sent", "follow_up"):
+    note = st.text_input("Follow-up note")
+    if st.button("Record follow-up") and note:
+        act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
+    waive = st.text_input("Reason to close without a follow-up (optional)")
+    if st.button("Close case"):
+        act("Closed", service().close, case["id"], me.name, waive or None)
+
+with st.expander("Audit trail"):
+    st.dataframe(
+        [
+            {"when": a["occurred_at"], "who": a["actor"], "what": a["action"], "after": a["after"]}
+            for a in case["audit"]
+        ],
+        hide_index=True,
+    )
