@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voxwatch.errors import SettingsError
+from voxwatch.patterns import any_of
 
 Severity = Literal["error", "needs_approval"]
 
@@ -33,11 +34,7 @@ class LintRule:
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        try:
-            compiled = re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
-        except re.error as exc:
-            raise SettingsError(f"lint rule {self.id!r}: bad pattern ({exc})") from exc
-        object.__setattr__(self, "regex", compiled)
+        object.__setattr__(self, "regex", any_of(self.patterns, f"lint rule {self.id!r}"))
 
     def applies(self, situation: str | None, lang: str | None) -> bool:
         return (not self.situations or situation in self.situations) and (

@@ -7,12 +7,11 @@ dropped), and every signal that raised the priority is listed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import cache
 
 from responders.signals import INVALID_SIGNALS, PRIORITY_SIGNALS, QUESTION_PATTERNS
 from voxwatch.domain import Tier, Validity
+from voxwatch.patterns import any_of
 from voxwatch.settings import TriageSettings
 
 
@@ -44,18 +43,13 @@ class Triage:
         return self.validity in (Validity.COMPLAINT, Validity.QUESTION, Validity.INVALID)
 
 
-@cache
-def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
 def matched(signals: dict[str, tuple[str, ...]], text: str) -> list[str]:
     """Names of the signals whose patterns occur in ``text``."""
-    return [name for name, patterns in signals.items() if _compiled(patterns).search(text)]
+    return [name for name, patterns in signals.items() if any_of(patterns, f"signal {name!r}").search(text)]
 
 
 def is_question(text: str) -> bool:
-    return bool(_compiled(QUESTION_PATTERNS).search(text))
+    return bool(any_of(QUESTION_PATTERNS, "question patterns").search(text))
 
 
 def _validity(item: TriageInput) -> tuple[Validity, str]:

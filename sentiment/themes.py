@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from voxwatch.errors import SettingsError
+from voxwatch.patterns import any_of
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,7 @@ class Theme:
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        try:
-            compiled = re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
-        except re.error as exc:
-            raise SettingsError(f"theme {self.id!r}: bad pattern ({exc})") from exc
-        object.__setattr__(self, "regex", compiled)
+        object.__setattr__(self, "regex", any_of(self.patterns, f"theme {self.id!r}"))
 
 
 def _parse(text: str, origin: str) -> tuple[Theme, ...]:

@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from flows.collect import collect_flow
 from flows.sources.replay import replay_file
 from tests.conftest import FIXTURES
+from tests.settings_files import source, write_settings
 
 SEARCH = {
     "posts": [
@@ -36,30 +37,8 @@ SEARCH = {
 
 
 def settings_file(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "voxwatch.toml"
-    path.write_text(
-        f"""
-[brand]
-name = "Larkspur Coffee"
-
-[[sources]]
-name = "bsky"
-kind = "bluesky"
-url = "{url}"
-query = "larkspur"
-min_request_interval_seconds = 0
-
-[[responders]]
-name = "amy"
-display_name = "Amy"
-team = "care"
-
-[routing]
-default_team = "care"
-""",
-        encoding="utf-8",
-    )
-    return path
+    bsky = source("bsky", "bluesky", url, query="larkspur", min_request_interval_seconds=0)
+    return write_settings(tmp_path, bsky, brand="Larkspur Coffee")
 
 
 def test_a_recorded_thread_replays_and_image_only_posts_are_skipped() -> None:

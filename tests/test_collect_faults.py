@@ -19,36 +19,15 @@ from werkzeug import Request, Response
 from flows.collect import collect_flow
 from flows.sources import jsonld, rss
 from tests.conftest import FIXTURES
+from tests.settings_files import source, write_settings
 from voxwatch.domain import RawResponse
 from voxwatch.errors import ParseError
 
 FEED = (FIXTURES / "stackoverflow_atom.xml").read_bytes()
 
 
-def settings_file(tmp_path: Path, url: str, kind: str = "rss") -> Path:
-    path = tmp_path / "voxwatch.toml"
-    path.write_text(
-        f"""
-[brand]
-name = "Acme"
-
-[[sources]]
-name = "feed"
-kind = "{kind}"
-url = "{url}"
-min_request_interval_seconds = 0
-
-[[responders]]
-name = "amy"
-display_name = "Amy"
-team = "care"
-
-[routing]
-default_team = "care"
-""",
-        encoding="utf-8",
-    )
-    return path
+def settings_file(tmp_path: Path, url: str, kind: str = "rss", **extra: object) -> Path:
+    return write_settings(tmp_path, source("feed", kind, url, min_request_interval_seconds=0, **extra))
 
 
 def stored(db: Path, sql: str) -> list[tuple]:
@@ -187,8 +166,7 @@ def test_a_mastodon_instance_that_hides_hashtag_feeds_is_degraded_with_the_reaso
     httpserver.expect_request("/api/v2/instance").respond_with_json(
         {"configuration": {"timelines_access": access}}
     )
-    config = settings_file(tmp_path, httpserver.url_for("/").rstrip("/"), kind="mastodon")
-    config.write_text(config.read_text().replace('kind = "mastodon"', 'kind = "mastodon"\nquery = "acme"'))
+    config = settings_file(tmp_path, httpserver.url_for("/").rstrip("/"), kind="mastodon", query="acme")
     (result,) = collect_flow(str(config)).values()
     assert "does not show hashtag feeds to anonymous readers" in str(result)
     assert not [r for r, _ in httpserver.log if "/timelines/tag/" in r.path]

@@ -6,11 +6,9 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ import pytest
 
 from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
+from voxwatch.cli import dashboard_command
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import stages, store_for
@@ -55,27 +54,9 @@ def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="module")
 def dashboard_url(dashboard_store: Path) -> Iterator[str]:
     port = free_port()
-    app_path = resources.files("dashboard").joinpath("app.py")
     env = os.environ | {"VOXWATCH_CONFIG": str(dashboard_store)}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(app_path),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        dashboard_command(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -6,42 +6,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from flows.deployments import deployments_for
+from tests.settings_files import source, write_settings
 from voxwatch.settings import load_settings
 
 
 def test_one_deployment_per_enabled_source_on_its_interval(tmp_path: Path) -> None:
-    config = tmp_path / "voxwatch.toml"
-    config.write_text(
-        """
-[brand]
-name = "Acme"
-
-[[sources]]
-name = "news"
-kind = "rss"
-url = "https://news.test/feed"
-
-[[sources]]
-name = "reddit"
-kind = "rss"
-url = "https://www.reddit.com/r/acme/new/.rss"
-interval_minutes = 1
-
-[[sources]]
-name = "old"
-kind = "rss"
-url = "https://old.test/feed"
-enabled = false
-
-[[responders]]
-name = "amy"
-display_name = "Amy"
-team = "care"
-
-[routing]
-default_team = "care"
-""",
-        encoding="utf-8",
+    config = write_settings(
+        tmp_path,
+        source("news", "rss", "https://news.test/feed"),
+        source("reddit", "rss", "https://www.reddit.com/r/acme/new/.rss", interval_minutes=1),
+        source("old", "rss", "https://old.test/feed", enabled=False),
     )
     deployments = deployments_for(load_settings(config), str(config))
     assert [d.name for d in deployments] == ["watch-news", "watch-reddit"]

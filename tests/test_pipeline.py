@@ -10,6 +10,7 @@ from pytest_httpserver import HTTPServer
 from flows.collect import collect_flow
 from flows.pipeline import pipeline_flow
 from tests.conftest import FIXTURES
+from tests.settings_files import source, write_settings
 
 TABLES = ("mentions", "scores", "cases", "audit_log", "raw_responses", "source_state")
 
@@ -135,28 +136,6 @@ def test_running_the_pipeline_again_adds_nothing(demo_run: tuple[Path, dict]) ->
     assert table_counts(db_of(config)) == before
 
 
-def settings_file(tmp_path: Path, sources: str) -> Path:
-    path = tmp_path / "voxwatch.toml"
-    path.write_text(
-        f"""
-[brand]
-name = "Acme"
-
-{sources}
-
-[[responders]]
-name = "amy"
-display_name = "Amy"
-team = "care"
-
-[routing]
-default_team = "care"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_a_refusing_source_is_degraded_while_the_others_complete(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
@@ -164,19 +143,10 @@ def test_a_refusing_source_is_degraded_while_the_others_complete(
         (FIXTURES / "stackoverflow_atom.xml").read_bytes(), content_type="application/atom+xml"
     )
     httpserver.expect_request("/forbidden").respond_with_data("go away", status=403)
-    config = settings_file(
+    config = write_settings(
         tmp_path,
-        f"""
-[[sources]]
-name = "so"
-kind = "rss"
-url = "{httpserver.url_for("/feed.xml")}"
-
-[[sources]]
-name = "walled"
-kind = "jsonld"
-url = "{httpserver.url_for("/forbidden")}"
-""",
+        source("so", "rss", httpserver.url_for("/feed.xml")),
+        source("walled", "jsonld", httpserver.url_for("/forbidden")),
     )
     results = collect_flow(str(config))
     assert results["so"] == 2
@@ -194,8 +164,6 @@ def test_a_server_error_is_retried_by_the_fetch_task(tmp_path: Path, httpserver:
     httpserver.expect_request("/feed.xml").respond_with_data(
         (FIXTURES / "stackoverflow_atom.xml").read_bytes(), content_type="application/atom+xml"
     )
-    config = settings_file(
-        tmp_path, f'[[sources]]\nname = "so"\nkind = "rss"\nurl = "{httpserver.url_for("/feed.xml")}"\n'
-    )
+    config = write_settings(tmp_path, source("so", "rss", httpserver.url_for("/feed.xml")))
     assert collect_flow(str(config)) == {"so": 2}
     assert [r.path for r, _ in httpserver.log] == ["/feed.xml", "/feed.xml"]

@@ -67,11 +67,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     console.print(table)
 
 
-def launch_dashboard(config: Path, port: int) -> None:
-    """Run the Streamlit dashboard in the foreground until interrupted."""
+def dashboard_command(port: int) -> list[str]:
+    """The command that serves the Streamlit dashboard on 127.0.0.1:``port``, headless."""
     app_path = resources.files("dashboard").joinpath("app.py")
-    env = os.environ | {CONFIG_ENV: str(config.resolve())}
-    command = [
+    return [
         sys.executable,
         "-m",
         "streamlit",
@@ -86,6 +85,12 @@ def launch_dashboard(config: Path, port: int) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
+
+
+def launch_dashboard(config: Path, port: int) -> None:
+    """Run the Streamlit dashboard in the foreground until interrupted."""
+    env = os.environ | {CONFIG_ENV: str(config.resolve())}
+    command = dashboard_command(port)
     console.print(f"Dashboard: [bold]http://127.0.0.1:{port}[/]  (Ctrl-C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(command, env=env, check=False)

@@ -8,11 +8,10 @@ The first entry of a page can be the app's own metadata rather than a review
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import from_iso, html_to_text
+from flows.sources.text import from_iso, html_to_text, load_json
 from voxwatch.domain import Mention
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
@@ -53,10 +52,7 @@ def _review(entry: dict[str, Any]) -> Mention | None:
 
 
 def parse(raw: RawResponse) -> ParsedPage:
-    try:
-        payload = json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{raw.url}: response is not valid JSON ({exc})") from exc
+    payload = load_json(raw)
     feed = payload.get("feed") if isinstance(payload, dict) else None
     if not isinstance(feed, dict):
         raise ParseError(f"{raw.url}: JSON has no 'feed'; not an App Store reviews feed")

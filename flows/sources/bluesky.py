@@ -12,13 +12,12 @@ no login, so their recordings can be replayed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import from_iso
+from flows.sources.text import from_iso, load_json
 from voxwatch.domain import Mention
 from voxwatch.errors import ParseError, SourceError
 from voxwatch.settings import Settings, SourceSettings
@@ -95,10 +94,7 @@ def _mention(post: dict[str, Any]) -> Mention | None:
 
 
 def parse(raw: RawResponse) -> ParsedPage:
-    try:
-        payload = json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{raw.url}: response is not valid JSON ({exc})") from exc
+    payload = load_json(raw)
     try:
         posts = _posts(payload)
     except ParseError as exc:

@@ -8,13 +8,12 @@ with a slice of older items (``created_at_i<=`` the oldest seen), so none is mis
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import html_to_text
+from flows.sources.text import html_to_text, load_json
 from voxwatch.domain import Mention
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
@@ -48,10 +47,7 @@ def _hit_mention(hit: dict[str, Any]) -> Mention | None:
 
 
 def parse(raw: RawResponse) -> ParsedPage:
-    try:
-        payload = json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{raw.url}: response is not valid JSON ({exc})") from exc
+    payload = load_json(raw)
     if not isinstance(payload, dict) or not isinstance(payload.get("hits"), list):
         raise ParseError(f"{raw.url}: JSON has no 'hits' list; not an Algolia search response")
     hits = [h for h in payload["hits"] if isinstance(h, dict)]

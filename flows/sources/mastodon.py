@@ -11,14 +11,13 @@ Mastodon answer can be replayed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import from_iso, html_to_text
+from flows.sources.text import from_iso, html_to_text, load_json
 from voxwatch.domain import Mention
 from voxwatch.errors import ParseError, SourceError
 from voxwatch.settings import Settings, SourceSettings
@@ -85,10 +84,7 @@ def _mention(status: dict[str, Any]) -> Mention | None:
 
 
 def parse(raw: RawResponse) -> ParsedPage:
-    try:
-        payload = json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{raw.url}: response is not valid JSON ({exc})") from exc
+    payload = load_json(raw)
     try:
         statuses = _statuses(payload)
     except ParseError as exc:

@@ -25,28 +25,25 @@ log = logging.getLogger(__name__)
 
 
 def _cassette_bodies(data: Any) -> list[tuple[str, bytes, dict[str, str]]] | None:
-    """``(url, body, headers)`` for each recorded response, or None if not a cassette."""
-    if isinstance(data, dict) and isinstance(data.get("interactions"), list):  # vcrpy
-        out = []
-        for item in data["interactions"]:
-            response = item.get("response", {})
-            body = response.get("body", {}).get("string", "")
-            headers = {
-                k.lower(): v[0] if isinstance(v, list) else v for k, v in response.get("headers", {}).items()
-            }
-            out.append((item.get("request", {}).get("uri", "?"), str(body).encode("utf-8"), headers))
-        return out
-    if isinstance(data, dict) and isinstance(data.get("http_interactions"), list):  # betamax
-        out = []
-        for item in data["http_interactions"]:
-            response = item.get("response", {})
-            body = response.get("body", {}).get("string", "")
-            headers = {
-                k.lower(): v[0] if isinstance(v, list) else v for k, v in response.get("headers", {}).items()
-            }
-            out.append((item.get("request", {}).get("uri", "?"), str(body).encode("utf-8"), headers))
-        return out
-    return None
+    """``(url, body, headers)`` for each recorded response, or None if not a cassette.
+
+    vcrpy keeps its recordings under ``interactions``, betamax under
+    ``http_interactions``; both record the request URI and the response body alike.
+    """
+    if not isinstance(data, dict):
+        return None
+    items = data.get("interactions", data.get("http_interactions"))
+    if not isinstance(items, list):
+        return None
+    out = []
+    for item in items:
+        response = item.get("response", {})
+        body = response.get("body", {}).get("string", "")
+        headers = {
+            k.lower(): v[0] if isinstance(v, list) else v for k, v in response.get("headers", {}).items()
+        }
+        out.append((item.get("request", {}).get("uri", "?"), str(body).encode("utf-8"), headers))
+    return out
 
 
 def _load_cassette(path: Path, body: bytes) -> list[tuple[str, bytes, dict[str, str]]] | None:

@@ -1,13 +1,18 @@
-"""Small pure helpers every parser uses to turn markup into plain text and dates."""
+"""Small pure helpers every parser uses: JSON bodies, markup to plain text, dates."""
 
 from __future__ import annotations
 
 import calendar
+import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
+
+from voxwatch.domain import RawResponse
+from voxwatch.errors import ParseError
 
 
 def html_to_text(markup: str) -> str:
@@ -25,6 +30,14 @@ def html_to_text(markup: str) -> str:
     for tag in root.xpath("//script|//style"):
         tag.drop_tree()
     return " ".join(" ".join(root.itertext()).split())
+
+
+def load_json(raw: RawResponse) -> Any:
+    """The response body as JSON, or a ParseError naming the URL."""
+    try:
+        return json.loads(raw.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{raw.url}: response is not valid JSON ({exc})") from exc
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
