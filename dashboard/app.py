@@ -29,6 +29,7 @@ PAGES = [
     ("pages/inbox.py", "Inbox", ":material/inbox:", ("responder", "supervisor", "admin", "approver")),
     ("pages/case.py", "Case", ":material/forum:", ("responder", "supervisor", "admin", "approver")),
     ("pages/approvals.py", "Approvals", ":material/approval:", ("approver",)),
+    ("pages/trends.py", "Trends", ":material/trending_up:", ("executive", "supervisor", "admin", "approver")),
     ("pages/sources.py", "Sources", ":material/rss_feed:", ("supervisor", "admin")),
 ]
 

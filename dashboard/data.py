@@ -7,7 +7,7 @@ Pages call these functions and never see SQL; the queries themselves live in
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -101,3 +101,24 @@ def due_in(due: datetime, now: datetime | None = None) -> str:
 def is_breached(case: dict[str, Any], now: datetime | None = None) -> bool:
     """Escalated, or past its first-response due time with no response yet."""
     return case.get("escalated_at") is not None or case["first_response_due"] < (now or datetime.now(UTC))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def trends(model_id: str, days: int = 90) -> dict[str, Any]:
+    """What leaders look at: daily sentiment, top complaint themes, KPIs, net sentiment."""
+    now = datetime.now(UTC)
+    since = now - timedelta(days=days)
+
+    def _read(conn: Any) -> dict[str, Any]:
+        daily = queries.daily_sentiment(conn, model_id, since)
+        return {
+            "daily": daily,
+            "themes": queries.top_complaint_themes(conn, since),
+            "kpis": queries.response_kpis(conn, now),
+        }
+
+    result = service().store.read(_read)
+    positive = sum(r["mentions"] for r in result["daily"] if r["label"] == "positive")
+    negative = sum(r["mentions"] for r in result["daily"] if r["label"] == "negative")
+    result["net_sentiment"] = (positive - negative) / (positive + negative) if positive + negative else None
+    return result

@@ -157,6 +157,17 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
         ).fetchone()
     )[0]
 
+    def first_response_kpi() -> str:
+        erin = signed_in(browser, dashboard_url, "erin")  # an executive: Trends is her only page
+        metric = erin.locator("[data-testid='stMetric']", has_text="Median first response")
+        metric.wait_for(timeout=60_000)
+        value = metric.locator("[data-testid='stMetricValue']").inner_text()
+        erin.screenshot(path=str(artifacts / "day-3-trends.png"), full_page=True)
+        erin.close()
+        return value
+
+    assert first_response_kpi() == "-"  # nobody has answered anything yet
+
     # The responder opens her case, starts from the template and edits it.
     amy = signed_in(browser, dashboard_url, "amy")
     amy.get_by_role("link", name=f"Open {case_id}").click()
@@ -183,6 +194,16 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     maya.get_by_text("Nothing waiting for approval.").wait_for(timeout=60_000)
     maya.close()
 
+    approved = CaseService(settings).show(case_id)
+    assert approved["status"] == "approved" and approved["draft"]["decided_by"] == "maya"
+
+    # The responder sends it; the executive sees the first-response time appear.
+    amy = signed_in(browser, dashboard_url, "amy")
+    amy.get_by_role("link", name=f"Open {case_id}").click()
+    amy.get_by_role("button", name="Mark sent").click()
+    amy.get_by_text(f"{case_id} · sent", exact=False).first.wait_for(timeout=60_000)
+    amy.close()
+    assert first_response_kpi().endswith(" h")
+
     final = CaseService(settings).show(case_id)
-    assert final["status"] == "approved" and final["draft"]["decided_by"] == "maya"
-    assert [a["action"] for a in final["audit"]][-3:] == ["drafted", "submitted", "approved"]
+    assert [a["action"] for a in final["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]

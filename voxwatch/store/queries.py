@@ -667,3 +667,70 @@ def source_health(conn: Connection) -> list[dict[str, Any]]:
             "FROM sources s LEFT JOIN source_state st ON st.source = s.name ORDER BY s.name"
         )
     )
+
+
+# --- trends and KPIs for leaders ---------------------------------------------------------
+
+
+def daily_sentiment(conn: Connection, model_id: str, since: datetime) -> list[dict[str, Any]]:
+    """Mentions per day, source and sentiment label since ``since``."""
+    return _rows(
+        conn.execute(
+            "SELECT date_trunc('day', coalesce(m.published_at, m.collected_at)) AS day, m.source, "
+            "s.label, count(*) AS mentions FROM mentions m JOIN scores s ON s.mention_id = m.id "
+            "AND s.model_id = ? WHERE coalesce(m.published_at, m.collected_at) >= ? "
+            "GROUP BY ALL ORDER BY day, m.source, s.label",
+            [model_id, since],
+        )
+    )
+
+
+def top_complaint_themes(conn: Connection, since: datetime, limit: int = 5) -> list[dict[str, Any]]:
+    """The most frequent themes among complaints since ``since``."""
+    return _rows(
+        conn.execute(
+            "SELECT theme, count(*) AS complaints FROM ("
+            " SELECT unnest(s.themes) AS theme FROM triage t JOIN scores s ON s.mention_id = t.mention_id "
+            " AND s.model_id = t.model_id JOIN mentions m ON m.id = t.mention_id "
+            " WHERE t.validity = 'complaint' AND coalesce(m.published_at, m.collected_at) >= ?) "
+            "GROUP BY theme ORDER BY complaints DESC, theme LIMIT ?",
+            [since, limit],
+        )
+    )
+
+
+def response_kpis(conn: Connection, now: datetime) -> dict[str, Any]:
+    """Care KPIs over all cases (DOMAIN.md): response and resolution times, SLA, repeats, backlog."""
+    row = conn.execute(
+        "SELECT "
+        " median(epoch(first_response_at - created_at)) / 3600.0, "
+        " median(epoch(resolved_at - created_at)) / 3600.0, "
+        " count(*) FILTER (WHERE first_response_at IS NOT NULL AND first_response_at <= first_response_due), "
+        " count(*) FILTER (WHERE first_response_at IS NOT NULL OR first_response_due < ?), "
+        " count(*) FILTER (WHERE status = 'closed'), "
+        " count(*) FILTER (WHERE status = 'closed' AND (SELECT count(*) FROM drafts d "
+        "   WHERE d.case_id = cases.id AND d.state = 'sent') = 1) "
+        "FROM cases WHERE status <> 'dismissed'",
+        [now],
+    ).fetchone()
+    assert row is not None
+    repeat = conn.execute(
+        "SELECT count(*) FILTER ("
+        " WHERE len(list_filter(reasons, lambda r: starts_with(r, 'repeat complainer:'))) > 0), "
+        "count(*) FROM triage WHERE validity = 'complaint'"
+    ).fetchone()
+    assert repeat is not None
+    backlog = conn.execute(
+        "SELECT CASE WHEN age < INTERVAL 2 HOUR THEN 'under 2 h' WHEN age < INTERVAL 24 HOUR THEN '2-24 h' "
+        " WHEN age < INTERVAL 48 HOUR THEN '1-2 days' ELSE 'over 2 days' END AS age, count(*) AS cases "
+        "FROM (SELECT ? - created_at AS age FROM cases WHERE list_contains(?, status)) GROUP BY ALL",
+        [now, list(OPEN_STATUSES)],
+    ).fetchall()
+    return {
+        "median_first_response_hours": row[0],
+        "median_resolution_hours": row[1],
+        "sla_met_pct": 100.0 * row[2] / row[3] if row[3] else None,
+        "first_contact_resolution_pct": 100.0 * row[5] / row[4] if row[4] else None,
+        "repeat_complaint_pct": 100.0 * repeat[0] / repeat[1] if repeat[1] else None,
+        "open_backlog_by_age": dict(backlog),
+    }
