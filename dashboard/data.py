@@ -122,3 +122,30 @@ def trends(model_id: str, days: int = 90) -> dict[str, Any]:
     negative = sum(r["mentions"] for r in result["daily"] if r["label"] == "negative")
     result["net_sentiment"] = (positive - negative) / (positive + negative) if positive + negative else None
     return result
+
+
+def filter_cases(cases: list[dict[str, Any]], **chosen: list[str]) -> list[dict[str, Any]]:
+    """Keep the cases whose field matches one of the chosen values (no choice: any).
+
+    ``themes`` matches when any of the case's themes is chosen.
+    """
+
+    def keep(case: dict[str, Any]) -> bool:
+        for field, values in chosen.items():
+            if not values:
+                continue
+            have = case.get(field)
+            if field == "themes":
+                if not set(have or []) & set(values):
+                    return False
+            elif (have if have is not None else "(none)") not in values:
+                return False
+        return True
+
+    return [case for case in cases if keep(case)]
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def team_load() -> dict[str, int]:
+    """Open cases per owner, for balancing a burst."""
+    return service().store.read(queries.open_load)

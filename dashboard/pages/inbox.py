@@ -8,7 +8,7 @@ import os
 
 import streamlit as st
 
-from dashboard.data import current_settings, due_in, is_breached, open_cases
+from dashboard.data import current_settings, due_in, filter_cases, is_breached, open_cases, team_load
 from dashboard.session import require
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
@@ -25,6 +25,34 @@ except VoxWatchError as exc:
     st.error(str(exc))
     st.stop()
 
+
+def options(field: str) -> list[str]:
+    values = {v for c in cases for v in (c[field] or [] if field == "themes" else [c[field] or "(none)"])}
+    return sorted(values)
+
+
+with st.expander("Filters and team load", expanded=False):
+    cols = st.columns(6)
+    chosen = {
+        field: cols[i].multiselect(label, options(field))
+        for i, (field, label) in enumerate(
+            [
+                ("source", "Source"),
+                ("themes", "Theme"),
+                ("lang", "Language"),
+                ("tier", "Tier"),
+                ("owner", "Owner"),
+                ("status", "Status"),
+            ]
+        )
+    }
+    load = team_load()
+    people = [p for p in settings.responders if "responder" in p.roles]
+    load_cols = st.columns(max(len(people), 1))
+    for col, p in zip(load_cols, people, strict=False):
+        col.metric(p.display_name, f"{load.get(p.name, 0)} / {p.capacity}")
+
+cases = filter_cases(cases, **chosen)
 st.metric("Open cases", len(cases))
 if not cases:
     st.info("No open cases. New negative mentions appear here after the pipeline routes them.")

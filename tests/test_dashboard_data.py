@@ -1,0 +1,49 @@
+"""The dashboard's small pure helpers: filters, links, due-time wording."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dashboard.data import due_in, filter_cases, is_breached, safe_link
+
+CASES = [
+    {
+        "source": "reddit",
+        "themes": ["delivery"],
+        "lang": "en",
+        "tier": "urgent",
+        "owner": "amy",
+        "status": "assigned",
+    },
+    {
+        "source": "shop",
+        "themes": ["price", "delivery"],
+        "lang": "zh",
+        "tier": "normal",
+        "owner": None,
+        "status": "new",
+    },
+    {"source": "shop", "themes": [], "lang": "en", "tier": "normal", "owner": "ben", "status": "drafting"},
+]
+
+
+def test_filters_combine_and_match_any_chosen_value() -> None:
+    assert len(filter_cases(CASES)) == 3
+    assert filter_cases(CASES, source=["shop"], lang=["en"]) == [CASES[2]]
+    assert filter_cases(CASES, themes=["delivery"]) == CASES[:2]
+    assert filter_cases(CASES, owner=["(none)"]) == [CASES[1]]
+
+
+def test_only_plain_web_links_are_made_clickable() -> None:
+    assert safe_link("https://example.com/p/1") == "https://example.com/p/1"
+    assert safe_link("javascript:alert(1)") is None
+    assert safe_link("data:text/html,<script>x</script>") is None
+    assert safe_link(None) is None
+
+
+def test_due_times_read_as_people_say_them() -> None:
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert due_in(now + timedelta(minutes=80), now) == "due in 1 h 20 min"
+    assert due_in(now - timedelta(minutes=5), now) == "overdue by 5 min"
+    assert is_breached({"first_response_due": now - timedelta(minutes=1), "escalated_at": None}, now)
+    assert not is_breached({"first_response_due": now + timedelta(hours=1), "escalated_at": None}, now)
