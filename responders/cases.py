@@ -17,7 +17,7 @@ from responders.lifecycle import InvalidTransition, check, check_not_own_draft, 
 from responders.lint import lint, load_rules
 from responders.routing import choose_owner
 from responders.templates import TemplateLibrary, render, reply_by_text
-from voxwatch.domain import CaseStatus
+from voxwatch.domain import LABELS, CaseStatus
 from voxwatch.errors import VoxWatchError
 from voxwatch.settings import ResponderSettings, Settings
 from voxwatch.store import queries, store_for
@@ -346,6 +346,23 @@ class CaseService:
             status = CaseStatus.ASSIGNED if case["owner"] else CaseStatus.NEW
             self._change(
                 conn, case, actor, "reopened", {"status": status, "resolved_at": None}, {"reason": reason}
+            )
+
+        self._act(case_id, _do)
+
+    def correct_label(self, case_id: str, actor: str, label: str) -> None:
+        """A person says the model got the sentiment wrong: stored beside the score, never over it."""
+        self.settings.person(actor)
+        require(label in LABELS, f"label must be one of {', '.join(LABELS)}")
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            now = self.clock()
+            was = case["corrected_label"] or case["label"]
+            queries.insert_label_correction(
+                conn, case["mention_id"], case["model_id"] or "?", label, actor, now
+            )
+            queries.append_audit(
+                conn, now, actor, "case", case["id"], "label_corrected", {"label": was}, {"label": label}
             )
 
         self._act(case_id, _do)

@@ -197,3 +197,16 @@ def test_cases_list_shows_open_cases_most_urgent_first(service: CaseService) -> 
     assert all(c["status"] not in ("closed", "dismissed") for c in listed)
     dismissed = {c["author"] for c in service.store.read(lambda c: queries.list_cases(c, ["dismissed"]))}
     assert dismissed == {"/u/deals4u_official", "/u/edgelord_9000", "小李代购", "offtopic_ann"}
+
+
+def test_correcting_the_label_is_stored_beside_the_score_and_audited(service: CaseService) -> None:
+    case = case_of(service, "Same here. Their app")
+    assert case["label"] == "negative" and case["corrected_label"] is None
+    service.correct_label(case["id"], "amy", "neutral")
+    after = service.show(case["id"])
+    assert (
+        after["corrected_label"] == "neutral" and after["label"] == "negative"
+    )  # the model's suggestion stays
+    assert after["audit"][-1]["action"] == "label_corrected"
+    with pytest.raises(InvalidTransition, match="label must be one of"):
+        service.correct_label(case["id"], "amy", "furious")

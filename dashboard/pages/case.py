@@ -73,6 +73,14 @@ with left:
     if case["reasons"]:
         st.text("Why: " + "; ".join(case["reasons"]))
     st.text(f"Validity: {case['validity']} ({case['validity_reason']})")
+    if case["label"]:
+        probs = f"neg {case['p_negative']:.0%} · neu {case['p_neutral']:.0%} · pos {case['p_positive']:.0%}"
+        corrected = f" (corrected to {case['corrected_label']})" if case["corrected_label"] else ""
+        st.text(f"Model: {case['label']}{corrected} · {probs} · themes: {', '.join(case['themes']) or '-'}")
+        fix = st.columns(3)
+        for column, label in zip(fix, ("negative", "neutral", "positive"), strict=True):
+            if column.button(f"It is {label}", key=f"label-{label}"):
+                act(f"Label corrected to {label}", service().correct_label, case["id"], me.name, label)
 
 with right:
     st.subheader("Author")

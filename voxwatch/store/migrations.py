@@ -162,6 +162,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             sent_at TIMESTAMPTZ,
             UNIQUE (case_id, version)
         );
+        -- A person's correction of the model's label: kept apart from the score, feeds evaluation.
+        CREATE TABLE label_corrections (
+            mention_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            actor VARCHAR NOT NULL,
+            corrected_at TIMESTAMPTZ NOT NULL
+        );
         CREATE TABLE author_notes (
             id VARCHAR PRIMARY KEY,
             source VARCHAR NOT NULL,

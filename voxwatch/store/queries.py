@@ -432,13 +432,24 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     found = _rows(
         conn.execute(
             "SELECT c.*, m.source, m.author, m.lang, m.text, m.url, m.published_at, "
-            "t.validity, t.reason AS validity_reason "
+            "t.validity, t.reason AS validity_reason, t.model_id, s.label, s.p_negative, s.p_neutral, "
+            "s.p_positive, s.themes, (SELECT lc.label FROM label_corrections lc WHERE lc.mention_id = "
+            " c.mention_id ORDER BY lc.corrected_at DESC LIMIT 1) AS corrected_label "
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
-            "LEFT JOIN triage t ON t.mention_id = c.mention_id WHERE c.id = ?",
+            "LEFT JOIN triage t ON t.mention_id = c.mention_id "
+            "LEFT JOIN scores s ON s.mention_id = c.mention_id AND s.model_id = t.model_id WHERE c.id = ?",
             [case_id],
         )
     )
     return found[0] if found else None
+
+
+def insert_label_correction(
+    conn: Connection, mention_id: str, model_id: str, label: str, actor: str, at: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO label_corrections VALUES (?, ?, ?, ?, ?)", [mention_id, model_id, label, actor, at]
+    )
 
 
 def update_case(conn: Connection, case_id: str, changes: dict[str, Any]) -> None:
