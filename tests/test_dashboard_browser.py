@@ -96,6 +96,18 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit is not re-running the script, so a click is not lost mid-rerun."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidgetRunningIcon']").wait_for(state="hidden", timeout=120_000)
+
+
+def click(page, role: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    settle(page)
+    page.get_by_role(role, name=name).first.click()
+    settle(page)
+
+
 DEMO_PASSWORD = "larkspur-demo"  # every demo person's password (see voxwatch/demo/voxwatch.toml)
 
 
@@ -105,7 +117,8 @@ def signed_in(browser, url: str, name: str, password: str = DEMO_PASSWORD, heigh
     page.get_by_role("textbox", name="Name").fill(name)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("Signed in as", exact=False).first.wait_for(timeout=120_000)
+    settle(page)
     return page
 
 
@@ -160,7 +173,7 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     def first_response_kpi() -> str:
         erin = signed_in(browser, dashboard_url, "erin")  # an executive: Trends is her only page
         metric = erin.locator("[data-testid='stMetric']", has_text="Median first response")
-        metric.wait_for(timeout=60_000)
+        metric.wait_for(timeout=120_000)
         value = metric.locator("[data-testid='stMetricValue']").inner_text()
         erin.screenshot(path=str(artifacts / "day-3-trends.png"), full_page=True)
         erin.close()
@@ -170,28 +183,30 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
 
     # The responder opens her case, starts from the template and edits it.
     amy = signed_in(browser, dashboard_url, "amy")
-    amy.get_by_role("link", name=f"Open {case_id}").click()
-    amy.get_by_role("button", name="Start from template").click()
+    click(amy, "link", f"Open {case_id}")
+    click(amy, "button", "Start from template")
     draft = amy.get_by_role("textbox", name="Draft")
-    draft.wait_for(timeout=60_000)
+    draft.wait_for(timeout=120_000)
     draft.fill(draft.input_value() + " Honestly, I don't know what went wrong.")
     draft.press("Control+Enter")
-    amy.get_by_text("forbidden-phrase", exact=False).first.wait_for(timeout=60_000)  # flagged live
+    settle(amy)
+    amy.get_by_text("forbidden-phrase", exact=False).first.wait_for(timeout=120_000)  # flagged live
     amy.screenshot(path=str(artifacts / "day-1-linter.png"), full_page=True)
     draft.fill(draft.input_value().replace(" Honestly, I don't know what went wrong.", ""))
     draft.press("Control+Enter")
-    amy.get_by_text("The linter found nothing to fix.").wait_for(timeout=60_000)
-    amy.get_by_role("button", name="Submit for approval").click()
-    amy.get_by_text("pending_approval", exact=False).first.wait_for(timeout=60_000)
+    settle(amy)
+    amy.get_by_text("The linter found nothing to fix.").wait_for(timeout=120_000)
+    click(amy, "button", "Submit for approval")
+    amy.get_by_text("pending_approval", exact=False).first.wait_for(timeout=120_000)
     amy.close()
 
     # The comms lead approves it.
     maya = signed_in(browser, dashboard_url, "maya")
-    maya.get_by_role("link", name="Approvals").click()
-    maya.get_by_text(case_id, exact=False).first.wait_for(timeout=60_000)
+    click(maya, "link", "Approvals")
+    maya.get_by_text(case_id, exact=False).first.wait_for(timeout=120_000)
     maya.screenshot(path=str(artifacts / "day-2-approvals.png"), full_page=True)
-    maya.get_by_role("button", name="Approve").first.click()
-    maya.get_by_text("Nothing waiting for approval.").wait_for(timeout=60_000)
+    click(maya, "button", "Approve")
+    maya.get_by_text("Nothing waiting for approval.").wait_for(timeout=120_000)
     maya.close()
 
     approved = CaseService(settings).show(case_id)
@@ -199,9 +214,9 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
 
     # The responder sends it; the executive sees the first-response time appear.
     amy = signed_in(browser, dashboard_url, "amy")
-    amy.get_by_role("link", name=f"Open {case_id}").click()
-    amy.get_by_role("button", name="Mark sent").click()
-    amy.get_by_text(f"{case_id} · sent", exact=False).first.wait_for(timeout=60_000)
+    click(amy, "link", f"Open {case_id}")
+    click(amy, "button", "Mark sent")
+    amy.get_by_text(f"{case_id} · sent", exact=False).first.wait_for(timeout=120_000)
     amy.close()
     assert first_response_kpi().endswith(" h")
 
