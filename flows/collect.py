@@ -79,7 +79,11 @@ def collect_source(settings: Settings, source: SourceSettings) -> int:
     for _ in range(MAX_PAGES_PER_RUN):
         raw = fetch_page(settings, source, params)
         first = first or raw
-        page = parse_page(source, raw)
+        try:
+            page = parse_page(source, raw)
+        except ParseError as exc:
+            digest = stages.save_unparsed(store_for(settings), source.name, raw)
+            raise ParseError(f"{exc} (response kept as raw {digest[:12]} for replay)") from exc
         new += store_page(settings, source, raw, page)
         cursor = page.next_cursor or cursor
         if page.next_page is None:

@@ -170,3 +170,11 @@ def test_a_mastodon_instance_that_hides_hashtag_feeds_is_degraded_with_the_reaso
     (result,) = collect_flow(str(config)).values()
     assert "does not show hashtag feeds to anonymous readers" in str(result)
     assert not [r for r, _ in httpserver.log if "/timelines/tag/" in r.path]
+
+
+def test_a_response_that_fails_to_parse_is_kept_for_replay(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api").respond_with_data('{"hits": [', content_type="application/json")
+    config = settings_file(tmp_path, httpserver.url_for("/api"), kind="hackernews")
+    (result,) = collect_flow(str(config)).values()
+    assert "kept as raw" in str(result)
+    assert stored(tmp_path / "voxwatch.duckdb", "SELECT body FROM raw_responses") == [(b'{"hits": [',)]

@@ -58,6 +58,18 @@ def save_page(store: Store, source: str, raw: RawResponse, mentions: Sequence[Me
     return store.write(_write)
 
 
+def save_unparsed(store: Store, source: str, raw: RawResponse) -> str:
+    """Keep a response that could not be parsed, so the failure can be replayed; return its hash."""
+
+    def _write(conn: Connection) -> None:
+        queries.save_raw_response(
+            conn, raw.sha256, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
+        )
+
+    store.write(_write)
+    return raw.sha256
+
+
 def save_run(store: Store, source: str, first: RawResponse, cursor: str | None, new_total: int) -> None:
     """After every page of a run is stored: move the cursor, keep the validators, log the run.
 
