@@ -222,3 +222,36 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
 
     final = CaseService(settings).show(case_id)
     assert [a["action"] for a in final["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]
+
+
+def test_a_supervisor_assigns_several_cases_at_once(
+    dashboard_store: Path, dashboard_url: str, browser
+) -> None:
+    settings = load_settings(dashboard_store)
+    ids = [
+        row[0]
+        for row in store_for(settings).read(
+            lambda c: c.execute(
+                "SELECT id FROM cases WHERE owner = 'ben' AND status = 'assigned' ORDER BY id LIMIT 2"
+            ).fetchall()
+        )
+    ]
+    assert len(ids) == 2
+    grace = signed_in(browser, dashboard_url, "grace")  # supervisor
+    grace.get_by_text("Assign several cases at once").click()
+    for case_id in ids:  # st.multiselect: type to filter, Enter to pick
+        box = grace.locator("[data-testid='stMultiSelect']", has_text="Cases").locator("input")
+        box.click()
+        box.fill(case_id)
+        grace.keyboard.press("Enter")
+        settle(grace)
+    assign_to = grace.locator("[data-testid='stSelectbox']", has_text="Assign to").locator("input")
+    assign_to.click()
+    assign_to.fill("li")
+    grace.keyboard.press("Enter")
+    settle(grace)
+    click(grace, "button", "Assign selected")
+    grace.close()
+    service = CaseService(settings)
+    assert [service.show(i)["owner"] for i in ids] == ["li", "li"]
+    assert all(service.show(i)["audit"][-1]["actor"] == "grace" for i in ids)

@@ -8,7 +8,16 @@ import os
 
 import streamlit as st
 
-from dashboard.data import current_settings, due_in, filter_cases, is_breached, open_cases, team_load
+from dashboard.data import (
+    current_settings,
+    due_in,
+    filter_cases,
+    forget_reads,
+    is_breached,
+    open_cases,
+    service,
+    team_load,
+)
 from dashboard.session import require
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
@@ -18,7 +27,7 @@ st.title("Inbox")
 st.caption("Routed negative mentions, sorted by first-response due time.")
 
 settings = current_settings()
-require(settings, "responder", "supervisor", "admin", "approver")
+me = require(settings, "responder", "supervisor", "admin", "approver")
 try:
     cases = open_cases(os.environ.get(CONFIG_ENV, "voxwatch.toml"), model_id_for(settings.model.name))
 except VoxWatchError as exc:
@@ -57,22 +66,50 @@ st.metric("Open cases", len(cases))
 if not cases:
     st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
 
-for case in cases:
-    with st.container(border=True):
-        left, right = st.columns([3, 1])
-        with left:
-            st.text(case["text"])
-            st.caption(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
-        with right:
-            if is_breached(case):  # our own fixed words, so Markdown colour is safe here
-                st.markdown(":red[**SLA breached**]")
-            st.text(f"{case['tier'].upper()} · {due_in(case['first_response_due'])}")
-            st.text(f"SLA due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
-            st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
-            if case["p_negative"] is not None:
-                st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
-        if case["reasons"]:
-            st.text("why: " + "; ".join(case["reasons"]))
-        if case["themes"]:
-            st.text("themes: " + ", ".join(case["themes"]))
-        st.page_link("pages/case.py", label=f"Open {case['case_id']}", query_params={"case": case["case_id"]})
+if cases and {"supervisor", "admin", "responder"} & set(me.roles):
+    with st.expander("Assign several cases at once"):
+        picked = st.multiselect("Cases", [c["case_id"] for c in cases])
+        to = st.selectbox("Assign to", [p.name for p in settings.responders if "responder" in p.roles])
+        if st.button("Assign selected") and picked:
+            problems = []
+            for case_id in picked:
+                try:
+                    service().assign(case_id, me.name, to)
+                except VoxWatchError as exc:
+                    problems.append(f"{case_id}: {exc}")
+            forget_reads()
+            for problem in problems:
+                st.error(problem)
+            if not problems:
+                st.rerun()
+
+
+@st.fragment(run_every=60)
+def case_cards() -> None:
+    """The list re-draws every minute, so the countdowns stay true without a reload."""
+    for case in cases:
+        with st.container(border=True):
+            left, right = st.columns([3, 1])
+            with left:
+                st.text(case["text"])
+                st.caption(
+                    f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}"
+                )
+            with right:
+                if is_breached(case):  # our own fixed words, so Markdown colour is safe here
+                    st.markdown(":red[**SLA breached**]")
+                st.text(f"{case['tier'].upper()} · {due_in(case['first_response_due'])}")
+                st.text(f"SLA due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
+                st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
+                if case["p_negative"] is not None:
+                    st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
+            if case["reasons"]:
+                st.text("why: " + "; ".join(case["reasons"]))
+            if case["themes"]:
+                st.text("themes: " + ", ".join(case["themes"]))
+            st.page_link(
+                "pages/case.py", label=f"Open {case['case_id']}", query_params={"case": case["case_id"]}
+            )
+
+
+case_cards()
