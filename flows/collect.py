@@ -38,9 +38,10 @@ def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     retry_condition_fn=_is_transient,
     cache_policy=NO_CACHE,
 )
-def fetch_page(settings: Settings, source: SourceSettings, page: dict[str, str] | None = None) -> RawResponse:
+def fetch_page(
+    settings: Settings, source: SourceSettings, state: queries.SourceState, page: dict[str, str] | None = None
+) -> RawResponse:
     """The run's first page (conditional on ETag / Last-Modified), or a follow-up ``page``."""
-    state = store_for(settings).read(lambda conn: queries.source_state(conn, source.name))
     module = source_module(source.kind)
     request = replace(module.build_request(source, state), min_interval=source.min_request_interval_seconds)
     if page:
@@ -76,8 +77,9 @@ def collect_source(settings: Settings, source: SourceSettings) -> int:
     """Fetch, parse and store every page of one source's run; then move its cursor."""
     new, cursor, params = 0, None, None
     first: RawResponse | None = None
+    state = store_for(settings).read(lambda conn: queries.source_state(conn, source.name))
     for _ in range(MAX_PAGES_PER_RUN):
-        raw = fetch_page(settings, source, params)
+        raw = fetch_page(settings, source, state, params)
         first = first or raw
         try:
             page = parse_page(source, raw)

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from voxwatch.settings import load_settings
+from voxwatch.settings import LibrarySettings, load_settings
 
 if TYPE_CHECKING:
     from responders.cases import CaseService
@@ -246,17 +246,20 @@ def author_note(
 def templates_list(config: ConfigOption = None) -> None:
     """The newest template per situation and language."""
     from responders.templates import TemplateLibrary
-    from voxwatch.cli import config_path
 
-    library = TemplateLibrary.load(_library_file(config_path(config)))
+    library = TemplateLibrary.load(_library(config).templates)
     table = Table("template", "situation", "lang", "version", "body")
     for t in library.all():
         table.add_row(t.key, t.situation, t.lang, str(t.version), t.body[:80] + "…")
     console.print(table)
 
 
-def _library_file(path: Path) -> Path | None:
-    return load_settings(path).library.templates if path.exists() else None
+def _library(config: Path | None) -> LibrarySettings:
+    """The user's template and linter files, when a settings file is there (else the shipped ones)."""
+    from voxwatch.cli import config_path
+
+    path = config_path(config)
+    return load_settings(path).library if path.exists() else LibrarySettings()
 
 
 @templates_app.command("render")
@@ -274,9 +277,8 @@ def templates_render(
 
     from responders.lint import lint
     from responders.templates import TemplateLibrary, render, reply_by_text
-    from voxwatch.cli import config_path
 
-    template = TemplateLibrary.load(_library_file(config_path(config))).get(situation, lang)
+    template = TemplateLibrary.load(_library(config).templates).get(situation, lang)
     due = datetime.now(UTC) + timedelta(hours=hours)
     text = render(
         template,
@@ -351,11 +353,9 @@ def lint_command(
 ) -> None:
     """Lint a draft: one JSON object per finding; exit 1 if there is any, 0 if clean."""
     from responders.lint import lint, load_rules
-    from voxwatch.cli import config_path
     from voxwatch.errors import VoxWatchError
 
-    path = config_path(config)
-    extra = load_settings(path).library.lint_rules if path.exists() else None
+    extra = _library(config).lint_rules
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

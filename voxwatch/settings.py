@@ -191,7 +191,7 @@ class ResponderSettings(_Section):
     name: str
     display_name: str
     team: str
-    roles: list[Role] = Field(default_factory=lambda: _default_roles())
+    roles: list[Role] = Field(default_factory=_default_roles)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     capacity: int = Field(default=20, ge=0)
     email: str | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from voxwatch.domain import CaseStatus, Mention, Routing, Score, StoredMention, TriageRecord
+from voxwatch.domain import CaseStatus, Mention, RawResponse, Routing, Score, StoredMention, TriageRecord
 from voxwatch.domain import mention_id as make_mention_id
 from voxwatch.store.database import Connection
 
@@ -95,19 +95,11 @@ def record_source_failure(conn: Connection, source: str, at: datetime, error: st
     )
 
 
-def save_raw_response(
-    conn: Connection,
-    sha256: str,
-    source: str,
-    url: str,
-    status: int,
-    content_type: str | None,
-    fetched_at: datetime,
-    body: bytes,
-) -> None:
+def save_raw_response(conn: Connection, source: str, raw: RawResponse) -> None:
+    """Keep a response body, content-addressed: the same body is stored once."""
     conn.execute(
         "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [sha256, source, url, status, content_type, fetched_at, body],
+        [raw.sha256, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body],
     )
 
 
@@ -377,19 +369,19 @@ def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[s
 
 def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """Open cases, most urgent first (earliest first-response due time)."""
-    cursor = conn.execute(
-        "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
-        "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
-        "s.label, s.p_negative, s.themes, c.escalated_at "
-        "FROM cases c JOIN mentions m ON m.id = c.mention_id "
-        "LEFT JOIN triage t ON t.mention_id = m.id "
-        "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
-        "WHERE list_contains(?, c.status) "
-        "ORDER BY c.first_response_due, c.id LIMIT ?",
-        [model_id, list(OPEN_STATUSES), limit],
+    return _rows(
+        conn.execute(
+            "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
+            "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
+            "s.label, s.p_negative, s.themes, c.escalated_at "
+            "FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "LEFT JOIN triage t ON t.mention_id = m.id "
+            "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+            "WHERE list_contains(?, c.status) "
+            "ORDER BY c.first_response_due, c.id LIMIT ?",
+            [model_id, list(OPEN_STATUSES), limit],
+        )
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 # --- cases, drafts and hand-offs ------------------------------------------------

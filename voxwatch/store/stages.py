@@ -50,9 +50,7 @@ def save_page(store: Store, source: str, raw: RawResponse, mentions: Sequence[Me
         hashes = [content_hash(m.text) for m in mentions]
         new = queries.insert_mentions(conn, source, mentions, hashes, now, raw_sha)
         if new and raw_sha is not None:  # kept so every stored mention can be traced and replayed
-            queries.save_raw_response(
-                conn, raw_sha, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
-            )
+            queries.save_raw_response(conn, source, raw)
         return new
 
     return store.write(_write)
@@ -61,12 +59,7 @@ def save_page(store: Store, source: str, raw: RawResponse, mentions: Sequence[Me
 def save_unparsed(store: Store, source: str, raw: RawResponse) -> str:
     """Keep a response that could not be parsed, so the failure can be replayed; return its hash."""
 
-    def _write(conn: Connection) -> None:
-        queries.save_raw_response(
-            conn, raw.sha256, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body
-        )
-
-    store.write(_write)
+    store.write(lambda conn: queries.save_raw_response(conn, source, raw))
     return raw.sha256
 
 
