@@ -31,7 +31,7 @@ def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
 def score_batch(
     scorer: Scorer, themes: tuple[Theme, ...], mentions: list[StoredMention]
 ) -> list[tuple[str, Score]]:
-    scores = scorer.score([m.text for m in mentions])
+    scores = scorer.score([m.text for m in mentions], [m.lang for m in mentions])
     return [
         (m.id, replace(s, themes=tuple(tag_themes(m.text, themes))))
         for m, s in zip(mentions, scores, strict=True)

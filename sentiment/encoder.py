@@ -1,6 +1,6 @@
 """Sentence encoder: a transformer turned into one fixed-size vector per text.
 
-Training (``sentiment/train_head.py``) and inference (``sentiment/model.py``) both go
+Training (``sentiment/train_english.py``) and inference (``sentiment/model.py``) both go
 through this module, so the vectors a head was trained on are exactly the vectors it
 scores at run time.
 """
@@ -8,7 +8,7 @@ scores at run time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -31,26 +31,56 @@ def head_and_tail(ids: list[int], max_tokens: int) -> list[int]:
     return ids[:head] + ids[-tail:]
 
 
+class PooledEncoder(torch.nn.Module):
+    """Transformer -> attention-masked mean -> unit length, as one module.
+
+    One module so the same computation can be exported to ONNX whole.
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
 class MeanPoolEncoder:
     """A transformer encoder with attention-masked mean pooling and L2 normalising.
 
     This is how sentence-transformers' all-MiniLM-L6-v2 produces its embeddings;
     it is reproduced with plain ``transformers`` so the same code can load any
-    local directory or hub id that ``AutoModel`` understands.
+    local directory or hub id that ``AutoModel`` understands. An optional LoRA
+    adapter (our fine-tuned English model) is merged into the weights at load.
     """
 
-    def __init__(self, model_dir: str | Path, max_tokens: int = 128) -> None:
+    def __init__(self, model_dir: str | Path, max_tokens: int = 128, adapter_dir: Path | None = None) -> None:
         self.model_dir = str(model_dir)
         self.max_tokens = max_tokens
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         self.model = AutoModel.from_pretrained(self.model_dir)
+        if adapter_dir is not None:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, str(adapter_dir)).merge_and_unload()
         self.model.eval()
+        self.dimension = int(self.model.config.hidden_size)
+        self.pooled = PooledEncoder(self.model)
+        self.forward: Forward = self.pooled
 
-    @property
-    def dimension(self) -> int:
-        return int(self.model.config.hidden_size)
+    def use_forward(self, forward: Forward) -> None:
+        """Run through ``forward`` (the ONNX session) and let the torch weights go."""
+        self.forward = forward
+        del self.pooled, self.model
 
-    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids with special tokens, long texts cut to head + tail."""
         tok = self.tokenizer
         start = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
         end = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
@@ -69,21 +99,23 @@ class MeanPoolEncoder:
         """
         if not texts:
             return torch.empty(0, self.dimension)
-        ids = self._token_ids(texts)
+        ids = self.token_ids(texts)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(ids), self.dimension)
         pad_id = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch_idx = order[start : start + batch_size]
-                width = max(len(ids[i]) for i in batch_idx)
-                input_ids = torch.full((len(batch_idx), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch_idx), width), dtype=torch.long)
-                for row, i in enumerate(batch_idx):
-                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[row, : len(ids[i])] = 1
-                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                summed = (hidden * mask.unsqueeze(-1)).sum(dim=1)
-                pooled = summed / mask.sum(dim=1, keepdim=True).clamp(min=1)
-                out[batch_idx] = torch.nn.functional.normalize(pooled, dim=-1)
+                out[batch_idx] = self.forward(*pad_batch([ids[i] for i in batch_idx], pad_id))
         return out
+
+
+def pad_batch(ids: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token id lists into ``input_ids`` and ``attention_mask`` tensors."""
+    width = max(len(row) for row in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, row_ids in enumerate(ids):
+        input_ids[row, : len(row_ids)] = torch.tensor(row_ids)
+        mask[row, : len(row_ids)] = 1
+    return input_ids, mask

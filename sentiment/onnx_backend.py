@@ -1,0 +1,84 @@
+"""Run a ``MeanPoolEncoder`` with ONNX Runtime, falling back to torch by itself.
+
+The encoder (with its LoRA adapter merged) is exported once to a cache folder,
+then optionally quantized to dynamic int8, and reused by every later process.
+Anything that goes wrong (onnxruntime missing, export failing, a broken cache
+file) is logged and the torch path keeps working: ONNX is an accelerator, never
+a requirement.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import torch
+
+from sentiment.encoder import Forward, MeanPoolEncoder, pad_batch
+
+log = logging.getLogger(__name__)
+
+__all__ = ["default_cache_dir", "onnx_forward"]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "voxwatch" / "onnx"
+
+
+def _export(encoder: MeanPoolEncoder, path: Path) -> None:
+    sample = pad_batch(encoder.token_ids(["an example sentence", "two"]), encoder.tokenizer.pad_token_id or 0)
+    tmp = path.with_suffix(".tmp")
+    torch.onnx.export(
+        encoder.pooled,
+        sample,
+        str(tmp),
+        dynamo=False,
+        input_names=["input_ids", "attention_mask"],
+        output_names=["embedding"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
+        opset_version=17,
+    )
+    tmp.replace(path)
+
+
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(".tmp")
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    tmp.replace(target)
+
+
+def onnx_forward(encoder: MeanPoolEncoder, model_id: str, int8: bool, cache_dir: Path) -> Forward | None:
+    """A drop-in for ``encoder.forward`` backed by ONNX Runtime, or None to stay on torch."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        log.info("onnxruntime is not installed; scoring with torch")
+        return None
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
+    fp32 = cache_dir / f"{stem}.onnx"
+    target = cache_dir / f"{stem}.int8.onnx" if int8 else fp32
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if not target.is_file():
+            if not fp32.is_file():
+                log.info("exporting %s to ONNX in %s (once)", model_id, cache_dir)
+                _export(encoder, fp32)
+            if int8:
+                _quantize(fp32, target)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # any failure here only means "use torch"
+        log.warning("ONNX path for %s unavailable (%s); scoring with torch", model_id, exc)
+        return None
+
+    def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        return torch.from_numpy(session.run(None, feeds)[0])
+
+    return forward

@@ -1,0 +1,32 @@
+"""The model card quotes the figures the training commands wrote, so neither drifts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODELS = Path(__file__).parent.parent / "sentiment" / "models"
+CARD = (Path(__file__).parent.parent / "sentiment" / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def figures(value: object) -> list[float]:
+    if isinstance(value, dict):
+        return [f for key, inner in value.items() if key != "n" for f in figures(inner)]
+    return [float(value)] if isinstance(value, float) else []
+
+
+def test_every_held_out_figure_is_in_the_card() -> None:
+    for model in ("minilm-lora-en", "e5-head-zh"):
+        metrics = json.loads((MODELS / model / "metrics.json").read_text(encoding="utf-8"))
+        metrics.pop("temperature", None)
+        for name, value in metrics.items():
+            for figure in figures(value):
+                assert f"{figure:.3f}" in CARD, f"{model} {name} = {figure:.3f} is not in MODEL_CARD.md"
+
+
+def test_routes_and_ids_match_the_shipped_files() -> None:
+    default = json.loads((MODELS / "default" / "voxwatch_model.json").read_text(encoding="utf-8"))
+    assert f"`{default['model_id']}`" in CARD
+    for sub in {default["default"], *default["routes"].values()}:
+        config = json.loads((MODELS / sub / "voxwatch_model.json").read_text(encoding="utf-8"))
+        assert f"`{config['model_id']}`" in CARD

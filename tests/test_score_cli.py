@@ -1,0 +1,63 @@
+"""``voxwatch score``: JSON Lines in, scores out, bad lines reported, the rest still scored."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from tests.test_cli_responders import voxwatch
+
+GOOD = [
+    {"id": 1, "text": "The delivery was late and the driver was rude. I want a refund."},
+    {"id": 2, "text": "送餐很快，味道也很好！"},
+    {"id": 3, "text": ""},
+    {"id": 4, "text": "🙂🙂🙂"},
+    {"id": 5, "text": "long " * 20_000},  # 100 KB
+    {"id": 6, "text": "mixed 中文 and English текст"},
+    {"id": 7, "text": "control\x00chars\x1b[31m here"},
+]
+
+
+def write_input(path: Path) -> None:
+    lines = [json.dumps(item, ensure_ascii=False).encode("utf-8") for item in GOOD]
+    lines.insert(2, b'{"text": "caf\xe9 au lait"}')  # invalid UTF-8 (Latin-1 byte)
+    lines.insert(4, b"{not json")
+    lines.insert(6, b'{"body": "no text field"}')
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_every_good_line_is_scored_and_each_bad_line_named(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_input(source)
+    result = voxwatch("score", "--input", str(source), "--output", str(target))
+    assert result.returncode == 1  # some lines failed
+    assert "7 line(s)" in result.stderr and "3 failed" in result.stderr
+    out = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    errors = [o for o in out if "error" in o]
+    assert [(e["line"], e["error"].split(" (")[0]) for e in errors] == [
+        (3, "not valid UTF-8"),
+        (5, "not JSON"),
+        (7, "no string 'text' field"),
+    ]
+    scored = [o for o in out if "error" not in o]
+    assert [o["id"] for o in scored] == [1, 2, 3, 4, 5, 6, 7]  # input order, input fields kept
+    for item in scored:
+        assert item["label"] in {"negative", "neutral", "positive"}
+        assert set(item["probs"]) == {"negative", "neutral", "positive"}
+        assert math.isclose(sum(item["probs"].values()), 1.0, abs_tol=1e-4)
+        assert item["model_id"] == "voxwatch/en-zh-v1"
+    assert scored[0]["label"] == "negative" and scored[0]["lang"] == "en"
+    assert scored[1]["label"] == "positive" and scored[1]["lang"] == "zh"
+
+
+def test_stdin_to_stdout() -> None:
+    result = voxwatch("score", stdin='{"text": "I love this place, best coffee in town!"}\n')
+    assert result.returncode == 0, result.stderr
+    (item,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert item["label"] == "positive" and item["text"].startswith("I love")
+
+
+def test_a_missing_input_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = voxwatch("score", "--input", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 2 and "cannot read" in result.stderr and "nope.jsonl" in result.stderr
