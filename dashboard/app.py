@@ -31,6 +31,7 @@ PAGES = [
     ("pages/approvals.py", "Approvals", ":material/approval:", ("approver",)),
     ("pages/trends.py", "Trends", ":material/trending_up:", ("executive", "supervisor", "admin", "approver")),
     ("pages/sources.py", "Sources", ":material/rss_feed:", ("supervisor", "admin")),
+    ("pages/settings.py", "Settings", ":material/settings:", ("admin",)),
 ]
 
 if person is None:

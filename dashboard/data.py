@@ -7,15 +7,19 @@ Pages call these functions and never see SQL; the queries themselves live in
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import streamlit as st
 
+from dashboard.report import monthly_figures, net_sentiment, render_html
 from responders.cases import CaseNotFound, CaseService
 from responders.lint import Finding, lint, load_rules
+from responders.spikes import daily_spikes
 from voxwatch.settings import CONFIG_ENV, Settings, load_settings
+from voxwatch.settings_admin import Area, area_text, save_area
 from voxwatch.store import queries, store_for
 
 
@@ -104,24 +108,38 @@ def is_breached(case: dict[str, Any], now: datetime | None = None) -> bool:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def trends(model_id: str, days: int = 90) -> dict[str, Any]:
-    """What leaders look at: daily sentiment, top complaint themes, KPIs, net sentiment."""
+def trends(model_id: str, days: int = 90, by: str = "source") -> dict[str, Any]:
+    """What leaders look at: daily sentiment by source, language or theme, spikes, themes, KPIs."""
     now = datetime.now(UTC)
     since = now - timedelta(days=days)
 
     def _read(conn: Any) -> dict[str, Any]:
-        daily = queries.daily_sentiment(conn, model_id, since)
         return {
-            "daily": daily,
+            "daily": queries.daily_sentiment(conn, model_id, since, by),
+            "negatives": queries.daily_negative_counts(conn, model_id, since - timedelta(days=7), now),
             "themes": queries.top_complaint_themes(conn, since),
             "kpis": queries.response_kpis(conn, now),
         }
 
     result = service().store.read(_read)
-    positive = sum(r["mentions"] for r in result["daily"] if r["label"] == "positive")
-    negative = sum(r["mentions"] for r in result["daily"] if r["label"] == "negative")
-    result["net_sentiment"] = (positive - negative) / (positive + negative) if positive + negative else None
+    marked = daily_spikes(result.pop("negatives"), current_settings().spikes)
+    result["spikes"] = [
+        d for d in marked if d["day"] >= since.replace(hour=0, minute=0, second=0, microsecond=0)
+    ]
+    totals: dict[str, int] = {}
+    for row in result["daily"]:
+        if by != "theme":  # by theme a mention can count twice; net sentiment counts it once
+            totals[row["label"]] = totals.get(row["label"], 0) + row["mentions"]
+    if by == "theme":
+        totals = service().store.read(lambda conn: queries.sentiment_totals(conn, model_id, since, now))
+    result["net_sentiment"] = net_sentiment(totals)
     return result
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def monthly_report_html(model_id: str, month: date) -> str:
+    """The leader report for one month (dashboard/report.py)."""
+    return render_html(monthly_figures(service().store, current_settings(), model_id, month))
 
 
 def filter_cases(cases: list[dict[str, Any]], **chosen: list[str]) -> list[dict[str, Any]]:
@@ -149,3 +167,20 @@ def filter_cases(cases: list[dict[str, Any]], **chosen: list[str]) -> list[dict[
 def team_load() -> dict[str, int]:
     """Open cases per owner, for balancing a burst."""
     return service().store.read(queries.open_load)
+
+
+def settings_area(path: str, area: Area) -> str:
+    """The TOML an admin edits for one area (not cached: the file is the truth)."""
+    return area_text(Path(path), area)
+
+
+def save_settings_area(area: Area, text: str, actor: str) -> None:
+    """Validate, save, audit; then every cached settings object and read is dropped."""
+    save_area(Path(config_path()), area, text, actor, service().store)
+    st.cache_resource.clear()
+    forget_reads()
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def settings_audit() -> list[dict[str, Any]]:
+    return service().store.read(lambda conn: queries.audit_entries(conn, "settings", 20))

@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from responders.decide import Decision, decide
 from responders.escalation import escalate_overdue
 from responders.notify import Notice, Notifier
+from responders.spikes import detect_spike
 from voxwatch.domain import CaseStatus, Routing, Tier
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
@@ -58,6 +59,12 @@ def notify_urgent(settings: Settings, created: list[Routing]) -> int:
     return len(urgent)
 
 
+@task(name="spike-check", cache_policy=NO_CACHE)
+def spike_check(settings: Settings, model_id: str) -> bool:
+    """Tell the comms channel once when negative mentions spike (responders/spikes.py)."""
+    return detect_spike(settings, model_id) is not None
+
+
 @task(name="escalate-overdue", cache_policy=NO_CACHE)
 def escalate(settings: Settings) -> int:
     return len(escalate_overdue(settings))
@@ -68,6 +75,7 @@ def route_settings(settings: Settings, model_id: str) -> int:
     created = store_cases(settings, decide_routes(settings, found, load))
     notify_urgent(settings, created)
     escalated = escalate(settings)
+    spike_check(settings, model_id)
     get_run_logger().info("opened %d new case(s); escalated %d", len(created), escalated)
     return len(created)
 

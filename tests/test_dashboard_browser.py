@@ -19,7 +19,7 @@ from responders.cases import CaseService
 from voxwatch.cli import dashboard_command
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
-from voxwatch.store import stages, store_for
+from voxwatch.store import queries, stages, store_for
 
 # Debian's chromium, installed by the README's test command (tests/install_chromium.sh).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -138,6 +138,7 @@ def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, brow
     page = signed_in(browser, dashboard_url, "amy")
     complaint = page.get_by_text("This is the third time I report this", exact=False)
     complaint.first.wait_for(timeout=60_000)
+    settle(page)
     body = page.inner_text("body")
     assert "owner: sara" in body
     assert "URGENT" in body and "SLA due" in body
@@ -150,6 +151,7 @@ def test_inbox_lists_routed_mentions_with_owner_and_sla(dashboard_url: str, brow
 def test_hostile_text_is_shown_literally_and_never_runs(dashboard_url: str, browser) -> None:
     page = signed_in(browser, dashboard_url, "amy")
     page.get_by_text("the worst Larkspur coffee ever", exact=False).first.wait_for(timeout=60_000)
+    settle(page)
     body = page.inner_text("body")
     assert "<script>document.title='pwned'</script>" in body
     assert "**bold claim** [my photos](http://evil.test/x) {{ 7*7 }}" in body
@@ -175,6 +177,8 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
         metric = erin.locator("[data-testid='stMetric']", has_text="Median first response")
         metric.wait_for(timeout=120_000)
         value = metric.locator("[data-testid='stMetricValue']").inner_text()
+        erin.get_by_text("Negative mentions and spikes").wait_for(timeout=120_000)
+        erin.get_by_role("button", name="Download report (HTML)").wait_for(timeout=120_000)
         erin.screenshot(path=str(artifacts / "day-3-trends.png"), full_page=True)
         erin.close()
         return value
@@ -255,3 +259,38 @@ def test_a_supervisor_assigns_several_cases_at_once(
     service = CaseService(settings)
     assert [service.show(i)["owner"] for i in ids] == ["li", "li"]
     assert all(service.show(i)["audit"][-1]["actor"] == "grace" for i in ids)
+
+
+def test_an_admin_changes_the_sla_after_a_check_and_it_is_audited(
+    dashboard_store: Path, dashboard_url: str, browser, artifacts: Path
+) -> None:
+    grace = signed_in(browser, dashboard_url, "grace")  # supervisor and admin
+    click(grace, "link", "Settings")
+    click(grace, "tab", "Sla")
+    editor = grace.get_by_role("textbox", name="sla")
+    editor.wait_for(timeout=120_000)
+    original = editor.input_value()
+    assert "urgent_first_response_hours = 2" in original
+
+    editor.fill(original.replace("urgent_first_response_hours = 2", "urgent_first_response_hours = -1"))
+    editor.press("Control+Enter")
+    click(grace, "button", "Save")
+    grace.get_by_text("Not saved:", exact=False).first.wait_for(timeout=120_000)
+    assert load_settings(dashboard_store).sla.urgent_first_response_hours == 2  # nothing written
+
+    editor.fill(original.replace("urgent_first_response_hours = 2", "urgent_first_response_hours = 1"))
+    editor.press("Control+Enter")
+    click(grace, "button", "Save")
+    grace.get_by_text("Saved, and written to the audit log.").wait_for(timeout=120_000)
+    grace.screenshot(path=str(artifacts / "settings-admin.png"), full_page=True)
+    grace.close()
+    settings = load_settings(dashboard_store)
+    assert settings.sla.urgent_first_response_hours == 1
+    (entry,) = store_for(settings).read(lambda c: queries.audit_entries(c, "settings", 5))
+    assert (entry["actor"], entry["entity_id"]) == ("grace", "sla")
+
+
+def test_only_admins_see_the_settings_page(dashboard_url: str, browser) -> None:
+    maya = signed_in(browser, dashboard_url, "maya")  # a comms lead
+    assert "Settings" not in maya.locator("[data-testid='stSidebar']").inner_text()
+    maya.close()

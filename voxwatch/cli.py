@@ -116,7 +116,8 @@ def demo(
         console.print(f"Store: {load_settings(config).store.path}")
         console.print(
             "Demo sign-in (password [bold]larkspur-demo[/] for everyone): amy, ben, li (responders), "
-            "sara (escalations, also approves), maya (comms lead), grace (supervisor), erin (executive)"
+            "sara (escalations, also approves), maya (comms lead), grace (supervisor and admin), "
+            "erin (executive)"
         )
         if not no_dashboard:
             launch_dashboard(config, dashboard_port)
@@ -195,6 +196,82 @@ def replay(
                 ensure_ascii=False,
             )
         )
+
+
+@app.command()
+def score(
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="JSON Lines with a 'text' field (default: stdin).")
+    ] = None,
+    output_file: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write (default: stdout).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="A model directory or hub id (default: settings, else shipped)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Score texts: each object comes back with label, probs, lang and model_id.
+
+    Lines that cannot be scored are reported (and written as {"line", "error"});
+    the rest are still scored, and the exit status is 1 if any line failed.
+    """
+    from sentiment.model import load_scorer
+    from sentiment.score_file import score_stream
+    from voxwatch.settings import ModelSettings
+
+    path = config_path(config)
+    model_settings = load_settings(path).model if config or path.is_file() else ModelSettings()
+    if model:
+        model_settings = model_settings.model_copy(update={"name": model})
+    scorer = load_scorer(model_settings)
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_input(input_file)) if input_file else sys.stdin.buffer
+        sink = stack.enter_context(open_output(output_file)) if output_file else sys.stdout
+        report = score_stream(scorer, source, sink)
+    err_console.print(f"scored {report.scored} line(s) with {scorer.model_id}; {report.failed} failed")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def open_input(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise VoxWatchError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def open_output(path: Path) -> Any:
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise VoxWatchError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@app.command()
+def report(
+    month: Annotated[str, typer.Option(help="YYYY-MM (default: this month).")] = "",
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "voxwatch-report.html"
+    ),
+    config: ConfigOption = None,
+) -> None:
+    """Write the monthly leader report (indicators, themes, spikes, owners) as HTML."""
+    from datetime import UTC, date, datetime
+
+    from dashboard.report import monthly_figures, render_html
+    from sentiment.registry import model_id_for
+    from voxwatch.store import store_for
+
+    try:
+        chosen = date.fromisoformat(f"{month}-01") if month else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise VoxWatchError(f"--month {month!r} is not YYYY-MM") from exc
+    settings = load_settings(config_path(config))
+    figures = monthly_figures(store_for(settings), settings, model_id_for(settings.model.name), chosen)
+    output.write_text(render_html(figures), encoding="utf-8")
+    console.print(f"wrote {output} ({figures['month']}: {figures['volume']} mentions)")
 
 
 users_app = typer.Typer(help="Dashboard accounts.")

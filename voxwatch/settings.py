@@ -62,6 +62,11 @@ class ModelSettings(_Section):
     name: str = "default"
     batch_size: int = Field(default=32, ge=1, le=1024)
     label_map: dict[str, Literal["negative", "neutral", "positive"]] = Field(default_factory=dict)
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        default="auto", description="auto: ONNX Runtime when the model offers it, else torch"
+    )
+    threads: int | None = Field(default=None, ge=1, le=256, description="CPU threads for scoring")
+    onnx_cache: Path | None = Field(default=None, description="where exported ONNX files are kept")
 
 
 class BusinessHours(_Section):
@@ -212,6 +217,17 @@ class RoutingRule(_Section):
     tiers: list[Tier] = Field(default_factory=list)
 
 
+class SpikeSettings(_Section):
+    """The spike rule: negative mentions in the last 24 h above the 7-day mean + k sigma.
+
+    ``min_mentions`` keeps a quiet brand from "spiking" on two complaints.
+    """
+
+    k: float = Field(default=3.0, gt=0, le=10)
+    min_mentions: int = Field(default=5, ge=1)
+    examples: int = Field(default=3, ge=0, le=10)
+
+
 class RoutingSettings(_Section):
     default_team: str
     negative_threshold: float = Field(default=0.5, gt=0, lt=1)
@@ -229,6 +245,7 @@ class Settings(BaseSettings):
     responders: list[ResponderSettings] = Field(default_factory=list)
     routing: RoutingSettings
     triage: TriageSettings = Field(default_factory=TriageSettings)
+    spikes: SpikeSettings = Field(default_factory=SpikeSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     bluesky: BlueskySettings = Field(default_factory=BlueskySettings)

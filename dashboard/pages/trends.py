@@ -6,11 +6,12 @@ Charts where people look, numbers where they compare. Net sentiment is
 
 import csv
 import io
+from datetime import date, timedelta
 
 import altair as alt
 import streamlit as st
 
-from dashboard.data import current_settings, trends
+from dashboard.data import current_settings, monthly_report_html, trends
 from dashboard.session import require
 from sentiment.registry import model_id_for
 
@@ -18,8 +19,11 @@ settings = current_settings()
 require(settings, "executive", "supervisor", "admin", "approver")
 
 st.title("Trends")
-days = st.selectbox("Period", [7, 30, 90], index=2, format_func=lambda d: f"last {d} days")
-data = trends(model_id_for(settings.model.name), days)
+period, breakdown = st.columns(2)
+days = period.selectbox("Period", [7, 30, 90], index=2, format_func=lambda d: f"last {d} days")
+by = breakdown.selectbox("Break volume down by", ["source", "language", "theme"])
+model_id = model_id_for(settings.model.name)
+data = trends(model_id, days, by)
 kpis = data["kpis"]
 
 
@@ -53,8 +57,45 @@ if data["daily"]:
         )
     )
     st.altair_chart(chart, use_container_width=True)
+    st.subheader(f"Mentions per day by {by}")
+    st.altair_chart(
+        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["daily"]]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title="day"),
+            y=alt.Y("sum(mentions):Q", title="mentions"),
+            color=alt.Color(f"{by}:N"),
+            tooltip=["day:T", f"{by}:N", "sum(mentions):Q"],
+        ),
+        use_container_width=True,
+    )
 else:
     st.info("No mentions in this period.")
+
+st.subheader("Negative mentions and spikes")
+st.caption(
+    f"A day is a spike when its negative mentions exceed the mean of the 7 days before it "
+    f"+ {settings.spikes.k:g} standard deviations (and reach {settings.spikes.min_mentions}). "
+    "Hover a point for the arithmetic."
+)
+spikes = [{**d, "day": d["day"].isoformat()} for d in data["spikes"]]
+if spikes:
+    base = alt.Chart(alt.Data(values=spikes)).encode(x=alt.X("day:T", title="day"))
+    st.altair_chart(
+        base.mark_line(color="#d62728").encode(y=alt.Y("negative:Q", title="negative mentions"))
+        + base.mark_line(strokeDash=[4, 4], color="#888888").encode(y="threshold:Q")
+        + base.mark_point(filled=True, size=90).encode(
+            y="negative:Q",
+            color=alt.Color(
+                "spike:N", scale=alt.Scale(domain=[True, False], range=["#d62728", "#cccccc"]), title="spike"
+            ),
+            tooltip=["day:T", "negative:Q", "why:N"],
+        ),
+        use_container_width=True,
+    )
+    fired = [d for d in data["spikes"] if d["spike"]]
+    for day in fired:
+        st.markdown(f"**Spike {day['day']:%Y-%m-%d}**: {day['why']}")
 
 left, right = st.columns(2)
 with left:
@@ -76,7 +117,18 @@ with right:
         )
 
 buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=["day", "source", "label", "mentions"])
+writer = csv.DictWriter(buffer, fieldnames=["day", by, "label", "mentions"])
 writer.writeheader()
 writer.writerows({**r, "day": r["day"].date().isoformat()} for r in data["daily"])
 st.download_button("Export CSV", buffer.getvalue(), file_name=f"voxwatch-trends-{days}d.csv", mime="text/csv")
+
+st.subheader("Monthly leader report")
+this_month = date.today().replace(day=1)
+months = [this_month, (this_month - timedelta(days=1)).replace(day=1)]
+month = st.selectbox("Month", months, format_func=lambda m: m.strftime("%B %Y"))
+st.download_button(
+    "Download report (HTML)",
+    monthly_report_html(model_id, month),
+    file_name=f"voxwatch-report-{month:%Y-%m}.html",
+    mime="text/html",
+)

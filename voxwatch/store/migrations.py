@@ -207,4 +207,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "spikes",
+        """
+        -- One row per spike of negative mentions; the comms channel is told once per row.
+        CREATE SEQUENCE spike_id;
+        CREATE TABLE spikes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('spike_id'),
+            detected_at TIMESTAMPTZ NOT NULL,
+            window_start TIMESTAMPTZ NOT NULL,
+            window_end TIMESTAMPTZ NOT NULL,
+            mentions INTEGER NOT NULL,
+            baseline_mean DOUBLE NOT NULL,
+            baseline_sd DOUBLE NOT NULL,
+            threshold DOUBLE NOT NULL,
+            themes JSON NOT NULL,
+            examples JSON NOT NULL
+        );
+        """,
+    ),
 )

@@ -547,6 +547,16 @@ def update_draft(conn: Connection, draft_id: str, changes: dict[str, Any]) -> No
     )
 
 
+def audit_entries(conn: Connection, entity: str, limit: int) -> list[dict[str, Any]]:
+    """The newest audit entries about one kind of thing (``settings``, ``case``...)."""
+    return _rows(
+        conn.execute(
+            "SELECT * FROM audit_log WHERE entity = ? ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            [entity, limit],
+        )
+    )
+
+
 def case_audit(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     return _rows(
         conn.execute(
@@ -675,17 +685,56 @@ def source_health(conn: Connection) -> list[dict[str, Any]]:
 # --- trends and KPIs for leaders ---------------------------------------------------------
 
 
-def daily_sentiment(conn: Connection, model_id: str, since: datetime) -> list[dict[str, Any]]:
-    """Mentions per day, source and sentiment label since ``since``."""
+# When a mention happened: its publication time, else when we collected it.
+AT = "coalesce(m.published_at, m.collected_at)"
+
+# What a trends breakdown may group by; the only names that reach the SQL text.
+BREAKDOWNS = {"source": "m.source", "language": "coalesce(m.lang, 'und')", "theme": "theme"}
+
+
+def daily_sentiment(
+    conn: Connection, model_id: str, since: datetime, by: str = "source"
+) -> list[dict[str, Any]]:
+    """Mentions per day, ``by`` (source, language or theme) and sentiment label since ``since``.
+
+    By theme, a mention counts once under each of its themes (untagged ones under "none").
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
+    themes = (
+        ", unnest(CASE WHEN len(s.themes) = 0 THEN ['none'] ELSE s.themes END) AS theme"
+        if by == "theme"
+        else ""
+    )
     return _rows(
         conn.execute(
-            "SELECT date_trunc('day', coalesce(m.published_at, m.collected_at)) AS day, m.source, "
-            "s.label, count(*) AS mentions FROM mentions m JOIN scores s ON s.mention_id = m.id "
-            "AND s.model_id = ? WHERE coalesce(m.published_at, m.collected_at) >= ? "
-            "GROUP BY ALL ORDER BY day, m.source, s.label",
+            f"SELECT day, {BREAKDOWNS[by]} AS {by}, label, count(*) AS mentions FROM ("
+            f" SELECT date_trunc('day', {AT}) AS day, m.source, m.lang, "
+            f" s.label{themes} FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+            f" WHERE {AT} >= ?) AS m "
+            f"GROUP BY ALL ORDER BY day, {by}, label",
             [model_id, since],
         )
     )
+
+
+def daily_negative_counts(
+    conn: Connection, model_id: str, start: datetime, end: datetime
+) -> list[tuple[Any, int]]:
+    """(day, negative mentions) for every day from ``start`` to ``end``, zero days included."""
+    return [
+        (day, int(count))
+        for day, count in conn.execute(
+            "SELECT d.day, count(m.id) FROM (SELECT unnest(generate_series("
+            "date_trunc('day', ?::TIMESTAMPTZ), date_trunc('day', ?::TIMESTAMPTZ), INTERVAL 1 DAY)) "
+            "AS day) d "
+            f"LEFT JOIN (SELECT m.id, date_trunc('day', {AT}) AS day FROM mentions m "
+            " JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
+            f" WHERE {AT} >= ? - INTERVAL 1 DAY) m ON m.day = d.day "
+            "GROUP BY d.day ORDER BY d.day",
+            [start, end, model_id, start],
+        ).fetchall()
+    ]
 
 
 def top_complaint_themes(conn: Connection, since: datetime, limit: int = 5) -> list[dict[str, Any]]:
@@ -695,15 +744,21 @@ def top_complaint_themes(conn: Connection, since: datetime, limit: int = 5) -> l
             "SELECT theme, count(*) AS complaints FROM ("
             " SELECT unnest(s.themes) AS theme FROM triage t JOIN scores s ON s.mention_id = t.mention_id "
             " AND s.model_id = t.model_id JOIN mentions m ON m.id = t.mention_id "
-            " WHERE t.validity = 'complaint' AND coalesce(m.published_at, m.collected_at) >= ?) "
+            f" WHERE t.validity = 'complaint' AND {AT} >= ?) "
             "GROUP BY theme ORDER BY complaints DESC, theme LIMIT ?",
             [since, limit],
         )
     )
 
 
-def response_kpis(conn: Connection, now: datetime) -> dict[str, Any]:
-    """Care KPIs over all cases (DOMAIN.md): response and resolution times, SLA, repeats, backlog."""
+def response_kpis(
+    conn: Connection, now: datetime, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Care KPIs (DOMAIN.md): response and resolution times, SLA, repeats, backlog.
+
+    Over all cases, or those opened in ``[since, until)`` (the backlog is always now's).
+    """
+    period = [since, since, until, until]
     row = conn.execute(
         "SELECT "
         " median(epoch(first_response_at - created_at)) / 3600.0, "
@@ -713,14 +768,17 @@ def response_kpis(conn: Connection, now: datetime) -> dict[str, Any]:
         " count(*) FILTER (WHERE status = 'closed'), "
         " count(*) FILTER (WHERE status = 'closed' AND (SELECT count(*) FROM drafts d "
         "   WHERE d.case_id = cases.id AND d.state = 'sent') = 1) "
-        "FROM cases WHERE status <> 'dismissed'",
-        [now],
+        "FROM cases WHERE status <> 'dismissed' "
+        "AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
+        [now, *period],
     ).fetchone()
     assert row is not None
     repeat = conn.execute(
         "SELECT count(*) FILTER ("
         " WHERE len(list_filter(reasons, lambda r: starts_with(r, 'repeat complainer:'))) > 0), "
-        "count(*) FROM triage WHERE validity = 'complaint'"
+        "count(*) FROM triage WHERE validity = 'complaint' "
+        "AND (? IS NULL OR triaged_at >= ?) AND (? IS NULL OR triaged_at < ?)",
+        period,
     ).fetchone()
     assert repeat is not None
     backlog = conn.execute(
@@ -737,3 +795,122 @@ def response_kpis(conn: Connection, now: datetime) -> dict[str, Any]:
         "repeat_complaint_pct": 100.0 * repeat[0] / repeat[1] if repeat[1] else None,
         "open_backlog_by_age": dict(backlog),
     }
+
+
+# --- spikes --------------------------------------------------------------------------------
+
+
+def negative_counts_per_window(conn: Connection, model_id: str, end: datetime, windows: int) -> list[int]:
+    """Negative mentions in each 24 h window ending at ``end``: newest first."""
+    rows = conn.execute(
+        f"SELECT floor(epoch(? - {AT}) / 86400)::INTEGER AS w, count(*) "
+        "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
+        f"WHERE {AT} > ? - to_days(?) "
+        f"AND {AT} <= ? GROUP BY w",
+        [end, model_id, end, windows, end],
+    ).fetchall()
+    counts = dict(rows)
+    return [int(counts.get(w, 0)) for w in range(windows)]
+
+
+def window_negatives(
+    conn: Connection, model_id: str, start: datetime, end: datetime, limit: int
+) -> dict[str, Any]:
+    """The themes and the most negative mentions of one window, for a spike notice."""
+    where = (
+        "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
+        f"WHERE {AT} > ? AND {AT} <= ? "
+    )
+    themes = conn.execute(
+        f"SELECT theme, count(*) AS n FROM (SELECT unnest(s.themes) AS theme {where}) "
+        "GROUP BY theme ORDER BY n DESC, theme LIMIT 5",
+        [model_id, start, end],
+    ).fetchall()
+    examples = _rows(
+        conn.execute(
+            f"SELECT m.id, m.source, m.author, m.text, m.url {where} "
+            "ORDER BY s.p_negative DESC, m.id LIMIT ?",
+            [model_id, start, end, limit],
+        )
+    )
+    return {"themes": [{"theme": t, "mentions": n} for t, n in themes], "examples": examples}
+
+
+def latest_spike(conn: Connection) -> dict[str, Any] | None:
+    rows = _rows(conn.execute("SELECT * FROM spikes ORDER BY detected_at DESC LIMIT 1"))
+    return rows[0] if rows else None
+
+
+def insert_spike(conn: Connection, spike: dict[str, Any]) -> int:
+    row = conn.execute(
+        "INSERT INTO spikes (detected_at, window_start, window_end, mentions, baseline_mean, baseline_sd, "
+        "threshold, themes, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [
+            spike["detected_at"],
+            spike["window_start"],
+            spike["window_end"],
+            spike["mentions"],
+            spike["baseline_mean"],
+            spike["baseline_sd"],
+            spike["threshold"],
+            json.dumps(spike["themes"]),
+            json.dumps(spike["examples"], default=str),
+        ],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def recent_spikes(conn: Connection, since: datetime) -> list[dict[str, Any]]:
+    return _rows(conn.execute("SELECT * FROM spikes WHERE detected_at >= ? ORDER BY detected_at", [since]))
+
+
+def spikes_between(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    return _rows(
+        conn.execute(
+            "SELECT * FROM spikes WHERE detected_at >= ? AND detected_at < ? ORDER BY detected_at",
+            [since, until],
+        )
+    )
+
+
+# --- the monthly leader report ---------------------------------------------------------------
+
+
+def sentiment_totals(conn: Connection, model_id: str, since: datetime, until: datetime) -> dict[str, int]:
+    """Mentions per label published in ``[since, until)``."""
+    rows = conn.execute(
+        "SELECT s.label, count(*) FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+        f"WHERE {AT} >= ? AND {AT} < ? "
+        "GROUP BY s.label",
+        [model_id, since, until],
+    ).fetchall()
+    return {label: int(n) for label, n in rows}
+
+
+def complaint_themes_between(conn: Connection, since: datetime, until: datetime) -> dict[str, int]:
+    """Complaints per theme in ``[since, until)``."""
+    rows = conn.execute(
+        "SELECT theme, count(*) FROM (SELECT unnest(s.themes) AS theme FROM triage t "
+        " JOIN scores s ON s.mention_id = t.mention_id AND s.model_id = t.model_id "
+        " JOIN mentions m ON m.id = t.mention_id WHERE t.validity = 'complaint' "
+        f" AND {AT} >= ? AND {AT} < ?) "
+        "GROUP BY theme",
+        [since, until],
+    ).fetchall()
+    return {theme: int(n) for theme, n in rows}
+
+
+def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per owner: cases opened in the period, closed, open now, median first response (hours)."""
+    return _rows(
+        conn.execute(
+            "SELECT coalesce(owner, '(unassigned)') AS owner, count(*) AS cases, "
+            " count(*) FILTER (WHERE status = 'closed') AS closed, "
+            " count(*) FILTER (WHERE list_contains(?, status)) AS still_open, "
+            " median(epoch(first_response_at - created_at)) / 3600.0 AS median_first_response_hours "
+            "FROM cases WHERE status <> 'dismissed' AND created_at >= ? AND created_at < ? "
+            "GROUP BY ALL ORDER BY cases DESC, owner",
+            [list(OPEN_STATUSES), since, until],
+        )
+    )

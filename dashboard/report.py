@@ -1,0 +1,84 @@
+"""The monthly leader report: the trends page's figures for one month, as one HTML file.
+
+DOMAIN.md's monthly review: indicators, themes, what changed since last month,
+and owners. The HTML comes from a Jinja2 template with autoescaping on, so a
+mention or a person's name can never become markup. Leaders open it in a
+browser, print it to PDF, or mail it on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+
+from responders.spikes import daily_spikes
+from voxwatch.settings import Settings
+from voxwatch.store import Store, queries
+from voxwatch.store.database import Connection
+
+__all__ = ["month_bounds", "monthly_figures", "render_html"]
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """``[first day 00:00 UTC, first day of next month)``."""
+    start = datetime(month.year, month.month, 1, tzinfo=UTC)
+    end = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def net_sentiment(totals: dict[str, int]) -> float | None:
+    """(positive - negative) / (positive + negative); None without either."""
+    pos, neg = totals.get("positive", 0), totals.get("negative", 0)
+    return (pos - neg) / (pos + neg) if pos + neg else None
+
+
+def monthly_figures(store: Store, settings: Settings, model_id: str, month: date) -> dict[str, Any]:
+    """Everything the report shows, read in one go."""
+    start, end = month_bounds(month)
+    prev_start, _ = month_bounds(start.date() - timedelta(days=1))
+    now = min(datetime.now(UTC), end)
+
+    def _read(conn: Connection) -> dict[str, Any]:
+        return {
+            "totals": queries.sentiment_totals(conn, model_id, start, end),
+            "previous_totals": queries.sentiment_totals(conn, model_id, prev_start, start),
+            "themes": queries.complaint_themes_between(conn, start, end),
+            "previous_themes": queries.complaint_themes_between(conn, prev_start, start),
+            "kpis": queries.response_kpis(conn, now, start, end),
+            "owners": queries.owner_summary(conn, start, end),
+            "negatives": queries.daily_negative_counts(
+                conn, model_id, start - timedelta(days=7), end - timedelta(days=1)
+            ),
+            "spikes_told": queries.spikes_between(conn, start, end),
+        }
+
+    data = store.read(_read)
+    marked = [d for d in daily_spikes(data.pop("negatives"), settings.spikes) if d["day"] >= start]
+    top = sorted(data["themes"].items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    return {
+        **data,
+        "brand": settings.brand.name,
+        "month": start.strftime("%B %Y"),
+        "generated_at": datetime.now(UTC),
+        "net": net_sentiment(data["totals"]),
+        "previous_net": net_sentiment(data["previous_totals"]),
+        "volume": sum(data["totals"].values()),
+        "previous_volume": sum(data["previous_totals"].values()),
+        "top_themes": [
+            {"theme": t, "complaints": n, "previous": data["previous_themes"].get(t, 0)} for t, n in top
+        ],
+        "spike_days": [d for d in marked if d["spike"]],
+    }
+
+
+def render_html(figures: dict[str, Any]) -> str:
+    """The report as a self-contained HTML page (autoescaped)."""
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["num"] = lambda v, digits=1: "-" if v is None else f"{v:.{digits}f}"
+    template = env.from_string(
+        resources.files("dashboard").joinpath("templates/monthly_report.html.j2").read_text(encoding="utf-8")
+    )
+    return template.render(**figures)
