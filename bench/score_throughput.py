@@ -73,11 +73,16 @@ def run_naive(n: int, out: Any) -> None:
     model = encoder.model
     head = torch.nn.Linear(encoder.dimension, 3)
     head.load_state_dict(load_file(str(model_dir / "head.safetensors")))
-    pooled, temperature = encoder.pooled, config["temperature"]
+    temperature = config["temperature"]
     base_forward = type(model).forward
 
     def forward(self: Any, input_ids: Any = None, attention_mask: Any = None, **_: Any) -> Any:
-        return SequenceClassifierOutput(logits=head(pooled(input_ids, attention_mask)) / temperature)
+        hidden = base_forward(self, input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        embedding = torch.nn.functional.normalize(
+            (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1
+        )
+        return SequenceClassifierOutput(logits=head(embedding) / temperature)
 
     model.forward = forward.__get__(model)  # the same weights, as a text-classification model
     model.config.id2label = {0: "negative", 1: "neutral", 2: "positive"}

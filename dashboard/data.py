@@ -107,21 +107,49 @@ def is_breached(case: dict[str, Any], now: datetime | None = None) -> bool:
     return case.get("escalated_at") is not None or case["first_response_due"] < (now or datetime.now(UTC))
 
 
+def read_trends(conn: Any, model_id: str, since: datetime, now: datetime, by: str) -> dict[str, Any]:
+    """Everything the trends page reads, in one connection (bench/dashboard_queries.py times this).
+
+    The spike baseline needs the 7 days before the period, so the daily counts
+    start a week early; by source or language, negatives per day are summed from
+    them instead of a second pass over the store.
+    """
+    start = since - timedelta(days=7)
+    daily = queries.daily_sentiment(conn, model_id, start, by)
+    if by == "theme":  # a mention counts once per theme here, so count negatives apart
+        negatives = queries.daily_negative_counts(conn, model_id, start, now)
+    else:
+        negatives = negatives_per_day(daily, start, now)
+    return {
+        "daily": [
+            row for row in daily if row["day"] >= since.replace(hour=0, minute=0, second=0, microsecond=0)
+        ],
+        "negatives": negatives,
+        "themes": queries.top_complaint_themes(conn, since),
+        "kpis": queries.response_kpis(conn, now),
+    }
+
+
+def negatives_per_day(daily: list[dict[str, Any]], start: datetime, end: datetime) -> list[tuple[Any, int]]:
+    """(day, negative mentions) for every day from ``start`` to ``end``, zero days included."""
+    counts: dict[Any, int] = {}
+    for row in daily:
+        if row["label"] == "negative":
+            counts[row["day"]] = counts.get(row["day"], 0) + int(row["mentions"])
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    while day <= end:
+        out.append((day, counts.get(day, 0)))
+        day += timedelta(days=1)
+    return out
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def trends(model_id: str, days: int = 90, by: str = "source") -> dict[str, Any]:
     """What leaders look at: daily sentiment by source, language or theme, spikes, themes, KPIs."""
     now = datetime.now(UTC)
     since = now - timedelta(days=days)
-
-    def _read(conn: Any) -> dict[str, Any]:
-        return {
-            "daily": queries.daily_sentiment(conn, model_id, since, by),
-            "negatives": queries.daily_negative_counts(conn, model_id, since - timedelta(days=7), now),
-            "themes": queries.top_complaint_themes(conn, since),
-            "kpis": queries.response_kpis(conn, now),
-        }
-
-    result = service().store.read(_read)
+    result = service().store.read(lambda conn: read_trends(conn, model_id, since, now, by))
     marked = daily_spikes(result.pop("negatives"), current_settings().spikes)
     result["spikes"] = [
         d for d in marked if d["day"] >= since.replace(hour=0, minute=0, second=0, microsecond=0)

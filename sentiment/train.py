@@ -17,7 +17,9 @@ from sentiment import train_chinese, train_english
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, required=True, help="folder with the sentiment jsonl files")
     args = parser.parse_args(argv)
     train_english.main(["--data", str(args.data)])

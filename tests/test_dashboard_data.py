@@ -47,3 +47,17 @@ def test_due_times_read_as_people_say_them() -> None:
     assert due_in(now - timedelta(minutes=5), now) == "overdue by 5 min"
     assert is_breached({"first_response_due": now - timedelta(minutes=1), "escalated_at": None}, now)
     assert not is_breached({"first_response_due": now + timedelta(hours=1), "escalated_at": None}, now)
+
+
+def test_negatives_per_day_fill_quiet_days_with_zero() -> None:
+    from dashboard.data import negatives_per_day
+
+    start = datetime(2026, 11, 1, 15, tzinfo=UTC)
+    day = datetime(2026, 11, 2, tzinfo=UTC)
+    daily = [
+        {"day": day, "source": "a", "label": "negative", "mentions": 2},
+        {"day": day, "source": "b", "label": "negative", "mentions": 3},
+        {"day": day, "source": "a", "label": "positive", "mentions": 9},
+    ]
+    series = negatives_per_day(daily, start, start + timedelta(days=2))
+    assert series == [(day - timedelta(days=1), 0), (day, 5), (day + timedelta(days=1), 0)]
