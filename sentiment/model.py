@@ -90,7 +90,8 @@ class EncoderHeadScorer:
             from sentiment.onnx_backend import default_cache_dir, onnx_forward
 
             cache = settings.onnx_cache or default_cache_dir()
-            forward = onnx_forward(encoder, self.model_id, config["onnx"] == "int8", cache)
+            name = f"{self.model_id}-{_fingerprint(config, adapter)}"
+            forward = onnx_forward(encoder, name, config["onnx"] == "int8", cache)
             if forward is not None:
                 encoder.use_forward(forward)
                 self.backend = f"onnx-{config['onnx']}"
@@ -102,6 +103,21 @@ class EncoderHeadScorer:
         with torch.inference_mode():
             logits = self.head(self._encode(texts)) / self.temperature
         return _scores(logits.softmax(dim=-1), self.model_id)
+
+
+def _fingerprint(config: dict, adapter: Path | None) -> str:
+    """Short hash of what the exported graph depends on, so a retrained model never
+    reuses a stale export that happens to carry the same model id."""
+    import hashlib
+
+    digest = hashlib.sha256(
+        json.dumps([resolve_encoder(config["encoder"]), config.get("max_tokens")]).encode()
+    )
+    if adapter is not None:
+        for item in sorted(adapter.iterdir()):
+            digest.update(item.name.encode())
+            digest.update(item.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 class RoutedScorer:
