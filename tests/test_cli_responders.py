@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_demo
 
 
 def voxwatch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,10 +26,7 @@ def voxwatch(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
 
 @pytest.fixture
 def config(demo_run: tuple[Path, dict], tmp_path: Path) -> str:
-    source, _ = demo_run
-    shutil.copy(source, tmp_path / "voxwatch.toml")
-    shutil.copy(source.parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
-    return str(tmp_path / "voxwatch.toml")
+    return str(copy_demo(demo_run, tmp_path))
 
 
 def test_lint_prints_one_json_finding_per_line_and_exits_1(tmp_path: Path) -> None:

@@ -7,13 +7,13 @@ so neither side fails or loses work while the other writes.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from responders.cases import CaseService
+from tests.conftest import copy_demo
 from voxwatch.settings import load_settings
 from voxwatch.store import queries
 
@@ -21,9 +21,7 @@ from voxwatch.store import queries
 def test_a_flow_and_dashboard_actions_in_two_processes_both_succeed(
     demo_run: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    config = tmp_path / "voxwatch.toml"
-    shutil.copy(demo_run[0], config)
-    shutil.copy(demo_run[0].parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
+    config = copy_demo(demo_run, tmp_path)
     service = CaseService(load_settings(config))
     open_cases = service.store.read(lambda c: queries.list_cases(c, ["assigned"], owner="amy"))
     assert len(open_cases) >= 2

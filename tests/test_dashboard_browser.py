@@ -16,6 +16,7 @@ import pytest
 
 from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
+from tests.conftest import copy_demo
 from voxwatch.cli import dashboard_command
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
@@ -38,11 +39,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo store plus one hostile complaint, run through the real pipeline."""
-    source_config, _ = demo_run
-    target = tmp_path_factory.mktemp("dashboard")
-    shutil.copy(source_config, target / "voxwatch.toml")
-    shutil.copy(source_config.parent / "voxwatch.duckdb", target / "voxwatch.duckdb")
-    config = target / "voxwatch.toml"
+    config = copy_demo(demo_run, tmp_path_factory.mktemp("dashboard"))
     raw = RawResponse("http://forum.test/t/1", 200, {}, HOSTILE.encode(), datetime.now(UTC))
     store = store_for(load_settings(config))
     stages.save_page(store, "reddit-larkspur", raw, [Mention("hostile-1", HOSTILE, author="/u/x")])

@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from flows.pipeline import pipeline_flow
 from responders.escalation import escalate_overdue
 from responders.notify import Notice, Notifier
+from tests.conftest import copy_demo
 from voxwatch.settings import NotificationSettings, load_settings
 from voxwatch.store import queries, store_for
 
@@ -46,10 +47,7 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 @pytest.fixture
 def routed(demo_run: tuple[Path, dict], tmp_path: Path) -> Path:
     """A private copy of the routed sample week."""
-    config, _ = demo_run
-    shutil.copy(config, tmp_path / "voxwatch.toml")
-    shutil.copy(config.parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
-    return tmp_path / "voxwatch.toml"
+    return copy_demo(demo_run, tmp_path)
 
 
 def channels(webhook: str, smtp_port: int) -> NotificationSettings:

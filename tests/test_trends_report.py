@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from dashboard.report import monthly_figures, render_html
 from sentiment.registry import model_id_for
+from tests.conftest import copy_demo
 from tests.test_cli_responders import voxwatch
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, store_for
@@ -17,10 +17,7 @@ from voxwatch.store import queries, store_for
 
 @pytest.fixture
 def config(demo_run: tuple[Path, dict], tmp_path: Path) -> Path:
-    source, _ = demo_run
-    shutil.copy(source, tmp_path / "voxwatch.toml")
-    shutil.copy(source.parent / "voxwatch.duckdb", tmp_path / "voxwatch.duckdb")
-    return tmp_path / "voxwatch.toml"
+    return copy_demo(demo_run, tmp_path)
 
 
 def test_volume_breaks_down_by_source_language_and_theme(config: Path) -> None:

@@ -89,8 +89,12 @@ def _merged(path: Path, area: Area, text: str) -> tuple[str, str | None]:
     return tomlkit.dumps(document), None
 
 
-def validate_area(path: Path, area: Area, text: str) -> Settings:
-    """Load the settings as they would be after the change; SettingsError names the problem."""
+def validate_area(path: Path, area: Area, text: str) -> tuple[str, str | None]:
+    """Load the settings as they would be after the change; SettingsError names the problem.
+
+    Returns what would be written: the settings file's text, and the templates
+    file's text when templates changed.
+    """
     from responders.templates import TemplateLibrary
 
     settings_text, templates_text = _merged(path, area, text)
@@ -99,10 +103,10 @@ def validate_area(path: Path, area: Area, text: str) -> Settings:
         candidate.write_text(settings_text, encoding="utf-8")
         if templates_text is not None:
             (Path(scratch) / TEAM_TEMPLATES).write_text(templates_text, encoding="utf-8")
-        settings = load_settings(candidate)
+        load_settings(candidate)
         if templates_text is not None:
             TemplateLibrary.load(Path(scratch) / TEAM_TEMPLATES)
-    return settings
+    return settings_text, templates_text
 
 
 def _replace(target: Path, text: str) -> None:
@@ -117,9 +121,8 @@ def _replace(target: Path, text: str) -> None:
 
 def save_area(path: Path, area: Area, text: str, actor: str, store: Store) -> None:
     """Validate, write and audit one area's change. Nothing is written if it is invalid."""
-    validate_area(path, area, text)
+    settings_text, templates_text = validate_area(path, area, text)
     before = area_text(path, area)
-    settings_text, templates_text = _merged(path, area, text)
     if templates_text is not None:  # first, so the settings never name a file that is not there
         _replace(_templates_file(path, load_settings(path)), templates_text)
     if settings_text != path.read_text(encoding="utf-8"):

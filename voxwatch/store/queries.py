@@ -737,16 +737,18 @@ def daily_negative_counts(
     ]
 
 
-def top_complaint_themes(conn: Connection, since: datetime, limit: int = 5) -> list[dict[str, Any]]:
-    """The most frequent themes among complaints since ``since``."""
+def top_complaint_themes(
+    conn: Connection, since: datetime, limit: int | None = 5, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The most frequent themes among complaints in ``[since, until)``, most first (``limit=None``: all)."""
     return _rows(
         conn.execute(
             "SELECT theme, count(*) AS complaints FROM ("
             " SELECT unnest(s.themes) AS theme FROM triage t JOIN scores s ON s.mention_id = t.mention_id "
             " AND s.model_id = t.model_id JOIN mentions m ON m.id = t.mention_id "
-            f" WHERE t.validity = 'complaint' AND {AT} >= ?) "
+            f" WHERE t.validity = 'complaint' AND {AT} >= ? AND (?::TIMESTAMPTZ IS NULL OR {AT} < ?)) "
             "GROUP BY theme ORDER BY complaints DESC, theme LIMIT ?",
-            [since, limit],
+            [since, until, until, limit],
         )
     )
 
@@ -886,19 +888,6 @@ def sentiment_totals(conn: Connection, model_id: str, since: datetime, until: da
         [model_id, since, until],
     ).fetchall()
     return {label: int(n) for label, n in rows}
-
-
-def complaint_themes_between(conn: Connection, since: datetime, until: datetime) -> dict[str, int]:
-    """Complaints per theme in ``[since, until)``."""
-    rows = conn.execute(
-        "SELECT theme, count(*) FROM (SELECT unnest(s.themes) AS theme FROM triage t "
-        " JOIN scores s ON s.mention_id = t.mention_id AND s.model_id = t.model_id "
-        " JOIN mentions m ON m.id = t.mention_id WHERE t.validity = 'complaint' "
-        f" AND {AT} >= ? AND {AT} < ?) "
-        "GROUP BY theme",
-        [since, until],
-    ).fetchall()
-    return {theme: int(n) for theme, n in rows}
 
 
 def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
