@@ -1,5 +1,8 @@
 """Decide whether the English model may run as dynamic-int8 ONNX: only if accuracy holds.
 
+Int8 here is ONNX Runtime's dynamic quantization with per-channel weight scales
+(``sentiment.onnx_backend``), exactly what the scorer would run.
+
     python -m sentiment.verify_onnx --data ../shared/data/sentiment [--model-dir DIR]
 
 Scores the held-out slices (TweetEval validation, SST-2 dev) with the torch path
