@@ -39,11 +39,18 @@ def test_odd_input_still_gets_a_proper_distribution(scorer, text: str) -> None:
     assert score.model_id == "voxwatch/en-zh-v1"
 
 
-def test_batch_order_is_kept_whatever_the_lengths(scorer) -> None:
+@pytest.mark.parametrize(("backend", "tolerance"), [("torch", 1e-4), ("auto", 0.02)])
+def test_batch_order_is_kept_whatever_the_lengths(backend: str, tolerance: float) -> None:
+    """Scores come back in input order. Under dynamic int8 (the shipped ONNX path) a
+    batch shares one activation scale, so its neighbours move a probability by up
+    to about 0.01; the torch path is exact."""
+    scorer = load_scorer(ModelSettings(backend=backend))
     texts = ["I hate it. " * 40, "great", "It is fine I guess. " * 10, "terrible!!"]
     one_by_one = [scorer.score([t])[0].probs["negative"] for t in texts]
     batched = [s.probs["negative"] for s in scorer.score(texts)]
-    assert batched == pytest.approx(one_by_one, abs=1e-4)
+    assert batched == pytest.approx(one_by_one, abs=tolerance)
+    labels = [s.label for s in scorer.score(texts)]
+    assert (labels[0], labels[1], labels[3]) == ("negative", "positive", "negative")
 
 
 def test_long_texts_keep_head_and_tail() -> None:
@@ -105,8 +112,11 @@ def test_onnx_and_torch_paths_agree_and_torch_is_the_fallback(tmp_path) -> None:
     assert torch_path.route("en").backend == "torch"
     assert onnx_path.route("en").backend.startswith("onnx")
     for a, b in zip(torch_path.score(texts), onnx_path.score(texts), strict=True):
-        assert a.label == b.label
-        assert a.probs["negative"] == pytest.approx(b.probs["negative"], abs=0.08)
+        # Int8 may flip a coin-toss text ("ok": positive 0.47 vs neutral 0.45), not a clear one.
+        if max(a.probs.values()) > 0.8:
+            assert a.label == b.label
+        for label in a.probs:
+            assert a.probs[label] == pytest.approx(b.probs[label], abs=0.08)
     # A corrupt cached export is not fatal: the scorer says so and scores with torch.
     for path in tmp_path.glob("*.onnx"):
         path.write_bytes(b"not a model")
