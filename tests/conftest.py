@@ -37,6 +37,15 @@ def scorer():
 
 
 @pytest.fixture(scope="session")
+def torch_scorer():
+    """The same model on the plain torch path (no ONNX), the reference the fast path is checked against."""
+    from sentiment.model import load_scorer
+    from voxwatch.settings import ModelSettings
+
+    return load_scorer(ModelSettings(backend="torch"))
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
     """The sample week collected, scored and routed once by the real pipeline flow.
 

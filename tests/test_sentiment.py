@@ -39,18 +39,17 @@ def test_odd_input_still_gets_a_proper_distribution(scorer, text: str) -> None:
     assert score.model_id == "voxwatch/en-zh-v1"
 
 
-@pytest.mark.parametrize(("backend", "tolerance"), [("torch", 1e-4), ("auto", 0.02)])
-def test_batch_order_is_kept_whatever_the_lengths(backend: str, tolerance: float) -> None:
+@pytest.mark.parametrize(("scorer_fixture", "tolerance"), [("torch_scorer", 1e-4), ("scorer", 0.02)])
+def test_batch_order_is_kept_whatever_the_lengths(request, scorer_fixture: str, tolerance: float) -> None:
     """Scores come back in input order. Under dynamic int8 (the shipped ONNX path) a
     batch shares one activation scale, so its neighbours move a probability by up
     to about 0.01; the torch path is exact."""
-    scorer = load_scorer(ModelSettings(backend=backend))
+    scorer = request.getfixturevalue(scorer_fixture)
     texts = ["I hate it. " * 40, "great", "It is fine I guess. " * 10, "terrible!!"]
     one_by_one = [scorer.score([t])[0].probs["negative"] for t in texts]
-    batched = [s.probs["negative"] for s in scorer.score(texts)]
-    assert batched == pytest.approx(one_by_one, abs=tolerance)
-    labels = [s.label for s in scorer.score(texts)]
-    assert (labels[0], labels[1], labels[3]) == ("negative", "positive", "negative")
+    batched = scorer.score(texts)
+    assert [s.probs["negative"] for s in batched] == pytest.approx(one_by_one, abs=tolerance)
+    assert (batched[0].label, batched[1].label, batched[3].label) == ("negative", "positive", "negative")
 
 
 def test_long_texts_keep_head_and_tail() -> None:
@@ -105,9 +104,9 @@ def test_chinese_goes_to_the_multilingual_route_and_english_to_minilm(scorer) ->
     assert bad.label == "negative" and good.label == "positive"
 
 
-def test_onnx_and_torch_paths_agree_and_torch_is_the_fallback(tmp_path) -> None:
+def test_onnx_and_torch_paths_agree_and_torch_is_the_fallback(torch_scorer, tmp_path) -> None:
     texts = ["The refund never arrived and support ignored me.", "Lovely staff, great coffee!", "ok"]
-    torch_path = load_scorer(ModelSettings(backend="torch"))
+    torch_path = torch_scorer
     onnx_path = load_scorer(ModelSettings(backend="auto", onnx_cache=tmp_path))
     assert torch_path.route("en").backend == "torch"
     assert onnx_path.route("en").backend.startswith("onnx")
