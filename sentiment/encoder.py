@@ -71,7 +71,10 @@ class MeanPoolEncoder:
             self.model = PeftModel.from_pretrained(self.model, str(adapter_dir)).merge_and_unload()
         self.model.eval()
         self.dimension = int(self.model.config.hidden_size)
-        self.pooled = PooledEncoder(self.model)
+        # eval() on the wrapper too: torch.onnx.export puts the exported module back
+        # in its own mode afterwards, and a wrapper left in training mode would switch
+        # dropout on in the torch model that the scorer falls back to.
+        self.pooled = PooledEncoder(self.model).eval()
         self.forward: Forward = self.pooled
 
     def use_forward(self, forward: Forward) -> None:
