@@ -8,6 +8,12 @@ falls 0.001 (``sentiment.verify_onnx`` measures it for every trained model).
 Anything that goes wrong (onnxruntime missing, export failing, a broken cache
 file) is logged and the torch path keeps working: ONNX is an accelerator, never
 a requirement.
+
+The graph is exported with eager attention: torch writes its fused (SDPA)
+attention as a graph that guards fully masked rows with IsNaN/Where in every
+layer, about a tenth of ONNX Runtime's time on 96-token texts; the eager graph
+computes the same values without it (int8, 64 texts of 96 tokens: 85 vs 75
+texts/s, medians of six alternating runs).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -24,6 +32,8 @@ from sentiment.encoder import Forward, MeanPoolEncoder, pad_batch
 log = logging.getLogger(__name__)
 
 __all__ = ["default_cache_dir", "onnx_forward"]
+
+GRAPH = "eager"  # in the cache file name: an export from before this change is not reused
 
 
 def default_cache_dir() -> Path:
@@ -37,19 +47,36 @@ def _scratch_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}.{os.getpid()}.tmp")
 
 
+@contextmanager
+def _eager_attention(model: torch.nn.Module) -> Iterator[None]:
+    """Export with eager attention, then give the torch model back as it was."""
+    previous = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    setter = getattr(model, "set_attn_implementation", None)
+    if previous in (None, "eager") or setter is None:
+        yield
+        return
+    setter("eager")
+    try:
+        yield
+    finally:
+        setter(previous)
+
+
 def _export(encoder: MeanPoolEncoder, path: Path) -> None:
     sample = pad_batch(encoder.token_ids(["an example sentence", "two"]), encoder.tokenizer.pad_token_id or 0)
     tmp = _scratch_name(path)
-    torch.onnx.export(
-        encoder.pooled,
-        sample,
-        str(tmp),
-        dynamo=False,
-        input_names=["input_ids", "attention_mask"],
-        output_names=["embedding"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
-        opset_version=17,
-    )
+    axes = {0: "batch", 1: "tokens"}
+    with _eager_attention(encoder.model):
+        torch.onnx.export(
+            encoder.pooled,
+            sample,
+            str(tmp),
+            dynamo=False,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes},
+            opset_version=17,
+        )
     tmp.replace(path)
 
 
@@ -69,8 +96,8 @@ def onnx_forward(encoder: MeanPoolEncoder, model_id: str, int8: bool, cache_dir:
         log.info("onnxruntime is not installed; scoring with torch")
         return None
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
-    fp32 = cache_dir / f"{stem}.onnx"
-    target = cache_dir / f"{stem}.int8-per-channel.onnx" if int8 else fp32
+    fp32 = cache_dir / f"{stem}.{GRAPH}.onnx"
+    target = cache_dir / f"{stem}.{GRAPH}.int8-per-channel.onnx" if int8 else fp32
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         if not target.is_file():

