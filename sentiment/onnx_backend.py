@@ -31,7 +31,7 @@ from sentiment.encoder import Forward, MeanPoolEncoder, pad_batch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["default_cache_dir", "onnx_forward"]
+__all__ = ["default_cache_dir", "onnx_forward", "quantize_int8"]
 
 GRAPH = "eager"  # in the cache file name: an export from before this change is not reused
 
@@ -80,7 +80,8 @@ def _export(encoder: MeanPoolEncoder, path: Path) -> None:
     tmp.replace(path)
 
 
-def _quantize(source: Path, target: Path) -> None:
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8, one weight scale per output channel (what the scorer runs)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = _scratch_name(target)
@@ -105,7 +106,7 @@ def onnx_forward(encoder: MeanPoolEncoder, model_id: str, int8: bool, cache_dir:
                 log.info("exporting %s to ONNX in %s (once)", model_id, cache_dir)
                 _export(encoder, fp32)
             if int8:
-                _quantize(fp32, target)
+                quantize_int8(fp32, target)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
