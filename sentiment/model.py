@@ -124,7 +124,7 @@ def _fingerprint(config: dict, adapter: Path | None) -> str:
 class RoutedScorer:
     """Sends each text to the model for its language (``routes``), else ``default``.
 
-    Scores carry the routed model's own id (``voxwatch/en-zh-v1``), so switching
+    Scores carry the routed model's own id (``voxwatch/en-zh-v2``), so switching
     a route re-scores the store, and results stay comparable per language.
     """
 

@@ -2,9 +2,10 @@
 
     python -m sentiment.train --data ../shared/data/sentiment
 
-Runs ``train_english`` (LoRA on MiniLM, then the int8 ONNX check) and
-``train_chinese`` (the multilingual-e5 head), each with its fixed seed, writing
-into ``sentiment/models/``. About two hours on two CPU cores.
+Runs ``train_english`` (MiniLM fine-tuned, shipped as a low-rank adapter, then
+the int8 ONNX check) and ``train_chinese`` (the multilingual-e5 head), each with
+its fixed seed, writing into ``sentiment/models/``. About 90 minutes on two CPU
+cores.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def test_odd_input_still_gets_a_proper_distribution(scorer, text: str) -> None:
     assert set(score.probs) == set(LABELS)
     assert math.isclose(sum(score.probs.values()), 1.0, abs_tol=1e-5)
     assert score.label in LABELS
-    assert score.model_id == "voxwatch/en-zh-v1"
+    assert score.model_id == "voxwatch/en-zh-v2"
 
 
 @pytest.mark.parametrize(("scorer_fixture", "tolerance"), [("torch_scorer", 1e-4), ("scorer", 0.02)])
@@ -98,7 +98,7 @@ def test_shipped_model_reads_english_and_chinese_held_out_examples(scorer) -> No
 
 def test_chinese_goes_to_the_multilingual_route_and_english_to_minilm(scorer) -> None:
     assert scorer.route("zh").model_id == "voxwatch/e5-small-head-zh-v1"
-    assert scorer.route("en").model_id == "voxwatch/minilm-l6-lora-en-v1"
+    assert scorer.route("en").model_id == "voxwatch/minilm-l6-en-v2"
     assert scorer.route("und") is scorer.route("en")
     (bad,) = scorer.score(["送来的饭菜全是凉的，等了两个小时，再也不点了"])
     (good,) = scorer.score(["味道很好，送餐很快，下次还会再来"])
