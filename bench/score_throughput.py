@@ -2,8 +2,8 @@
 
 python bench/score_throughput.py [--n 512]
 
-Both sides run the shipped English model (all-MiniLM-L6-v2 with our LoRA adapter
-merged, mean pooling, our head), each in its own fresh process so peak resident
+Both sides run the shipped English model (all-MiniLM-L6-v2 with our fine-tuned
+layers, mean pooling, our head), each in its own fresh process so peak resident
 memory is its own:
 
 * ours: ``load_scorer`` (batches, length bucketing, inference mode, ONNX Runtime
@@ -70,9 +70,11 @@ def run_naive(n: int, out: Any) -> None:
     from sentiment.encoder import MeanPoolEncoder
     from sentiment.registry import DEFAULT_MODEL_DIR, resolve_encoder
 
-    model_dir = DEFAULT_MODEL_DIR.parent / "minilm-lora-en"
+    model_dir = DEFAULT_MODEL_DIR.parent / "minilm-en"
     config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
-    encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config["max_tokens"], model_dir / "adapter")
+    adapter = model_dir / config["adapter"] if config.get("adapter") else None
+    weights = model_dir / config["weights"] if config.get("weights") else None
+    encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config["max_tokens"], adapter, weights)
     model = encoder.model
     head = torch.nn.Linear(encoder.dimension, 3)
     head.load_state_dict(load_file(str(model_dir / "head.safetensors")))

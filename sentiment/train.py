@@ -2,7 +2,7 @@
 
     python -m sentiment.train --data ../shared/data/sentiment
 
-Runs ``train_english`` (MiniLM fine-tuned, shipped as a low-rank adapter, then
+Runs ``train_english`` (MiniLM fine-tuned, its layers shipped in fp16, then
 the int8 ONNX check) and ``train_chinese`` (the multilingual-e5 head), each with
 its fixed seed, writing into ``sentiment/models/``. About 90 minutes on two CPU
 cores.

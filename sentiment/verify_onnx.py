@@ -27,7 +27,7 @@ from sentiment.evaluate import binary_accuracy, macro_recall, read_labelled
 from sentiment.registry import LABELS
 
 log = logging.getLogger(__name__)
-DEFAULT_DIR = Path(__file__).parent / "models" / "minilm-lora-en"
+DEFAULT_DIR = Path(__file__).parent / "models" / "minilm-en"
 
 
 def _rows(path: Path, binary: bool) -> tuple[list[str], torch.Tensor]:

