@@ -67,14 +67,12 @@ def run_naive(n: int, out: Any) -> None:
     from transformers import AutoTokenizer, pipeline
     from transformers.modeling_outputs import SequenceClassifierOutput
 
-    from sentiment.encoder import MeanPoolEncoder
+    from sentiment.model import encoder_from_config
     from sentiment.registry import DEFAULT_MODEL_DIR, resolve_encoder
 
     model_dir = DEFAULT_MODEL_DIR.parent / "minilm-en"
     config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
-    adapter = model_dir / config["adapter"] if config.get("adapter") else None
-    weights = model_dir / config["weights"] if config.get("weights") else None
-    encoder = MeanPoolEncoder(resolve_encoder(config["encoder"]), config["max_tokens"], adapter, weights)
+    encoder = encoder_from_config(model_dir, config)
     model = encoder.model
     head = torch.nn.Linear(encoder.dimension, 3)
     head.load_state_dict(load_file(str(model_dir / "head.safetensors")))

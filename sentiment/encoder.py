@@ -57,7 +57,8 @@ class MeanPoolEncoder:
     This is how sentence-transformers' all-MiniLM-L6-v2 produces its embeddings;
     it is reproduced with plain ``transformers`` so the same code can load any
     local directory or hub id that ``AutoModel`` understands. An optional LoRA
-    adapter (our fine-tuned English model) is merged into the weights at load.
+    adapter is merged into the weights at load, and an optional file of
+    fine-tuned tensors (our English model) replaces the ones it names.
     """
 
     def __init__(

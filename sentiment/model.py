@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
@@ -30,6 +30,9 @@ from sentiment.registry import resolve_encoder, resolve_model_dir
 from voxwatch.domain import LABELS, Score
 from voxwatch.errors import ModelError
 from voxwatch.settings import ModelSettings
+
+if TYPE_CHECKING:
+    from sentiment.encoder import MeanPoolEncoder
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +86,12 @@ class EncoderHeadScorer:
 
             e5 = E5Encoder()
             return lambda texts: torch.from_numpy(e5.encode(texts))
-        from sentiment.encoder import MeanPoolEncoder
-
-        adapter = model_dir / config["adapter"] if config.get("adapter") else None
-        weights = model_dir / config["weights"] if config.get("weights") else None
-        encoder = MeanPoolEncoder(
-            resolve_encoder(config["encoder"]), config.get("max_tokens", 128), adapter, weights
-        )
+        encoder = encoder_from_config(model_dir, config)
         if settings.backend != "torch" and config.get("onnx"):
             from sentiment.onnx_backend import default_cache_dir, onnx_forward
 
             cache = settings.onnx_cache or default_cache_dir()
-            name = f"{self.model_id}-{_fingerprint(config, [p for p in (adapter, weights) if p])}"
+            name = f"{self.model_id}-{_fingerprint(config, list(trained_parts(model_dir, config).values()))}"
             forward = onnx_forward(encoder, name, config["onnx"] == "int8", cache)
             if forward is not None:
                 encoder.use_forward(forward)
@@ -107,6 +104,25 @@ class EncoderHeadScorer:
         with torch.inference_mode():
             logits = self.head(self._encode(texts)) / self.temperature
         return _scores(logits.softmax(dim=-1), self.model_id)
+
+
+def trained_parts(model_dir: Path, config: dict) -> dict[str, Path]:
+    """What training added on top of the base encoder, by config key: a LoRA
+    ``adapter`` folder and/or a ``weights`` file of fine-tuned tensors."""
+    return {key: model_dir / config[key] for key in ("adapter", "weights") if config.get(key)}
+
+
+def encoder_from_config(model_dir: Path, config: dict) -> MeanPoolEncoder:
+    """The transformer encoder a model folder's config describes, with its trained parts applied."""
+    from sentiment.encoder import MeanPoolEncoder
+
+    parts = trained_parts(model_dir, config)
+    return MeanPoolEncoder(
+        resolve_encoder(config["encoder"]),
+        config.get("max_tokens", 128),
+        parts.get("adapter"),
+        parts.get("weights"),
+    )
 
 
 def _fingerprint(config: dict, trained: list[Path]) -> str:

@@ -316,11 +316,12 @@ def shipped_layers(backbone: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def load_trained(model: SentimentModel, model_dir: Path) -> None:
-    """Start from a saved adapter and head (``--resume``)."""
-    from peft import set_peft_model_state_dict
+    """Start from a saved adapter (or fine-tuned layers) and head (``--resume``)."""
     from safetensors.torch import load_file
 
     if model.method == "lora":
+        from peft import set_peft_model_state_dict
+
         adapter = model_dir / "adapter" / "adapter_model.safetensors"
         set_peft_model_state_dict(model.backbone, load_file(str(adapter)))
     else:
