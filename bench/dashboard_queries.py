@@ -80,8 +80,8 @@ def inbox_page(store: Store) -> Any:
 
 
 def trends_page(store: Store, now: datetime) -> Any:
-    """What pages/trends.py reads for 90 days, by source (dashboard/data.py: read_trends)."""
-    from dashboard.data import read_trends
+    """What pages/trends.py reads for 90 days, by source (insights/trends.py: read_trends)."""
+    from insights.trends import read_trends
 
     since = now - timedelta(days=90)
     return store.read(lambda conn: read_trends(conn, MODEL, since, now, "source"))

@@ -7,7 +7,8 @@ person sees the pages their roles allow (each page checks again on the server).
 import streamlit as st
 
 from dashboard.data import current_settings
-from dashboard.session import can, current_person, sign_in, sign_out
+from dashboard.session import current_person, sign_in, sign_out
+from voxwatch.permissions import Action, may
 
 st.set_page_config(page_title="VoxWatch", page_icon=":material/campaign:", layout="wide")
 settings = current_settings()
@@ -26,12 +27,12 @@ def sign_in_page() -> None:
 
 
 PAGES = [
-    ("pages/inbox.py", "Inbox", ":material/inbox:", ("responder", "supervisor", "admin", "approver")),
-    ("pages/case.py", "Case", ":material/forum:", ("responder", "supervisor", "admin", "approver")),
-    ("pages/approvals.py", "Approvals", ":material/approval:", ("approver",)),
-    ("pages/trends.py", "Trends", ":material/trending_up:", ("executive", "supervisor", "admin", "approver")),
-    ("pages/sources.py", "Sources", ":material/rss_feed:", ("supervisor", "admin")),
-    ("pages/settings.py", "Settings", ":material/settings:", ("admin",)),
+    ("pages/inbox.py", "Inbox", ":material/inbox:", Action.VIEW_INBOX),
+    ("pages/case.py", "Case", ":material/forum:", Action.VIEW_CASE),
+    ("pages/approvals.py", "Approvals", ":material/approval:", Action.VIEW_APPROVALS),
+    ("pages/trends.py", "Trends", ":material/trending_up:", Action.VIEW_TRENDS),
+    ("pages/sources.py", "Sources", ":material/rss_feed:", Action.VIEW_SOURCES),
+    ("pages/settings.py", "Settings", ":material/settings:", Action.EDIT_SETTINGS),
 ]
 
 if person is None:
@@ -43,7 +44,9 @@ else:
             sign_out()
             st.rerun()
     allowed = [
-        st.Page(path, title=title, icon=icon) for path, title, icon, roles in PAGES if can(person, roles)
+        st.Page(path, title=title, icon=icon)
+        for path, title, icon, action in PAGES
+        if may(person.roles, action)
     ]
     if not allowed:
         allowed = [st.Page(lambda: st.info("No pages for your role yet."), title="Welcome")]

@@ -2,8 +2,9 @@
 
 A person signs in with their name and password (checked against the scrypt hash
 in settings); the session remembers who they are until ``dashboard.session_minutes``
-have passed. Pages call ``require(...)`` with the roles allowed to see them, and
-every action still goes through ``CaseService``, which checks roles again.
+have passed. Pages call ``require(settings, action)`` with the action that opens
+them (``voxwatch.permissions``), and every action still goes through
+``CaseService``, which checks roles again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import streamlit as st
 
 from voxwatch.passwords import verify_password
+from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import ResponderSettings, Settings
 
 USER_KEY = "voxwatch_user"
@@ -48,19 +50,16 @@ def sign_out() -> None:
     st.session_state.pop(SINCE_KEY, None)
 
 
-def can(person: ResponderSettings, roles: tuple[str, ...]) -> bool:
-    return not roles or bool(set(roles) & set(person.roles))
-
-
-def require(settings: Settings, *roles: str) -> ResponderSettings:
-    """The signed-in person, if one of ``roles`` (any role when none given); else stop the page."""
+def require(settings: Settings, action: Action) -> ResponderSettings:
+    """The signed-in person, if their roles allow ``action`` (voxwatch.permissions); else stop the page."""
     person = current_person(settings)
     if person is None:
         st.warning("Please sign in.")
         st.stop()
     assert person is not None
-    if not can(person, roles):
+    if not may(person.roles, action):
         mine = ", ".join(person.roles)
-        st.error(f"This page is for: {', '.join(roles)}. You are signed in as {person.name} ({mine}).")
+        needed = ", ".join(roles_for(action))
+        st.error(f"This page is for: {needed}. You are signed in as {person.name} ({mine}).")
         st.stop()
     return person

@@ -15,10 +15,10 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import Task
 
-from flows import http
-from flows.sources import source_module
+from flows.sources import http, source_module
 from flows.sources.base import ParsedPage, RawResponse
 from sentiment.lang import detect_language
+from voxwatch.domain import SourceState
 from voxwatch.errors import ParseError, SourceError, TransientSourceError
 from voxwatch.settings import Settings, SourceSettings, load_settings
 from voxwatch.store import queries, stages, store_for
@@ -39,7 +39,7 @@ def _is_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     cache_policy=NO_CACHE,
 )
 def fetch_page(
-    settings: Settings, source: SourceSettings, state: queries.SourceState, page: dict[str, str] | None = None
+    settings: Settings, source: SourceSettings, state: SourceState, page: dict[str, str] | None = None
 ) -> RawResponse:
     """The run's first page (conditional on ETag / Last-Modified), or a follow-up ``page``."""
     module = source_module(source.kind)

@@ -1,23 +1,34 @@
 """The route flow: triage every scored mention, open and assign the cases it calls for,
-tell people about urgent cases, and escalate cases whose SLA has run out."""
+tell people about urgent cases, escalate cases whose SLA has run out, and announce spikes.
+
+Orchestration only: each task calls one stage function (responders, insights) and
+hands its result to the next.
+"""
 
 from __future__ import annotations
+
+import logging
+from datetime import datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from responders.decide import Decision, decide
-from responders.escalation import escalate_overdue
-from responders.notify import Notice, Notifier
-from responders.spikes import detect_spike
-from voxwatch.domain import CaseStatus, Routing, Tier
+from insights.spikes import comms_emails, record_spike, spike_notice
+from responders.decide import decide
+from responders.escalation import announce_urgent_cases, escalate_overdue
+from responders.notify import Notifier
+from sentiment.themes import urgent_theme_ids
+from voxwatch.domain import Decision, Routing, RoutingCandidate
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
+from voxwatch.store.database import Connection
+
+log = logging.getLogger(__name__)
 
 
 @task(name="route-candidates", cache_policy=NO_CACHE)
-def candidates(settings: Settings, model_id: str) -> tuple[list[queries.RoutingCandidate], dict[str, int]]:
-    def _read(conn: queries.Connection) -> tuple[list[queries.RoutingCandidate], dict[str, int]]:
+def candidates(settings: Settings, model_id: str) -> tuple[list[RoutingCandidate], dict[str, int]]:
+    def _read(conn: Connection) -> tuple[list[RoutingCandidate], dict[str, int]]:
         found = queries.untriaged(conn, model_id, settings.routing.negative_threshold)
         return found, queries.open_load(conn)
 
@@ -25,10 +36,8 @@ def candidates(settings: Settings, model_id: str) -> tuple[list[queries.RoutingC
 
 
 @task(name="decide-routes", cache_policy=NO_CACHE)
-def decide_routes(
-    settings: Settings, found: list[queries.RoutingCandidate], load: dict[str, int]
-) -> list[Decision]:
-    return decide(settings, found, load)
+def decide_routes(settings: Settings, found: list[RoutingCandidate], load: dict[str, int]) -> list[Decision]:
+    return decide(settings, found, load, urgent_theme_ids(settings.library.themes))
 
 
 @task(name="store-cases", cache_policy=NO_CACHE)
@@ -38,31 +47,24 @@ def store_cases(settings: Settings, decisions: list[Decision]) -> list[Routing]:
 
 @task(name="notify-urgent", cache_policy=NO_CACHE)
 def notify_urgent(settings: Settings, created: list[Routing]) -> int:
-    """Tell the comms channel (and the owner by email) about each new urgent case."""
-    notifier = Notifier(settings.notifications, store_for(settings))
-    emails = {p.name: p.email for p in settings.responders if p.email}
-    urgent = [r for r in created if r.tier is Tier.URGENT and r.status is not CaseStatus.DISMISSED]
-    for routing in urgent:
-        notifier.notify(
-            Notice(
-                event="urgent_case",
-                subject=f"[VoxWatch] urgent case for {routing.owner or routing.team}",
-                text=(
-                    f"Why: {'; '.join(routing.reasons)}. Team {routing.team}, "
-                    f"owner {routing.owner or 'unassigned'}, "
-                    f"first response due {routing.first_response_due:%Y-%m-%d %H:%M} UTC."
-                ),
-                case_id=f"case-{routing.mention_id}",
-            ),
-            emails=[emails[routing.owner]] if routing.owner in emails else [],
+    return announce_urgent_cases(settings, created)
+
+
+def announce_spike(settings: Settings, model_id: str, now: datetime | None = None) -> dict | None:
+    """Record a new spike (insights) and tell the comms channel once (responders.notify)."""
+    spike = record_spike(settings, model_id, now)
+    if spike is not None:
+        log.info("spike %d: %s", spike["id"], spike["why"])
+        Notifier(settings.notifications, store_for(settings)).notify(
+            spike_notice(settings, spike), emails=comms_emails(settings)
         )
-    return len(urgent)
+    return spike
 
 
 @task(name="spike-check", cache_policy=NO_CACHE)
 def spike_check(settings: Settings, model_id: str) -> bool:
-    """Tell the comms channel once when negative mentions spike (responders/spikes.py)."""
-    return detect_spike(settings, model_id) is not None
+    """Tell the comms channel once when negative mentions spike (insights/spikes.py)."""
+    return announce_spike(settings, model_id) is not None
 
 
 @task(name="escalate-overdue", cache_policy=NO_CACHE)

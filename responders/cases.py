@@ -1,47 +1,34 @@
 """Everything a person does to a case, each as one transaction with its audit entry.
 
-The CLI and the dashboard both call these; the rules (roles, states, four eyes)
-live in ``responders.lifecycle`` and are checked here on every call, so no
-screen can get around them.
+The CLI and the dashboard both call these; the rules (roles in
+``voxwatch.permissions``, states and four eyes in ``responders.lifecycle``) are
+checked here on every call, so no screen can get around them. Notes about
+authors are ``responders.authors``; label corrections ``responders.feedback``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
-from responders.lifecycle import InvalidTransition, check, check_not_own_draft, require
+from responders.lifecycle import check, check_not_own_draft, require
 from responders.lint import lint, load_rules
 from responders.routing import choose_owner
+from responders.service import Clock, Service, utcnow
 from responders.templates import TemplateLibrary, render, reply_by_text
-from voxwatch.domain import LABELS, CaseStatus
-from voxwatch.errors import VoxWatchError
+from voxwatch.domain import CaseStatus
+from voxwatch.errors import InvalidTransition
+from voxwatch.permissions import Action, may
 from voxwatch.settings import ResponderSettings, Settings
-from voxwatch.store import queries, store_for
+from voxwatch.store import queries
 from voxwatch.store.database import Connection
 
 
-class CaseNotFound(VoxWatchError):
-    pass
-
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class CaseService:
+class CaseService(Service):
     """Actions on cases by a named person (``actor``), checked against settings."""
 
-    def __init__(self, settings: Settings, clock: Clock = _utcnow) -> None:
-        self.settings = settings
-        self.store = store_for(settings)
-        self.clock = clock
+    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
+        super().__init__(settings, clock)
         self._library: TemplateLibrary | None = None
 
     @property
@@ -51,12 +38,6 @@ class CaseService:
         return self._library
 
     # --- plumbing -------------------------------------------------------------------
-
-    def _case(self, conn: Connection, case_id: str) -> dict[str, Any]:
-        case = queries.get_case(conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"no case {case_id!r}")
-        return case
 
     def _change(
         self,
@@ -72,14 +53,11 @@ class CaseService:
         queries.update_case(conn, case["id"], changes | {"updated_at": now})
         queries.append_audit(conn, now, actor, "case", case["id"], action, before, changes | (note or {}))
 
-    def _act(self, case_id: str, fn: Callable[[Connection, dict[str, Any]], Any]) -> Any:
-        return self.store.write(lambda conn: fn(conn, self._case(conn, case_id)))
-
     # --- reading ----------------------------------------------------------------------
 
     def show(self, case_id: str) -> dict[str, Any]:
         def _read(conn: Connection) -> dict[str, Any]:
-            case = self._case(conn, case_id)
+            case = self.case(conn, case_id)
             case["draft"] = queries.latest_draft(conn, case_id)
             case["handoffs"] = queries.handoffs(conn, case_id)
             case["audit"] = queries.case_audit(conn, case_id)
@@ -99,7 +77,7 @@ class CaseService:
         """Give the case to ``to`` (claiming is assigning to oneself)."""
         person = self.settings.person(actor)
         target = self.settings.person(to)
-        require("responder" in target.roles, f"{to} is not a responder and cannot own cases")
+        require(may(target.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             nxt = check("assign", person, CaseStatus(case["status"]))
@@ -349,73 +327,3 @@ class CaseService:
             )
 
         self._act(case_id, _do)
-
-    def correct_label(self, case_id: str, actor: str, label: str) -> None:
-        """A person says the model got the sentiment wrong: stored beside the score, never over it."""
-        self.settings.person(actor)
-        require(label in LABELS, f"label must be one of {', '.join(LABELS)}")
-
-        def _do(conn: Connection, case: dict[str, Any]) -> None:
-            now = self.clock()
-            was = case["corrected_label"] or case["label"]
-            queries.insert_label_correction(
-                conn, case["mention_id"], case["model_id"] or "?", label, actor, now
-            )
-            queries.append_audit(
-                conn, now, actor, "case", case["id"], "label_corrected", {"label": was}, {"label": label}
-            )
-
-        self._act(case_id, _do)
-
-    # --- one view per author ------------------------------------------------------------
-
-    def add_author_note(self, actor: str, source: str, author: str, note: str, confidential: bool) -> None:
-        self.settings.person(actor)
-        now = self.clock()
-
-        def _do(conn: Connection) -> None:
-            note_id = uuid.uuid4().hex
-            queries.insert_author_note(conn, note_id, source, author, note, confidential, actor, now)
-            queries.append_audit(
-                conn,
-                now,
-                actor,
-                "author",
-                f"{source}:{author}",
-                "noted",
-                None,
-                {"confidential": confidential},
-            )
-
-        self.store.write(_do)
-
-    def author_view(self, actor: str, source: str, author: str) -> dict[str, Any]:
-        """An author's history and mood over time; confidential notes only for allowed roles."""
-        person = self.settings.person(actor)
-        allowed = bool({"supervisor", "admin", "approver"} & set(person.roles))
-
-        def _read(conn: Connection) -> dict[str, Any]:
-            history = queries.author_mentions(conn, source, author)
-            return {
-                "author": author,
-                "source": source,
-                "mentions": history,
-                "latest_mood": history[-1]["label"] if history else None,
-                "interactions": len(history),
-                "notes": queries.author_notes(conn, source, author, allowed),
-            }
-
-        return self.store.read(_read)
-
-
-def as_json_ready(value: Any) -> Any:
-    """Dates and datetimes as ISO strings, for CLI output."""
-    if isinstance(value, dict):
-        return {k: as_json_ready(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_json_ready(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return as_json_ready(asdict(value))
-    return value

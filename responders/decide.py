@@ -7,23 +7,13 @@ in one transaction and ``voxwatch route --explain`` can show it without storing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from responders.routing import RouteInput, choose_owner, choose_team
-from responders.sla import first_response_due, resolution_due
+from responders.sla import clock_start, first_response_due, resolution_due
 from responders.triage import Triage, TriageInput, triage
-from sentiment.themes import load_themes
-from voxwatch.domain import CaseStatus, Routing, TriageRecord, Validity
+from voxwatch.domain import CaseStatus, Decision, Routing, RoutingCandidate, TriageRecord, Validity
 from voxwatch.settings import Settings
-from voxwatch.store.queries import RoutingCandidate
-
-
-@dataclass(frozen=True)
-class Decision:
-    triage: TriageRecord
-    case: Routing | None
-    candidate: RoutingCandidate  # what was decided on, for the case's audit trail
 
 
 def off_topic_reason(settings: Settings, source: str, text: str) -> str | None:
@@ -38,7 +28,10 @@ def off_topic_reason(settings: Settings, source: str, text: str) -> str | None:
     return f"off-topic: does not mention {settings.brand.name} ({', '.join(keywords)})"
 
 
-def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
+def triage_candidate(
+    settings: Settings, candidate: RoutingCandidate, urgent_themes: frozenset[str] = frozenset()
+) -> Triage:
+    """Triage one candidate; ``urgent_themes`` are the theme ids that make a complaint urgent."""
     mention = candidate.mention
     return triage(
         TriageInput(
@@ -50,7 +43,7 @@ def triage_candidate(settings: Settings, candidate: RoutingCandidate) -> Triage:
             prior_negatives=candidate.prior_negatives,
             negative_threshold=settings.routing.negative_threshold,
             themes=candidate.score.themes,
-            urgent_themes=frozenset(t.id for t in load_themes(settings.library.themes) if t.urgent),
+            urgent_themes=urgent_themes,
             off_topic=off_topic_reason(settings, mention.source, mention.text),
             duplicate_of=mention.duplicate_of,
         ),
@@ -98,13 +91,22 @@ def route_case(
     )
 
 
-def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping[str, int]) -> list[Decision]:
-    """Triage every candidate in order; open a case for those that need one."""
+def decide(
+    settings: Settings,
+    candidates: list[RoutingCandidate],
+    load: Mapping[str, int],
+    urgent_themes: frozenset[str] = frozenset(),
+) -> list[Decision]:
+    """Triage every candidate in order; open a case for those that need one.
+
+    The themes that make a complaint urgent come from the caller (the model's
+    theme definitions are the sentiment stage's data, not ours).
+    """
     load = dict(load)
     decisions = []
     for candidate in candidates:
         mention = candidate.mention
-        result = triage_candidate(settings, candidate)
+        result = triage_candidate(settings, candidate, urgent_themes)
         record = TriageRecord(
             mention.id,
             candidate.score.model_id,
@@ -122,7 +124,7 @@ def decide(settings: Settings, candidates: list[RoutingCandidate], load: Mapping
                 mention.source,
                 mention.lang,
                 mention.text,
-                candidate.sla_start,
+                clock_start(candidate),
                 load,
                 candidate.score.themes,
             )

@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import httpx
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
+from voxwatch.domain import Notice
 from voxwatch.settings import NotificationSettings
 from voxwatch.store import Store, queries
 
 log = logging.getLogger(__name__)
 DELIVERY_ERRORS = (httpx.HTTPError, smtplib.SMTPException, OSError)
-
-
-@dataclass(frozen=True)
-class Notice:
-    event: str  # "urgent_case", "sla_breach", "spike", ...
-    subject: str
-    text: str
-    case_id: str | None = None
 
 
 class Notifier:

@@ -10,11 +10,7 @@ from typing import Any
 
 import httpx
 
-from voxwatch.errors import VoxWatchError
-
-
-class UnapprovedText(VoxWatchError):
-    """Refused: only a draft a comms lead approved may be published."""
+from voxwatch.errors import PublishError, UnapprovedText
 
 
 def ensure_approved(draft: dict[str, Any]) -> None:
@@ -36,4 +32,4 @@ class WebhookPublisher:
         try:
             httpx.post(self.url, json=payload, timeout=self.timeout).raise_for_status()
         except httpx.HTTPError as exc:
-            raise VoxWatchError(f"publishing case {draft['case_id']} to {self.url} failed: {exc}") from exc
+            raise PublishError(f"publishing case {draft['case_id']} to {self.url} failed: {exc}") from exc

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from responders.sla import is_working_time
 from voxwatch.domain import Tier
+from voxwatch.permissions import Action, may
 from voxwatch.settings import ResponderSettings, RoutingRule, RoutingSettings
 
 DEFAULT_RULE = "default"
@@ -63,7 +64,7 @@ def choose_owner(
         r
         for r in responders
         if r.team == team
-        and "responder" in r.roles
+        and may(r.roles, Action.OWN_CASES)
         and (lang is None or lang == "und" or lang in r.languages)
         and load.get(r.name, 0) < r.capacity
         and (r.shift is None or is_working_time(r.shift, now or datetime.now(UTC)))

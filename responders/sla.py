@@ -10,8 +10,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from voxwatch.domain import Tier
+from voxwatch.domain import RoutingCandidate, Tier
 from voxwatch.settings import BusinessHours, SlaSettings
+
+
+def clock_start(candidate: RoutingCandidate) -> datetime:
+    """When the SLA clock starts: at publication, but never before we were watching.
+
+    A post from before a source was first collected could not have been
+    answered sooner, so a first backfill does not open a flood of breaches.
+    """
+    said = candidate.mention.published_at or candidate.mention.collected_at
+    watching = candidate.watch_started_at
+    return max(said, watching) if watching else said
 
 
 def add_working_time(since: datetime, hours: float, calendar: BusinessHours | None) -> datetime:

@@ -4,7 +4,7 @@ The encoder (with its LoRA adapter merged) is exported once to a cache folder,
 then optionally quantized to dynamic int8, and reused by every later process.
 Int8 weights are quantized per output channel: with one scale per whole matrix
 (per tensor) tweet macro recall fell 0.018 on held-out tweets, per channel it
-falls 0.001 (``sentiment.verify_onnx`` measures it for every trained model).
+falls 0.001 (``sentiment.training.verify_onnx`` measures it for every trained model).
 Anything that goes wrong (onnxruntime missing, export failing, a broken cache
 file) is logged and the torch path keeps working: ONNX is an accelerator, never
 a requirement.

@@ -57,3 +57,8 @@ def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
 def tag_themes(text: str, themes: tuple[Theme, ...]) -> list[str]:
     """Ids of every theme whose patterns occur in ``text``, in definition order."""
     return [theme.id for theme in themes if theme.regex.search(text)]
+
+
+def urgent_theme_ids(path: Path | None = None) -> frozenset[str]:
+    """The ids of the themes marked urgent: triage raises a complaint about them to urgent."""
+    return frozenset(theme.id for theme in load_themes(path) if theme.urgent)

@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from flows.collect import collect_flow
-from flows.sources.replay import replay_file
 from tests.conftest import FIXTURES
 from tests.settings_files import source, write_settings
+from voxwatch.cli.replay import replay_file
 
 SEARCH = {
     "posts": [

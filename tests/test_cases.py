@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from responders.authors import AuthorService
 from responders.cases import CaseService
-from responders.lifecycle import InvalidTransition, PermissionDenied
-from responders.publish import UnapprovedText, WebhookPublisher
+from responders.feedback import LabelFeedback
+from responders.publish import WebhookPublisher
 from tests.conftest import copy_demo
+from voxwatch.errors import InvalidTransition, PermissionDenied, UnapprovedText
 from voxwatch.settings import load_settings
 from voxwatch.store import queries
 
@@ -169,10 +171,14 @@ def test_jinja_in_an_author_name_is_data_not_code(service: CaseService) -> None:
 
 
 def test_confidential_author_notes_are_only_for_allowed_roles(service: CaseService) -> None:
-    service.add_author_note("amy", "reddit-larkspur", "/u/mtorres_88", "Prefers email contact", False)
-    service.add_author_note("grace", "reddit-larkspur", "/u/mtorres_88", "Refund dispute with legal", True)
-    responder_view = service.author_view("amy", "reddit-larkspur", "/u/mtorres_88")
-    supervisor_view = service.author_view("grace", "reddit-larkspur", "/u/mtorres_88")
+    AuthorService(service.settings).add_note(
+        "amy", "reddit-larkspur", "/u/mtorres_88", "Prefers email contact", False
+    )
+    AuthorService(service.settings).add_note(
+        "grace", "reddit-larkspur", "/u/mtorres_88", "Refund dispute with legal", True
+    )
+    responder_view = AuthorService(service.settings).view("amy", "reddit-larkspur", "/u/mtorres_88")
+    supervisor_view = AuthorService(service.settings).view("grace", "reddit-larkspur", "/u/mtorres_88")
     assert [n["note"] for n in responder_view["notes"]] == ["Prefers email contact"]
     assert len(supervisor_view["notes"]) == 2
     assert responder_view["interactions"] == 3 and responder_view["latest_mood"] == "negative"
@@ -199,11 +205,11 @@ def test_cases_list_shows_open_cases_most_urgent_first(service: CaseService) -> 
 def test_correcting_the_label_is_stored_beside_the_score_and_audited(service: CaseService) -> None:
     case = case_of(service, "Same here. Their app")
     assert case["label"] == "negative" and case["corrected_label"] is None
-    service.correct_label(case["id"], "amy", "neutral")
+    LabelFeedback(service.settings).correct(case["id"], "amy", "neutral")
     after = service.show(case["id"])
     assert (
         after["corrected_label"] == "neutral" and after["label"] == "negative"
     )  # the model's suggestion stays
     assert after["audit"][-1]["action"] == "label_corrected"
     with pytest.raises(InvalidTransition, match="label must be one of"):
-        service.correct_label(case["id"], "amy", "furious")
+        LabelFeedback(service.settings).correct(case["id"], "amy", "furious")

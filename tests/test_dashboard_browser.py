@@ -17,7 +17,7 @@ import pytest
 from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
 from tests.conftest import copy_demo
-from voxwatch.cli import dashboard_command
+from voxwatch.cli.main import dashboard_command
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, stages, store_for

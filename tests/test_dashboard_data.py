@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dashboard.data import due_in, filter_cases, is_breached, safe_link
+from dashboard.display import due_in, safe_link
+from responders.inbox import filter_cases, is_breached
 
 CASES = [
     {
@@ -50,7 +51,7 @@ def test_due_times_read_as_people_say_them() -> None:
 
 
 def test_negatives_per_day_fill_quiet_days_with_zero() -> None:
-    from dashboard.data import negatives_per_day
+    from insights.trends import negatives_per_day
 
     start = datetime(2026, 11, 1, 15, tzinfo=UTC)
     day = datetime(2026, 11, 2, tzinfo=UTC)

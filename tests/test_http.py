@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from flows.http import USER_AGENT, fetch
-from flows.polite import POLITENESS, Politeness, seconds_until
 from flows.sources.base import FetchRequest
+from flows.sources.http import USER_AGENT, fetch
+from flows.sources.polite import POLITENESS, Politeness, seconds_until
 from voxwatch.errors import SourceError, TransientSourceError
 
 

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from responders.decide import decide
 from responders.routing import RouteInput, choose_owner, choose_team
 from responders.triage import TriageInput, triage
-from voxwatch.domain import CaseStatus, Score, StoredMention, Tier, Validity
+from voxwatch.domain import CaseStatus, RoutingCandidate, Score, StoredMention, Tier, Validity
 from voxwatch.settings import ResponderSettings, RoutingRule, RoutingSettings, Settings, TriageSettings
-from voxwatch.store.queries import RoutingCandidate
 
 TRIAGE = TriageSettings(vip_authors=["@bigspender"], high_reach_followers=50_000)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from responders.settings_editor import area_text, save_area, validate_area
 from voxwatch.errors import SettingsError
 from voxwatch.settings import load_settings
-from voxwatch.settings_admin import area_text, save_area, validate_area
 from voxwatch.store import queries, store_for
 
 

@@ -10,9 +10,9 @@ import pytest
 from flows.sources import appstore, hackernews, jsonld, mastodon, rss
 from flows.sources.base import RawResponse
 from tests.conftest import FIXTURES
+from voxwatch.domain import SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 
 def raw(name: str, content_type: str = "", url: str = "https://example.test/page") -> RawResponse:
@@ -82,7 +82,7 @@ def test_hackernews_bad_json_is_a_parse_error_naming_the_url(body: bytes) -> Non
 
 
 def test_mastodon_cassettes_replay_every_status() -> None:
-    from flows.sources.replay import replay_file
+    from voxwatch.cli.replay import replay_file
 
     timeline = replay_file("mastodon", FIXTURES / "mastodon" / "hashtag_timeline.yaml")
     assert [(m.author, m.text) for m in timeline] == [("mastodonpy_test_2", "# hoot (hashtag toot)")]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from responders.spikes import check, daily_spikes, detect_spike
+from flows.route import announce_spike
+from insights.spikes import check, daily_spikes
 from tests.settings_files import source, write_settings
 from voxwatch.domain import Mention, RawResponse, Score, mention_id
 from voxwatch.settings import SpikeSettings, load_settings
@@ -68,9 +69,9 @@ def test_a_spike_is_told_once_with_themes_and_examples(tmp_path: Path, httpserve
         del os.environ["VOXWATCH_NOTIFICATIONS__WEBHOOK_URL"]
     seed(config, [14, 2, 3, 2, 4, 3, 2, 3])
 
-    spike = detect_spike(settings, MODEL, NOW)
+    spike = announce_spike(settings, MODEL, NOW)
     assert spike is not None and spike["mentions"] == 14
-    assert detect_spike(settings, MODEL, NOW + timedelta(hours=2)) is None  # same spike: told once
+    assert announce_spike(settings, MODEL, NOW + timedelta(hours=2)) is None  # same spike: told once
     (request,) = [r for r, _ in httpserver.log if r.path == "/hook"]
     text = request.json["text"]
     assert "14 negative mentions" in text and "refund/billing (14)" in text
@@ -82,4 +83,4 @@ def test_a_spike_is_told_once_with_themes_and_examples(tmp_path: Path, httpserve
 def test_a_quiet_day_is_not_a_spike(tmp_path: Path) -> None:
     config = write_settings(tmp_path, source("feed", "rss", "http://127.0.0.1/feed"))
     seed(config, [3, 2, 3, 2, 4, 3, 2, 3])
-    assert detect_spike(load_settings(config), MODEL, NOW) is None
+    assert announce_spike(load_settings(config), MODEL, NOW) is None

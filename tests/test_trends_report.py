@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.report import monthly_figures, render_html
+from insights.report import monthly_figures, render_html
 from sentiment.registry import model_id_for
 from tests.conftest import copy_demo
 from tests.test_cli_responders import voxwatch

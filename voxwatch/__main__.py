@@ -1,5 +1,5 @@
 """``python -m voxwatch`` is the same as the ``voxwatch`` command."""
 
-from voxwatch.cli import run
+from voxwatch.cli.main import run
 
 run()

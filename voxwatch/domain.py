@@ -2,7 +2,12 @@
 
 Plain frozen dataclasses: sources produce ``Mention``s, the model produces
 ``Score``s, the responders produce ``Routing`` decisions. The store turns them
-into rows and back; nothing here knows about SQL, HTTP or screens.
+into rows and back; nothing here knows about SQL, HTTP or screens, and nothing
+here imports another VoxWatch module: this is the ground every layer stands on.
+
+Also here, because several layers must agree on them: how a case id is made from
+its mention (``case_id_for``) and the name under which the pipeline acts in the
+audit log (``SYSTEM_ACTOR``).
 """
 
 from __future__ import annotations
@@ -44,6 +49,15 @@ class Tier(StrEnum):
     NORMAL = "normal"
 
 
+# Who acted, in the audit log, when no person did (collecting, scoring, routing, escalating).
+SYSTEM_ACTOR = "system"
+
+
+def case_id_for(mention_id: str) -> str:
+    """The id of the case opened for a mention: one case per mention, whoever opens it."""
+    return f"case-{mention_id}"
+
+
 def content_hash(text: str) -> str:
     """Hash of the normalised text, so reposts with other spacing or case match."""
     normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
@@ -83,6 +97,20 @@ class StoredMention:
     collected_at: datetime
     author_reach: int | None = None
     duplicate_of: str | None = None  # an earlier mention with the same text
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """Where a source stands: its cursor and validators for the next run, and its health."""
+
+    source: str
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    status: str = "ok"
+    last_ok_at: datetime | None = None
+    last_error: str | None = None
+    items_last_run: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,3 +173,36 @@ class RawResponse:
     @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
+
+
+@dataclass(frozen=True)
+class RoutingCandidate:
+    """A scored, not yet triaged mention with what triage needs to know.
+
+    When its SLA clock starts is a care rule, so it lives in ``responders.sla``
+    (``clock_start``), not here.
+    """
+
+    mention: StoredMention
+    score: Score
+    prior_negatives: int
+    watch_started_at: datetime | None = None  # when this source was first collected
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What routing decided for one candidate: its triage, and the case to open (if any)."""
+
+    triage: TriageRecord
+    case: Routing | None
+    candidate: RoutingCandidate  # what was decided on, for the case's audit trail
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the team (urgent case, SLA breach, spike), before any channel sends it."""
+
+    event: str  # "urgent_case", "sla_breach", "spike", ...
+    subject: str
+    text: str
+    case_id: str | None = None

@@ -1,8 +1,23 @@
-"""VoxWatch's own exceptions.
+"""VoxWatch's own exceptions, all in one place.
 
 Library errors are turned into these at the boundary, with a message that names
-the input (the file, the source, the setting) so a user can act on it. The CLI
-prints them without a traceback.
+the input (the file, the source, the setting, the case) so a user can act on it.
+The CLI prints them as one line without a traceback; the dashboard shows the
+message. The hierarchy, as httpx draws its own::
+
+    VoxWatchError                 a problem a user can understand and fix
+    ├── SettingsError             the settings file is missing, unreadable or invalid
+    ├── StoreError                the store could not be opened, read or written
+    ├── ModelError                the sentiment model could not be loaded or run
+    ├── ParseError                a response could not be parsed (names where it came from)
+    ├── SourceError               a source could not be fetched; names the source
+    │   └── TransientSourceError  ... in a way that may pass (429, 5xx, timeout): retried
+    ├── PublishError              a reply could not be published
+    │   └── UnapprovedText        ... because the text is not an approved draft
+    └── CaseError                 an action on a case was refused
+        ├── CaseNotFound          no case has that id
+        ├── PermissionDenied      the person's roles do not allow it (or it is their own draft)
+        └── InvalidTransition     the case is not in a state where the action makes sense
 """
 
 from __future__ import annotations
@@ -20,6 +35,14 @@ class StoreError(VoxWatchError):
     """The DuckDB store could not be opened or written."""
 
 
+class ModelError(VoxWatchError):
+    """The sentiment model could not be loaded or run."""
+
+
+class ParseError(VoxWatchError):
+    """A response could not be parsed; the message names where it came from."""
+
+
 class SourceError(VoxWatchError):
     """A source could not be fetched or its response could not be parsed."""
 
@@ -29,13 +52,29 @@ class SourceError(VoxWatchError):
         self.reason = message
 
 
-class ModelError(VoxWatchError):
-    """The sentiment model could not be loaded or run."""
-
-
-class ParseError(VoxWatchError):
-    """A response could not be parsed; the message names where it came from."""
-
-
 class TransientSourceError(SourceError):
     """A fetch failed in a way that may pass (429, 5xx, timeout): worth retrying."""
+
+
+class PublishError(VoxWatchError):
+    """A reply could not be published."""
+
+
+class UnapprovedText(PublishError):
+    """Only an approved draft is ever published."""
+
+
+class CaseError(VoxWatchError):
+    """An action on a case was refused; the message says why."""
+
+
+class CaseNotFound(CaseError):
+    """No case has the id that was given."""
+
+
+class PermissionDenied(CaseError):
+    """The person may not do this (wrong role, or their own draft)."""
+
+
+class InvalidTransition(CaseError):
+    """The case is not in a state where this action makes sense."""

@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from voxwatch.domain import Tier
 from voxwatch.errors import SettingsError
+from voxwatch.permissions import Action, Role, may
 
 CONFIG_ENV = "VOXWATCH_CONFIG"
 SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url", "bluesky.app_password")
@@ -182,16 +183,12 @@ class SourceSettings(_Section):
         return self
 
 
-Role = Literal["responder", "approver", "supervisor", "admin", "executive"]
-
-
 def _default_roles() -> list[Role]:
-    return ["responder"]
+    return [Role.RESPONDER]
 
 
 class ResponderSettings(_Section):
-    """A person on the team. Only ``responder``s are assigned cases; ``approver``s
-    (comms leads) approve drafts; ``supervisor``s hear about SLA breaches."""
+    """A person on the team; what each role may do is ``voxwatch.permissions``' table."""
 
     name: str
     display_name: str
@@ -278,6 +275,10 @@ class Settings(BaseSettings):
                 known = ", ".join(sorted(teams)) or "none defined"
                 raise ValueError(f"{key}: team {team!r} has no responders (teams: {known})")
         return self
+
+    def people_who_may(self, action: Action) -> list[ResponderSettings]:
+        """Everyone whose roles allow ``action`` (voxwatch.permissions), in settings order."""
+        return [p for p in self.responders if may(p.roles, action)]
 
     def person(self, name: str) -> ResponderSettings:
         for person in self.responders:

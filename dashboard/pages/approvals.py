@@ -8,9 +8,10 @@ import streamlit as st
 from dashboard.data import current_settings, forget_reads, pending_approvals, service
 from dashboard.session import require
 from voxwatch.errors import VoxWatchError
+from voxwatch.permissions import Action
 
 settings = current_settings()
-me = require(settings, "approver")
+me = require(settings, Action.VIEW_APPROVALS)
 
 st.title("Approvals")
 waiting = pending_approvals()

@@ -15,17 +15,19 @@ from dashboard.data import (
     config_path,
     current_settings,
     forget_reads,
+    label_feedback,
     lint_findings,
     open_cases,
-    safe_link,
     service,
 )
+from dashboard.display import safe_link
 from dashboard.session import require
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
+from voxwatch.permissions import Action, may
 
 settings = current_settings()
-me = require(settings, "responder", "supervisor", "admin", "approver")
+me = require(settings, Action.VIEW_CASE)
 
 st.title("Case")
 open_now = open_cases(config_path(), model_id_for(settings.model.name))
@@ -80,7 +82,7 @@ with left:
         fix = st.columns(3)
         for column, label in zip(fix, ("negative", "neutral", "positive"), strict=True):
             if column.button(f"It is {label}", key=f"label-{label}"):
-                act(f"Label corrected to {label}", service().correct_label, case["id"], me.name, label)
+                act(f"Label corrected to {label}", label_feedback().correct, case["id"], me.name, label)
 
 with right:
     st.subheader("Author")
@@ -95,7 +97,9 @@ with right:
             st.text(("[confidential] " if note["confidential"] else "") + note["note"])
 
 st.subheader("Reply")
-claimable = case["status"] in ("new", "assigned") and case["owner"] != me.name and "responder" in me.roles
+claimable = (
+    case["status"] in ("new", "assigned") and case["owner"] != me.name and may(me.roles, Action.OWN_CASES)
+)
 if claimable and st.button("Claim this case"):
     act("Claimed", service().assign, case["id"], me.name, me.name)
 
@@ -103,7 +107,7 @@ draft = case["draft"]
 situation = st.selectbox(
     "Situation", ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"]
 )
-if st.button("Start from template") and "responder" in me.roles:
+if st.button("Start from template") and may(me.roles, Action.DRAFT):
     act("Draft started from the template", service().draft, case["id"], me.name, situation)
 
 if draft:

@@ -10,24 +10,24 @@ import streamlit as st
 
 from dashboard.data import (
     current_settings,
-    due_in,
-    filter_cases,
     forget_reads,
-    is_breached,
     open_cases,
     service,
     team_load,
 )
+from dashboard.display import due_in
 from dashboard.session import require
+from responders.inbox import filter_cases, is_breached
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
+from voxwatch.permissions import Action, may
 from voxwatch.settings import CONFIG_ENV
 
 st.title("Inbox")
 st.caption("Routed negative mentions, sorted by first-response due time.")
 
 settings = current_settings()
-me = require(settings, "responder", "supervisor", "admin", "approver")
+me = require(settings, Action.VIEW_INBOX)
 try:
     cases = open_cases(os.environ.get(CONFIG_ENV, "voxwatch.toml"), model_id_for(settings.model.name))
 except VoxWatchError as exc:
@@ -56,7 +56,7 @@ with st.expander("Filters and team load", expanded=False):
         )
     }
     load = team_load()
-    people = [p for p in settings.responders if "responder" in p.roles]
+    people = settings.people_who_may(Action.OWN_CASES)
     load_cols = st.columns(max(len(people), 1))
     for col, p in zip(load_cols, people, strict=False):
         col.metric(p.display_name, f"{load.get(p.name, 0)} / {p.capacity}")
@@ -66,10 +66,10 @@ st.metric("Open cases", len(cases))
 if not cases:
     st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
 
-if cases and {"supervisor", "admin", "responder"} & set(me.roles):
+if cases and may(me.roles, Action.ASSIGN):
     with st.expander("Assign several cases at once"):
         picked = st.multiselect("Cases", [c["case_id"] for c in cases])
-        to = st.selectbox("Assign to", [p.name for p in settings.responders if "responder" in p.roles])
+        to = st.selectbox("Assign to", [p.name for p in settings.people_who_may(Action.OWN_CASES)])
         if st.button("Assign selected") and picked:
             problems = []
             for case_id in picked:

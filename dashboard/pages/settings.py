@@ -11,11 +11,12 @@ import streamlit as st
 
 from dashboard.data import config_path, current_settings, save_settings_area, settings_area, settings_audit
 from dashboard.session import require
+from responders.settings_editor import AREAS, validate_area
 from voxwatch.errors import SettingsError
-from voxwatch.settings_admin import AREAS, validate_area
+from voxwatch.permissions import Action
 
 settings = current_settings()
-person = require(settings, "admin")
+person = require(settings, Action.EDIT_SETTINGS)
 path = Path(config_path())
 
 st.title("Settings")

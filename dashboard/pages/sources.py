@@ -7,9 +7,10 @@ import streamlit as st
 
 from dashboard.data import config_path, current_settings, forget_reads, source_health
 from dashboard.session import require
+from voxwatch.permissions import Action
 
 settings = current_settings()
-require(settings, "supervisor", "admin")
+require(settings, Action.VIEW_SOURCES)
 
 st.title("Sources")
 st.dataframe(

@@ -14,9 +14,10 @@ import streamlit as st
 from dashboard.data import current_settings, monthly_report_html, trends
 from dashboard.session import require
 from sentiment.registry import model_id_for
+from voxwatch.permissions import Action
 
 settings = current_settings()
-require(settings, "executive", "supervisor", "admin", "approver")
+require(settings, Action.VIEW_TRENDS)
 
 st.title("Trends")
 period, breakdown = st.columns(2)

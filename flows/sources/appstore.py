@@ -12,10 +12,9 @@ from typing import Any
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import from_iso, html_to_text, load_json
-from voxwatch.domain import Mention
+from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 
 def build_request(source: SourceSettings, state: SourceState) -> FetchRequest:

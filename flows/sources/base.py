@@ -10,7 +10,7 @@ A source is two functions, like an httpx transport is one:
   fetch on the same client: to log in with credentials from the environment, or
   to check that the service lets us read at all.
 
-Fetching is shared (``flows.http``), so any saved ``RawResponse`` can be replayed
+Fetching is shared (``flows.sources.http``), so any saved ``RawResponse`` can be replayed
 through ``parse`` with no network.
 """
 
@@ -22,9 +22,8 @@ from typing import Protocol
 
 __all__ = ["FetchRequest", "ParsedPage", "RawResponse", "SourceModule"]
 
-from voxwatch.domain import Mention, RawResponse
+from voxwatch.domain import Mention, RawResponse, SourceState
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 
 @dataclass(frozen=True)

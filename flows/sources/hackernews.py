@@ -14,10 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import html_to_text, load_json
-from voxwatch.domain import Mention
+from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 

@@ -19,10 +19,9 @@ from lxml import html as lxml_html
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import from_iso, html_to_text
-from voxwatch.domain import Mention
+from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,9 @@ import httpx
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import from_iso, html_to_text, load_json
-from voxwatch.domain import Mention
+from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError, SourceError
 from voxwatch.settings import Settings, SourceSettings
-from voxwatch.store.queries import SourceState
 
 PAGE_SIZE = 40  # the API's maximum
 

@@ -13,10 +13,9 @@ import feedparser
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
 from flows.sources.text import from_struct_time, html_to_text
-from voxwatch.domain import Mention
+from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
-from voxwatch.store.queries import SourceState
 
 
 def build_request(source: SourceSettings, state: SourceState) -> FetchRequest:

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from voxwatch.domain import CaseStatus, Mention, RawResponse, Routing, Score, content_hash
+from voxwatch.domain import (
+    SYSTEM_ACTOR,
+    CaseStatus,
+    Decision,
+    Mention,
+    RawResponse,
+    Routing,
+    Score,
+    case_id_for,
+    content_hash,
+)
 from voxwatch.settings import Settings
-
-if TYPE_CHECKING:
-    from responders.decide import Decision
 from voxwatch.store import queries
 from voxwatch.store.database import Connection, Store
-
-SYSTEM_ACTOR = "system"
 
 
 def register_settings(store: Store, settings: Settings) -> None:
@@ -112,7 +116,7 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
             routing = decision.case
             if routing is None:
                 continue
-            case_id = f"case-{routing.mention_id}"
+            case_id = case_id_for(routing.mention_id)
             if queries.insert_case(conn, case_id, routing, now):
                 created.append(routing)
                 _audit_history(conn, case_id, decision, now)

@@ -1,4 +1,4 @@
-"""The spike rule, and telling the comms channel once per spike.
+"""The spike rule, and recording each spike once, with what the comms channel is told.
 
 A spike is explainable on purpose: negative mentions in the last 24 hours against
 the mean and standard deviation of the seven 24-hour windows before them. It
@@ -12,19 +12,17 @@ keeps firing is the same spike and nobody is told again.
 
 from __future__ import annotations
 
-import logging
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from responders.notify import Notice, Notifier
+from voxwatch.domain import Notice
+from voxwatch.permissions import Action
 from voxwatch.settings import Settings, SpikeSettings
 from voxwatch.store import queries, store_for
 from voxwatch.store.database import Connection
-
-log = logging.getLogger(__name__)
 
 BASELINE_WINDOWS = 7
 WINDOW = timedelta(hours=24)
@@ -72,8 +70,11 @@ def daily_spikes(days: Sequence[tuple[Any, int]], rule: SpikeSettings) -> list[d
     return marked
 
 
-def detect_spike(settings: Settings, model_id: str, now: datetime | None = None) -> dict[str, Any] | None:
-    """Record and announce a new spike; None when the rule is quiet or the spike is known."""
+def record_spike(settings: Settings, model_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """Record a new spike and return it; None when the rule is quiet or the spike is known.
+
+    Telling people is the caller's part (``flows.route.announce_spike``), after this commits.
+    """
     now = now or datetime.now(UTC)
     rule = settings.spikes
     store = store_for(settings)
@@ -102,19 +103,12 @@ def detect_spike(settings: Settings, model_id: str, now: datetime | None = None)
         spike["id"] = queries.insert_spike(conn, spike)
         return spike
 
-    spike = store.write(_write)
-    if spike is not None:
-        log.info("spike %d: %s", spike["id"], spike["why"])
-        Notifier(settings.notifications, store).notify(
-            spike_notice(settings, spike), emails=comms_emails(settings)
-        )
-    return spike
+    return store.write(_write)
 
 
 def comms_emails(settings: Settings) -> list[str]:
     """Comms leads (approvers) and supervisors hear about spikes."""
-    wanted = {"approver", "supervisor"}
-    return [p.email for p in settings.responders if p.email and wanted & set(p.roles)]
+    return [p.email for p in settings.people_who_may(Action.HEAR_ABOUT_SPIKES) if p.email]
 
 
 def spike_notice(settings: Settings, spike: dict[str, Any]) -> Notice:

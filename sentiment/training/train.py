@@ -1,6 +1,6 @@
 """Reproduce every shipped sentiment model with one command.
 
-    python -m sentiment.train --data ../shared/data/sentiment
+    python -m sentiment.training.train --data ../shared/data/sentiment
 
 Runs ``train_english`` (MiniLM fine-tuned, its layers shipped in fp16, then
 the int8 ONNX check) and ``train_chinese`` (the multilingual-e5 head), each with
@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from sentiment import train_chinese, train_english
+from sentiment.training import train_chinese, train_english
 
 
 def main(argv: Sequence[str] | None = None) -> None:

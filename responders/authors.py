@@ -1,0 +1,57 @@
+"""One view per author: their history and mood over time, and the team's notes about them.
+
+Confidential notes are shown only to the roles allowed to read them
+(``voxwatch.permissions``); every note is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from responders.service import Service
+from voxwatch.permissions import Action, may
+from voxwatch.store import queries
+from voxwatch.store.database import Connection
+
+
+class AuthorService(Service):
+    """Notes about an author, and the view of their history, for a named person."""
+
+    def add_note(self, actor: str, source: str, author: str, note: str, confidential: bool) -> None:
+        self.settings.person(actor)
+        now = self.clock()
+
+        def _do(conn: Connection) -> None:
+            note_id = uuid.uuid4().hex
+            queries.insert_author_note(conn, note_id, source, author, note, confidential, actor, now)
+            queries.append_audit(
+                conn,
+                now,
+                actor,
+                "author",
+                f"{source}:{author}",
+                "noted",
+                None,
+                {"confidential": confidential},
+            )
+
+        self.store.write(_do)
+
+    def view(self, actor: str, source: str, author: str) -> dict[str, Any]:
+        """An author's history and mood over time; confidential notes only for allowed roles."""
+        person = self.settings.person(actor)
+        allowed = may(person.roles, Action.READ_CONFIDENTIAL_NOTES)
+
+        def _read(conn: Connection) -> dict[str, Any]:
+            history = queries.author_mentions(conn, source, author)
+            return {
+                "author": author,
+                "source": source,
+                "mentions": history,
+                "latest_mood": history[-1]["label"] if history else None,
+                "interactions": len(history),
+                "notes": queries.author_notes(conn, source, author, allowed),
+            }
+
+        return self.store.read(_read)

@@ -1,0 +1,188 @@
+"""The care team's other commands: ``authors ...``, ``templates ...``, ``route``, ``lint``.
+
+Every action goes through ``responders.cases.CaseService``, so the same role,
+state and four-eyes checks apply here as in the dashboard. ``--as NAME`` says who
+is acting (a name from the settings' responders).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from voxwatch.cli.options import ActorOption, ConfigOption, config_path
+from voxwatch.cli.output import print_json
+from voxwatch.settings import LibrarySettings, load_settings
+
+if TYPE_CHECKING:
+    from responders.authors import AuthorService
+
+console = Console()
+templates_app = typer.Typer(help="The approved response templates.")
+authors_app = typer.Typer(help="One view per author: history, mood over time, notes.")
+
+
+
+def _authors(config: Path | None) -> AuthorService:
+    from responders.authors import AuthorService
+
+    return AuthorService(load_settings(config_path(config)))
+
+
+@authors_app.command("show")
+def author_show(
+    source: Annotated[str, typer.Argument(help="Source name, e.g. reddit-larkspur")],
+    author: Annotated[str, typer.Argument(help="Author handle as the source gives it")],
+    actor: ActorOption,
+    config: ConfigOption = None,
+) -> None:
+    """An author's mentions, cases and mood over time; confidential notes only for allowed roles."""
+    print_json(_authors(config).view(actor, source, author))
+
+
+@authors_app.command("note")
+def author_note(
+    source: Annotated[str, typer.Argument(help="Source name")],
+    author: Annotated[str, typer.Argument(help="Author handle")],
+    actor: ActorOption,
+    note: Annotated[str, typer.Option(help="What to remember about this customer.")],
+    confidential: Annotated[
+        bool, typer.Option(help="Only supervisors, approvers and admins see it.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add a note to an author's record (audited)."""
+    _authors(config).add_note(actor, source, author, note, confidential)
+    console.print("note added")
+
+
+@templates_app.command("list")
+def templates_list(config: ConfigOption = None) -> None:
+    """The newest template per situation and language."""
+    from responders.templates import TemplateLibrary
+
+    library = TemplateLibrary.load(_library(config).templates)
+    table = Table("template", "situation", "lang", "version", "body")
+    for t in library.all():
+        table.add_row(t.key, t.situation, t.lang, str(t.version), t.body[:80] + "…")
+    console.print(table)
+
+
+def _library(config: Path | None) -> LibrarySettings:
+    """The user's template and linter files, when a settings file is there (else the shipped ones)."""
+
+    path = config_path(config)
+    return load_settings(path).library if path.exists() else LibrarySettings()
+
+
+@templates_app.command("render")
+def templates_render(
+    situation: Annotated[str, typer.Argument(help="first_response, apology_recovery, ...")],
+    lang: Annotated[str, typer.Option(help="en or zh")] = "en",
+    customer: Annotated[str, typer.Option(help="Customer name")] = "Sam",
+    responder: Annotated[str, typer.Option(help="Responder name")] = "Amy",
+    brand: Annotated[str, typer.Option(help="Brand name")] = "Our brand",
+    hours: Annotated[float, typer.Option(help="Reply-time promise, hours from now")] = 24,
+    config: ConfigOption = None,
+) -> None:
+    """Render a template with sample values, and lint the result."""
+    from datetime import timedelta
+
+    from responders.lint import lint
+    from responders.templates import TemplateLibrary, render, reply_by_text
+
+    template = TemplateLibrary.load(_library(config).templates).get(situation, lang)
+    due = datetime.now(UTC) + timedelta(hours=hours)
+    text = render(
+        template,
+        customer=customer,
+        responder=responder,
+        brand=brand,
+        reply_by=reply_by_text(due, template.lang),
+        case_ref="case-example",
+    )
+    print(text)
+    for finding in lint(text, situation, template.lang):
+        console.print(f"[yellow]lint[/] {finding.rule}: {finding.message}")
+
+
+def route(
+    text: Annotated[str, typer.Argument(help="A mention's text.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Print the whole decision as JSON.")] = True,
+    lang: Annotated[str | None, typer.Option(help="Language (default: detected).")] = None,
+    source: Annotated[str, typer.Option(help="Source name, for source rules.")] = "cli",
+    author: Annotated[str | None, typer.Option(help="Author handle (VIP list).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Dry run: score a text and show validity, tier, reasons, SLA, rule and team. Stores nothing."""
+    from responders.decide import route_case, triage_candidate
+    from sentiment.lang import detect_language
+    from sentiment.model import load_scorer
+    from sentiment.themes import load_themes, tag_themes, urgent_theme_ids
+    from voxwatch.domain import RoutingCandidate, StoredMention
+
+    settings = load_settings(config_path(config))
+    now = datetime.now(UTC)
+    language = lang or detect_language(text)
+    (score,) = load_scorer(settings.model).score([text])
+    score = replace(score, themes=tuple(tag_themes(text, load_themes(settings.library.themes))))
+    mention = StoredMention("dry-run", source, text, author, language, now, now)
+    candidate = RoutingCandidate(mention, score, prior_negatives=0)
+    result = triage_candidate(settings, candidate, urgent_theme_ids(settings.library.themes))
+    decision: dict[str, Any] = {
+        "lang": language,
+        "label": score.label,
+        "probs": score.probs,
+        "themes": list(score.themes),
+        "validity": result.validity.value,
+        "validity_reason": result.validity_reason,
+        "tier": result.tier.value,
+        "reasons": result.reasons,
+        "opens_case": result.needs_case,
+    }
+    if result.needs_case:
+        case = route_case(settings, result, "dry-run", source, language, text, now, {}, score.themes)
+        decision |= {
+            "rule": case.rule,
+            "team": case.team,
+            "owner_if_all_idle": case.owner,
+            "status": case.status.value,
+            "first_response_due": case.first_response_due.isoformat(),
+            "resolution_due": case.resolution_due.isoformat(),
+        }
+    if explain:
+        print(json.dumps(decision, ensure_ascii=False))
+    else:
+        print(f"{decision['validity']} {decision['tier']} -> {decision.get('team', '-')}")
+
+
+def lint_command(
+    file: Annotated[str, typer.Argument(help="Draft file, or '-' for standard input.")],
+    lang: Annotated[str | None, typer.Option(help="en or zh (rules may be language-specific).")] = None,
+    situation: Annotated[str | None, typer.Option(help="Template situation, e.g. first_response.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Lint a draft: one JSON object per finding; exit 1 if there is any, 0 if clean."""
+    from responders.lint import lint, load_rules
+    from voxwatch.errors import VoxWatchError
+
+    extra = _library(config).lint_rules
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoxWatchError(f"cannot read draft {file}: {exc}") from exc
+    findings = lint(text, situation, lang, load_rules(extra))
+    for finding in findings:
+        out = {"rule": finding.rule, "start": finding.start, "end": finding.end, "message": finding.message}
+        print(
+            json.dumps(out | {"severity": finding.severity, "excerpt": finding.excerpt}, ensure_ascii=False)
+        )
+    raise typer.Exit(1 if findings else 0)

@@ -1,0 +1,206 @@
+"""``voxwatch cases ...``: list, show and act on cases, as the dashboard does.
+
+Every action goes through ``responders.cases.CaseService``, so the same role,
+state and four-eyes checks apply here as in the dashboard. ``--as NAME`` says who
+is acting (a name from the settings' responders).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from voxwatch.cli.options import ActorOption, ConfigOption, config_path
+from voxwatch.cli.output import print_json
+from voxwatch.settings import load_settings
+
+if TYPE_CHECKING:
+    from responders.cases import CaseService
+
+console = Console()
+cases_app = typer.Typer(help="Work on cases: list, show, assign, hand off, draft, approve, send, close.")
+
+CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. case-1a2b3c...")]
+
+
+def _service(config: Path | None) -> CaseService:
+    from responders.cases import CaseService
+
+    return CaseService(load_settings(config_path(config)))
+
+
+@cases_app.command("list")
+def list_cases(
+    config: ConfigOption = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (default: all open).")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+) -> None:
+    """Cases sorted by first-response due time, most urgent first."""
+    rows = _service(config).list(status, owner, team)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("case", "status", "tier", "owner", "team", "due (UTC)", "author", "text")
+    now = datetime.now(UTC)
+    for row in rows:
+        due = row["first_response_due"]
+        style = "red" if due < now or row["escalated_at"] else None
+        table.add_row(
+            row["id"],
+            row["status"],
+            row["tier"],
+            row["owner"] or "-",
+            row["team"],
+            f"{due:%Y-%m-%d %H:%M}",
+            row["author"] or "-",
+            row["excerpt"],
+            style=style,
+        )
+    console.print(table)
+
+
+@cases_app.command("show")
+def show(case_id: CaseArg, config: ConfigOption = None) -> None:
+    """Everything about one case as JSON: mention, triage, draft, hand-offs, audit trail."""
+    print_json(_service(config).show(case_id))
+
+
+@cases_app.command("assign")
+def assign(
+    case_id: CaseArg,
+    actor: ActorOption,
+    to: Annotated[str | None, typer.Option(help="New owner (default: yourself, i.e. claim).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Assign a case, or claim it for yourself."""
+    _service(config).assign(case_id, actor, to or actor)
+    console.print(f"{case_id} assigned to {to or actor}")
+
+
+@cases_app.command("handoff")
+def handoff(
+    case_id: CaseArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why it is handed off (recorded).")],
+    team: Annotated[str | None, typer.Option(help="Team that takes the work.")] = None,
+    to: Annotated[str | None, typer.Option(help="Person who takes the work.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Hand work to another team or person; you stay accountable as first owner."""
+    _service(config).handoff(case_id, actor, reason, to_team=team, to=to)
+    console.print(f"{case_id} handed off")
+
+
+@cases_app.command("draft")
+def draft(
+    case_id: CaseArg,
+    actor: ActorOption,
+    situation: Annotated[str, typer.Option(help="Template situation.")] = "first_response",
+    body_file: Annotated[
+        Path | None, typer.Option(help="Your own text instead of the template's ('-' for stdin).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a reply from the template (or your text), linted; prints the draft and findings."""
+    body = None
+    if body_file is not None:
+        body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
+    print_json(_service(config).draft(case_id, actor, situation, body))
+
+
+@cases_app.command("submit")
+def submit(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
+    """Send the latest draft to a comms lead for approval."""
+    _service(config).submit(case_id, actor)
+    console.print(f"{case_id}: draft submitted for approval")
+
+
+@cases_app.command("approve")
+def approve(
+    case_id: CaseArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="Optional note to the responder.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Approve the waiting draft (comms leads only; never your own)."""
+    _service(config).approve(case_id, actor, comment)
+    console.print(f"{case_id}: draft approved")
+
+
+@cases_app.command("reject")
+def reject(
+    case_id: CaseArg,
+    actor: ActorOption,
+    comment: Annotated[str, typer.Option(help="What to change (required).")],
+    config: ConfigOption = None,
+) -> None:
+    """Send the waiting draft back with a comment."""
+    _service(config).reject(case_id, actor, comment)
+    console.print(f"{case_id}: draft sent back")
+
+
+@cases_app.command("send")
+def send(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
+    """Mark the approved draft as sent (stamps the first-response time)."""
+    _service(config).send(case_id, actor)
+    console.print(f"{case_id}: reply sent")
+
+
+@cases_app.command("follow-up")
+def follow_up(
+    case_id: CaseArg,
+    actor: ActorOption,
+    note: Annotated[str, typer.Option(help="What the customer said when you followed up.")],
+    config: ConfigOption = None,
+) -> None:
+    """Record the follow-up with the customer."""
+    _service(config).follow_up(case_id, actor, note)
+    console.print(f"{case_id}: follow-up recorded")
+
+
+@cases_app.command("close")
+def close(
+    case_id: CaseArg,
+    actor: ActorOption,
+    waive_follow_up: Annotated[
+        str | None, typer.Option(help="Close without a follow-up, giving the reason.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Close a case (after its follow-up, or with a reason to waive it)."""
+    _service(config).close(case_id, actor, waive_follow_up)
+    console.print(f"{case_id}: closed")
+
+
+@cases_app.command("dismiss")
+def dismiss(
+    case_id: CaseArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why it needs no answer.")],
+    config: ConfigOption = None,
+) -> None:
+    """Dismiss a case as invalid (kept, with the reason)."""
+    _service(config).dismiss(case_id, actor, reason)
+    console.print(f"{case_id}: dismissed")
+
+
+@cases_app.command("reopen")
+def reopen(
+    case_id: CaseArg,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option(help="Why it is open again.")],
+    config: ConfigOption = None,
+) -> None:
+    """Reopen a closed or dismissed case."""
+    _service(config).reopen(case_id, actor, reason)
+    console.print(f"{case_id}: reopened")
+
+

@@ -1,0 +1,131 @@
+"""Every SQL statement VoxWatch runs outside the migrations, one module per subject.
+
+Each function takes a connection from ``Store.read`` / ``Store.write`` and plain
+Python values; values always travel as parameters, never spliced into SQL text,
+because most of them come from the internet. Callers write ``queries.get_case``;
+the function lives in the module named for what it is about:
+
+- ``sources``: sources and their state: cursors, validators, health per run, and the raw responses they sent.
+- ``mentions``: storing a page's new posts (linking reposts) and reading those not yet scored.
+- ``scores``: the model's scores per mention and model version, and people's corrections kept beside them.
+- ``triage``: scored mentions not yet triaged (with what triage needs), and triage records.
+- ``people``: the team as settings describe it, mirrored into the store so cases can name their owners.
+- ``audit``: the append-only audit log: who did what to which entity, with before and after.
+- ``cases``: cases and hand-offs: opening, reading, changing and listing them, and each owner's load.
+- ``drafts``: reply drafts: each version of a case's reply with its lint findings and approval decision.
+- ``authors``: one view per author: their mentions with scores, and the team's notes about them.
+- ``notifications``: notifications sent (or not) to the team, one row per event and channel.
+- ``analytics``: read models for leaders: pipeline summary, daily sentiment, themes, KPIs, owners.
+- ``spikes``: negative counts per 24-hour window, the examples of a window, and recorded spikes.
+"""
+
+from __future__ import annotations
+
+from voxwatch.store.database import Connection
+from voxwatch.store.queries.analytics import (
+    AT,
+    BREAKDOWNS,
+    daily_negative_counts,
+    daily_sentiment,
+    owner_summary,
+    pipeline_counts,
+    response_kpis,
+    sentiment_totals,
+    top_complaint_themes,
+)
+from voxwatch.store.queries.audit import append_audit, audit_entries, case_audit
+from voxwatch.store.queries.authors import author_mentions, author_notes, insert_author_note
+from voxwatch.store.queries.cases import (
+    CASE_COLUMNS,
+    OPEN_STATUSES,
+    get_case,
+    handoffs,
+    inbox,
+    insert_case,
+    insert_handoff,
+    list_cases,
+    open_load,
+    overdue_cases,
+    pending_approvals,
+    update_case,
+)
+from voxwatch.store.queries.drafts import DRAFT_COLUMNS, insert_draft, latest_draft, update_draft
+from voxwatch.store.queries.mentions import insert_mentions, unscored_mentions
+from voxwatch.store.queries.notifications import insert_notification, notifications
+from voxwatch.store.queries.people import sync_responder
+from voxwatch.store.queries.scores import insert_label_correction, insert_scores
+from voxwatch.store.queries.sources import (
+    record_source_failure,
+    record_source_run,
+    record_source_success,
+    save_raw_response,
+    source_health,
+    source_state,
+    upsert_source,
+)
+from voxwatch.store.queries.spikes import (
+    insert_spike,
+    latest_spike,
+    negative_counts_per_window,
+    recent_spikes,
+    spikes_between,
+    window_negatives,
+)
+from voxwatch.store.queries.triage import insert_triage, untriaged
+
+__all__ = [
+    "AT",
+    "BREAKDOWNS",
+    "CASE_COLUMNS",
+    "DRAFT_COLUMNS",
+    "OPEN_STATUSES",
+    "Connection",
+    "append_audit",
+    "audit_entries",
+    "author_mentions",
+    "author_notes",
+    "case_audit",
+    "daily_negative_counts",
+    "daily_sentiment",
+    "get_case",
+    "handoffs",
+    "inbox",
+    "insert_author_note",
+    "insert_case",
+    "insert_draft",
+    "insert_handoff",
+    "insert_label_correction",
+    "insert_mentions",
+    "insert_notification",
+    "insert_scores",
+    "insert_spike",
+    "insert_triage",
+    "latest_draft",
+    "latest_spike",
+    "list_cases",
+    "negative_counts_per_window",
+    "notifications",
+    "open_load",
+    "overdue_cases",
+    "owner_summary",
+    "pending_approvals",
+    "pipeline_counts",
+    "recent_spikes",
+    "record_source_failure",
+    "record_source_run",
+    "record_source_success",
+    "response_kpis",
+    "save_raw_response",
+    "sentiment_totals",
+    "source_health",
+    "source_state",
+    "spikes_between",
+    "sync_responder",
+    "top_complaint_themes",
+    "unscored_mentions",
+    "untriaged",
+    "update_case",
+    "update_draft",
+    "upsert_source",
+    "window_negatives",
+]

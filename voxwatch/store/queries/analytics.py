@@ -1,0 +1,175 @@
+"""Read models for leaders: the pipeline summary, daily sentiment, themes, response KPIs, owners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from voxwatch.store.database import Connection
+from voxwatch.store.queries.cases import OPEN_STATUSES
+from voxwatch.store.queries.rows import dict_rows
+
+
+def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
+    one = conn.execute(
+        "SELECT (SELECT count(*) FROM mentions), "
+        "(SELECT count(*) FROM scores WHERE model_id = ?), "
+        "(SELECT count(*) FROM scores WHERE model_id = ? AND p_negative >= ?), "
+        "(SELECT count(*) FROM cases WHERE status <> 'dismissed'), "
+        "(SELECT count(*) FROM cases WHERE status = 'dismissed')",
+        [model_id, model_id, threshold],
+    ).fetchone()
+    assert one is not None
+    per_owner = conn.execute(
+        "SELECT coalesce(owner, '(unassigned)'), count(*) FROM cases WHERE status <> 'dismissed' "
+        "GROUP BY ALL ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return {
+        "collected": one[0],
+        "scored": one[1],
+        "negative": one[2],
+        "routed": one[3],
+        "dismissed": one[4],
+        "per_owner": dict(per_owner),
+    }
+
+
+# When a mention happened: its publication time, else when we collected it.
+AT = "coalesce(m.published_at, m.collected_at)"
+
+
+# What a trends breakdown may group by; the only names that reach the SQL text.
+BREAKDOWNS = {"source": "m.source", "language": "coalesce(m.lang, 'und')", "theme": "theme"}
+
+
+def daily_sentiment(
+    conn: Connection, model_id: str, since: datetime, by: str = "source"
+) -> list[dict[str, Any]]:
+    """Mentions per day, ``by`` (source, language or theme) and sentiment label since ``since``.
+
+    By theme, a mention counts once under each of its themes (untagged ones under "none").
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
+    themes = (
+        ", unnest(CASE WHEN len(s.themes) = 0 THEN ['none'] ELSE s.themes END) AS theme"
+        if by == "theme"
+        else ""
+    )
+    return dict_rows(
+        conn.execute(
+            f"SELECT day, {BREAKDOWNS[by]} AS {by}, label, count(*) AS mentions FROM ("
+            f" SELECT date_trunc('day', {AT}) AS day, m.source, m.lang, "
+            f" s.label{themes} FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+            f" WHERE {AT} >= ?) AS m "
+            f"GROUP BY ALL ORDER BY day, {by}, label",
+            [model_id, since],
+        )
+    )
+
+
+def daily_negative_counts(
+    conn: Connection, model_id: str, start: datetime, end: datetime
+) -> list[tuple[Any, int]]:
+    """(day, negative mentions) for every day from ``start`` to ``end``, zero days included."""
+    return [
+        (day, int(count))
+        for day, count in conn.execute(
+            "SELECT d.day, count(m.id) FROM (SELECT unnest(generate_series("
+            "date_trunc('day', ?::TIMESTAMPTZ), date_trunc('day', ?::TIMESTAMPTZ), INTERVAL 1 DAY)) "
+            "AS day) d "
+            f"LEFT JOIN (SELECT m.id, date_trunc('day', {AT}) AS day FROM mentions m "
+            " JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
+            f" WHERE {AT} >= ? - INTERVAL 1 DAY) m ON m.day = d.day "
+            "GROUP BY d.day ORDER BY d.day",
+            [start, end, model_id, start],
+        ).fetchall()
+    ]
+
+
+def top_complaint_themes(
+    conn: Connection, since: datetime, limit: int | None = 5, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The most frequent themes among complaints in ``[since, until)``, most first (``limit=None``: all)."""
+    return dict_rows(
+        conn.execute(
+            "SELECT theme, count(*) AS complaints FROM ("
+            " SELECT unnest(s.themes) AS theme FROM triage t JOIN scores s ON s.mention_id = t.mention_id "
+            " AND s.model_id = t.model_id JOIN mentions m ON m.id = t.mention_id "
+            f" WHERE t.validity = 'complaint' AND {AT} >= ? AND (?::TIMESTAMPTZ IS NULL OR {AT} < ?)) "
+            "GROUP BY theme ORDER BY complaints DESC, theme LIMIT ?",
+            [since, until, until, limit],
+        )
+    )
+
+
+def response_kpis(
+    conn: Connection, now: datetime, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Care KPIs (DOMAIN.md): response and resolution times, SLA, repeats, backlog.
+
+    Over all cases, or those opened in ``[since, until)`` (the backlog is always now's).
+    """
+    period = [since, since, until, until]
+    row = conn.execute(
+        "SELECT "
+        " median(epoch(first_response_at - created_at)) / 3600.0, "
+        " median(epoch(resolved_at - created_at)) / 3600.0, "
+        " count(*) FILTER (WHERE first_response_at IS NOT NULL AND first_response_at <= first_response_due), "
+        " count(*) FILTER (WHERE first_response_at IS NOT NULL OR first_response_due < ?), "
+        " count(*) FILTER (WHERE status = 'closed'), "
+        " count(*) FILTER (WHERE status = 'closed' AND (SELECT count(*) FROM drafts d "
+        "   WHERE d.case_id = cases.id AND d.state = 'sent') = 1) "
+        "FROM cases WHERE status <> 'dismissed' "
+        "AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
+        [now, *period],
+    ).fetchone()
+    assert row is not None
+    repeat = conn.execute(
+        "SELECT count(*) FILTER ("
+        " WHERE len(list_filter(reasons, lambda r: starts_with(r, 'repeat complainer:'))) > 0), "
+        "count(*) FROM triage WHERE validity = 'complaint' "
+        "AND (? IS NULL OR triaged_at >= ?) AND (? IS NULL OR triaged_at < ?)",
+        period,
+    ).fetchone()
+    assert repeat is not None
+    backlog = conn.execute(
+        "SELECT CASE WHEN age < INTERVAL 2 HOUR THEN 'under 2 h' WHEN age < INTERVAL 24 HOUR THEN '2-24 h' "
+        " WHEN age < INTERVAL 48 HOUR THEN '1-2 days' ELSE 'over 2 days' END AS age, count(*) AS cases "
+        "FROM (SELECT ? - created_at AS age FROM cases WHERE list_contains(?, status)) GROUP BY ALL",
+        [now, list(OPEN_STATUSES)],
+    ).fetchall()
+    return {
+        "median_first_response_hours": row[0],
+        "median_resolution_hours": row[1],
+        "sla_met_pct": 100.0 * row[2] / row[3] if row[3] else None,
+        "first_contact_resolution_pct": 100.0 * row[5] / row[4] if row[4] else None,
+        "repeat_complaint_pct": 100.0 * repeat[0] / repeat[1] if repeat[1] else None,
+        "open_backlog_by_age": dict(backlog),
+    }
+
+
+def sentiment_totals(conn: Connection, model_id: str, since: datetime, until: datetime) -> dict[str, int]:
+    """Mentions per label published in ``[since, until)``."""
+    rows = conn.execute(
+        "SELECT s.label, count(*) FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+        f"WHERE {AT} >= ? AND {AT} < ? "
+        "GROUP BY s.label",
+        [model_id, since, until],
+    ).fetchall()
+    return {label: int(n) for label, n in rows}
+
+
+def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per owner: cases opened in the period, closed, open now, median first response (hours)."""
+    return dict_rows(
+        conn.execute(
+            "SELECT coalesce(owner, '(unassigned)') AS owner, count(*) AS cases, "
+            " count(*) FILTER (WHERE status = 'closed') AS closed, "
+            " count(*) FILTER (WHERE list_contains(?, status)) AS still_open, "
+            " median(epoch(first_response_at - created_at)) / 3600.0 AS median_first_response_hours "
+            "FROM cases WHERE status <> 'dismissed' AND created_at >= ? AND created_at < ? "
+            "GROUP BY ALL ORDER BY cases DESC, owner",
+            [list(OPEN_STATUSES), since, until],
+        )
+    )

@@ -1,0 +1,38 @@
+"""The model's scores per mention and model version, and people's corrections kept beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from voxwatch.domain import (
+    Score,
+)
+from voxwatch.store.database import Connection
+
+
+def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: datetime) -> int:
+    rows = [
+        [
+            mid,
+            s.model_id,
+            s.label,
+            s.probs["negative"],
+            s.probs["neutral"],
+            s.probs["positive"],
+            list(s.themes),
+            at,
+        ]
+        for mid, s in scored
+    ]
+    if rows:
+        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    return len(rows)
+
+
+def insert_label_correction(
+    conn: Connection, mention_id: str, model_id: str, label: str, actor: str, at: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO label_corrections VALUES (?, ?, ?, ?, ?)", [mention_id, model_id, label, actor, at]
+    )

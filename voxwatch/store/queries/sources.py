@@ -1,0 +1,95 @@
+"""Sources and their state: cursors, validators, health per run, and the raw responses they sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from voxwatch.domain import (
+    RawResponse,
+    SourceState,
+)
+from voxwatch.store.database import Connection
+from voxwatch.store.queries.rows import dict_rows
+
+
+def upsert_source(conn: Connection, name: str, kind: str, url: str, at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE "
+        "SET kind = excluded.kind, url = excluded.url, updated_at = excluded.updated_at",
+        [name, kind, url, at],
+    )
+
+
+def source_state(conn: Connection, source: str) -> SourceState:
+    row = conn.execute(
+        "SELECT source, cursor, etag, last_modified, status, last_ok_at, last_error, items_last_run "
+        "FROM source_state WHERE source = ?",
+        [source],
+    ).fetchone()
+    return SourceState(*row) if row else SourceState(source=source)
+
+
+def record_source_success(
+    conn: Connection,
+    source: str,
+    at: datetime,
+    items: int,
+    cursor: str | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> None:
+    """Save the new cursor; called in the same transaction that stored the items."""
+    conn.execute(
+        "INSERT INTO source_state (source, cursor, etag, last_modified, status, last_run_at, "
+        "last_ok_at, last_error, items_last_run) VALUES (?, ?, ?, ?, 'ok', ?, ?, NULL, ?) "
+        "ON CONFLICT (source) DO UPDATE SET cursor = coalesce(excluded.cursor, source_state.cursor), "
+        "etag = coalesce(excluded.etag, source_state.etag), "
+        "last_modified = coalesce(excluded.last_modified, source_state.last_modified), status = 'ok', "
+        "last_run_at = excluded.last_run_at, last_ok_at = excluded.last_ok_at, last_error = NULL, "
+        "items_last_run = excluded.items_last_run",
+        [source, cursor, etag, last_modified, at, at, items],
+    )
+
+
+def record_source_run(
+    conn: Connection,
+    source: str,
+    at: datetime,
+    status: str,
+    http_status: int | None,
+    items: int,
+    error: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO source_runs VALUES (?, ?, ?, ?, ?, ?)", [source, at, status, http_status, items, error]
+    )
+
+
+def record_source_failure(conn: Connection, source: str, at: datetime, error: str) -> None:
+    """Mark a source degraded with the reason; its cursor is left as it was."""
+    conn.execute(
+        "INSERT INTO source_state (source, status, last_run_at, last_error, items_last_run) "
+        "VALUES (?, 'degraded', ?, ?, 0) ON CONFLICT (source) DO UPDATE SET status = 'degraded', "
+        "last_run_at = excluded.last_run_at, last_error = excluded.last_error, items_last_run = 0",
+        [source, at, error],
+    )
+
+
+def save_raw_response(conn: Connection, source: str, raw: RawResponse) -> None:
+    """Keep a response body, content-addressed: the same body is stored once."""
+    conn.execute(
+        "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [raw.sha256, source, raw.url, raw.status, raw.content_type, raw.fetched_at, raw.body],
+    )
+
+
+def source_health(conn: Connection) -> list[dict[str, Any]]:
+    """Each source's state and its last run."""
+    return dict_rows(
+        conn.execute(
+            "SELECT s.name, s.kind, s.url, st.status, st.last_ok_at, st.last_run_at, st.last_error, "
+            "st.items_last_run, (SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions "
+            "FROM sources s LEFT JOIN source_state st ON st.source = s.name ORDER BY s.name"
+        )
+    )

@@ -1,0 +1,58 @@
+"""Triage: scored mentions not yet triaged (with what triage needs), and triage records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from voxwatch.domain import (
+    RoutingCandidate,
+    Score,
+    TriageRecord,
+)
+from voxwatch.store.database import Connection
+from voxwatch.store.queries.mentions import _MENTION_COLUMNS, _stored_mention
+
+
+def untriaged(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
+    """Scored mentions without a triage, oldest first, with the author's earlier complaints."""
+    rows = conn.execute(
+        f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, s.themes, "
+        "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
+        " WHERE p.source = m.source AND p.author = m.author AND p.id <> m.id "
+        "   AND ps.p_negative >= ? AND coalesce(p.published_at, p.collected_at) "
+        "       < coalesce(m.published_at, m.collected_at)) AS prior, "
+        "(SELECT min(f.collected_at) FROM mentions f WHERE f.source = m.source) AS watch_started "
+        "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM triage t WHERE t.mention_id = m.id) "
+        "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
+        [model_id, threshold, model_id],
+    ).fetchall()
+    return [
+        RoutingCandidate(
+            mention=_stored_mention(row[:10]),
+            score=Score(
+                label=row[10],
+                probs={"negative": row[11], "neutral": row[12], "positive": row[13]},
+                model_id=model_id,
+                themes=tuple(row[14]),
+            ),
+            prior_negatives=int(row[15]),
+            watch_started_at=row[16],
+        )
+        for row in rows
+    ]
+
+
+def insert_triage(conn: Connection, record: TriageRecord, at: datetime) -> None:
+    conn.execute(
+        "INSERT INTO triage VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            record.mention_id,
+            record.model_id,
+            record.validity.value,
+            record.reason,
+            record.tier.value,
+            record.reasons,
+            at,
+        ],
+    )
