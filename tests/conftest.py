@@ -76,3 +76,13 @@ def copy_demo(demo_run: tuple[Path, dict], target: Path) -> Path:
 
 def copy_fixture(name: str, target: Path) -> Path:
     return Path(shutil.copy(FIXTURES / name, target))
+
+
+@pytest.fixture
+def team(tmp_path: Path):
+    """The Acme team's settings, with a fresh migrated store of its own (tests/builders.py)."""
+    from tests.builders import fresh_store, team_settings
+
+    settings = team_settings(tmp_path)
+    fresh_store(settings)
+    return settings

@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from flows.pipeline import pipeline_flow
 from responders.escalation import escalate_overdue
 from responders.notify import Notice, Notifier
-from tests.conftest import copy_demo
+from tests.builders import Post, fresh_store, seed_posts, write_team_settings
 from voxwatch.settings import NotificationSettings, load_settings
 from voxwatch.store import queries, store_for
 
@@ -45,9 +45,20 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 
 
 @pytest.fixture
-def routed(demo_run: tuple[Path, dict], tmp_path: Path) -> Path:
-    """A private copy of the routed sample week."""
-    return copy_demo(demo_run, tmp_path)
+def routed(tmp_path: Path) -> Path:
+    """A fresh store with a few routed cases (tests/builders.py); its settings path."""
+    path = write_team_settings(tmp_path)
+    settings = load_settings(path)
+    seed_posts(
+        fresh_store(settings),
+        settings,
+        [
+            Post("The Acme app keeps crashing and I lost my order", 0.9, author="ann"),
+            Post("Acme charged me twice, third time I report this, going to the press", 0.95, author="bo"),
+            Post("Acme delivery was two days late again", 0.8, author="cy"),
+        ],
+    )
+    return path
 
 
 def channels(webhook: str, smtp_port: int) -> NotificationSettings:
@@ -106,7 +117,7 @@ def test_sla_breach_escalates_once_and_tells_the_supervisor(
     assert any(r.startswith("SLA breached") for r in case["reasons"])
     assert store.read(lambda c: queries.case_audit(c, case["id"]))[-1]["action"] == "escalated"
     assert len(inbox.messages) == len(escalated)
-    assert all(rcpt == ["grace@larkspur.example"] for rcpt, _ in inbox.messages)
+    assert all(rcpt == ["grace@acme.example"] for rcpt, _ in inbox.messages)
     assert escalate_overdue(settings, now=later) == []  # once per case
 
 
