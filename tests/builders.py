@@ -84,8 +84,7 @@ def write_team_settings(tmp_path: Path, extra: str = "") -> Path:
         '[[sources]]\nname = "shop"\nkind = "jsonld"\nurl = "http://127.0.0.1:9/shop"\n'
         + TEAM_TOML
         + '\n[routing]\ndefault_team = "care"\n\n'
-        '[[routing.rules]]\nname = "escalate urgent"\nteam = "escalations"\ntiers = ["urgent"]\n'
-        + extra,
+        '[[routing.rules]]\nname = "escalate urgent"\nteam = "escalations"\ntiers = ["urgent"]\n' + extra,
         encoding="utf-8",
     )
     return path

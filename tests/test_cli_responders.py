@@ -1,32 +1,42 @@
-"""The care team's command line, run as a user runs it."""
+"""The care team's command line (lint, route, cases, templates), run in-process as a user runs it.
+
+Typer's ``CliRunner`` invokes the real app: our errors still become exit status 2
+and one line on stderr (``VoxWatchGroup``), so these see what a user sees. Each
+test gets its own Acme team and DuckDB file, with cases routed by the real stages
+(tests/builders.py), instead of a shared copy of the demo week. Only
+``test_route_explain_prints_the_whole_decision`` loads the real model.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from tests.conftest import copy_demo
+from tests.builders import Post, case_ids, seed_posts, write_team_settings
+from voxwatch.cli import app
+from voxwatch.settings import Settings
+from voxwatch.store import store_for
+
+THIRD_TIME = (
+    "This is the third time I report this. Three orders paid, zero delivered, and support keeps "
+    "ignoring me. If nobody fixes it today I'll post this everywhere and go to the press."
+)
 
 
-def voxwatch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voxwatch", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ | {"COLUMNS": "200"},
-    )
+def voxwatch(*args: str, stdin: str | None = None) -> Result:
+    """``voxwatch ARGS`` in-process, on a wide terminal, with ``stdin`` as standard input."""
+    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200"})
 
 
 @pytest.fixture
-def config(demo_run: tuple[Path, dict], tmp_path: Path) -> str:
-    return str(copy_demo(demo_run, tmp_path))
+def config(team: Settings, tmp_path: Path) -> str:
+    """The team's settings file, its store holding one urgent complaint routed to sara."""
+    path = write_team_settings(tmp_path)
+    seed_posts(store_for(team), team, [Post(THIRD_TIME, author="wendy")])
+    return str(path)
 
 
 def test_lint_prints_one_json_finding_per_line_and_exits_1(tmp_path: Path) -> None:
@@ -34,7 +44,7 @@ def test_lint_prints_one_json_finding_per_line_and_exits_1(tmp_path: Path) -> No
     draft = tmp_path / "draft.txt"
     draft.write_text(text, encoding="utf-8")
     result = voxwatch("lint", "--lang", "en", str(draft))
-    assert result.returncode == 1
+    assert result.exit_code == 1
     findings = [json.loads(line) for line in result.stdout.splitlines()]
     spans = [text[f["start"] : f["end"]] for f in findings if f["rule"] == "forbidden-phrase"]
     assert spans == ["Calm down", "That's not our problem", "nothing we can do"]
@@ -43,42 +53,62 @@ def test_lint_prints_one_json_finding_per_line_and_exits_1(tmp_path: Path) -> No
 
 def test_lint_reads_stdin_and_exits_0_when_clean() -> None:
     clean = "您好，非常抱歉给您带来不便。我们会在今天18:00前回复您处理进展。"
-    assert voxwatch("lint", "--lang", "zh", "-", stdin=clean).returncode == 0
+    clean_result = voxwatch("lint", "--lang", "zh", "-", stdin=clean)
+    assert clean_result.exit_code == 0 and clean_result.stdout == ""
     dirty = voxwatch("lint", "--lang", "zh", "-", stdin="不知道，没有办法。")
-    assert dirty.returncode == 1
+    assert dirty.exit_code == 1
     assert {json.loads(line)["excerpt"] for line in dirty.stdout.splitlines()} >= {"不知道", "没有办法"}
 
 
 def test_route_explain_prints_the_whole_decision(config: str) -> None:
     text = "Third time I report this and I'll go to the press if you don't fix my order."
     result = voxwatch("route", "--explain", "--config", config, text)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     decision = json.loads(result.stdout)
     assert decision["validity"] == "complaint" and decision["tier"] == "urgent"
     assert {"threat to go public", "repeat complaint (in text)"} <= set(decision["reasons"])
-    assert (decision["rule"], decision["team"]) == ("urgent-to-escalations", "escalations")
+    assert (decision["rule"], decision["team"]) == ("escalate urgent", "escalations")
+    assert decision["owner_if_all_idle"] == "sara" and decision["opens_case"] is True
     assert decision["first_response_due"] and decision["lang"] == "en"
+
+
+def test_route_exits_2_naming_a_model_that_will_not_load(team: Settings, tmp_path: Path) -> None:
+    path = write_team_settings(tmp_path, '\n[model]\nname = "/nonexistent/model"\n')
+    result = voxwatch("route", "--config", str(path), "my order never arrived")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "cannot load sentiment model '/nonexistent/model'" in " ".join(result.stderr.split())
+    # a dry run: nothing was stored on the way
+    assert store_for(team).read(lambda conn: conn.execute("SELECT count(*) FROM cases").fetchone()) == (0,)
 
 
 def test_cases_commands_walk_a_case_and_refuse_self_approval(config: str) -> None:
     listed = json.loads(voxwatch("cases", "list", "--json", "--config", config, "--owner", "sara").stdout)
     case_id = next(c["id"] for c in listed if c["excerpt"].startswith("This is the third time"))
     drafted = voxwatch("cases", "draft", case_id, "--as", "sara", "--config", config)
-    assert drafted.returncode == 0, drafted.stderr
+    assert drafted.exit_code == 0, drafted.stderr
     assert json.loads(drafted.stdout)["findings"] == []
-    assert voxwatch("cases", "submit", case_id, "--as", "sara", "--config", config).returncode == 0
+    assert voxwatch("cases", "submit", case_id, "--as", "sara", "--config", config).exit_code == 0
     self_approval = voxwatch("cases", "approve", case_id, "--as", "sara", "--config", config)
-    assert self_approval.returncode == 2
+    assert self_approval.exit_code == 2
     assert "cannot approve it" in self_approval.stderr and "Traceback" not in self_approval.stderr
-    assert voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config).returncode == 0
-    assert voxwatch("cases", "send", case_id, "--as", "sara", "--config", config).returncode == 0
+    assert self_approval.stderr.count("\n") <= 2  # one message, at most wrapped once
+    assert voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config).exit_code == 0
+    assert voxwatch("cases", "send", case_id, "--as", "sara", "--config", config).exit_code == 0
     shown = json.loads(voxwatch("cases", "show", case_id, "--config", config).stdout)
     assert shown["status"] == "sent" and shown["first_response_at"]
     assert [a["action"] for a in shown["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]
 
 
+def test_the_urgent_case_is_listed_for_its_owner_only(config: str, team: Settings) -> None:
+    (routing,) = seed_posts(store_for(team), team, [Post("My latte was cold.", 0.8)])
+    urgent = json.loads(voxwatch("cases", "list", "--json", "--config", config, "--owner", "sara").stdout)
+    assert [c["author"] for c in urgent] == ["wendy"]
+    others = json.loads(voxwatch("cases", "list", "--json", "--config", config, "--team", "care").stdout)
+    assert [c["id"] for c in others] == case_ids([routing])
+
+
 def test_templates_render_in_chinese() -> None:
     result = voxwatch("templates", "render", "first_response", "--lang", "zh", "--customer", "王女士")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("王女士您好") and "前给您答复" in result.stdout
     assert "lint" not in result.stdout

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from tests.test_cli_responders import voxwatch
+from tests.cli_process import voxwatch
 
 GOOD = [
     {"id": 1, "text": "The delivery was late and the driver was rude. I want a refund."},

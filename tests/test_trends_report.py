@@ -10,7 +10,7 @@ import pytest
 from insights.report import monthly_figures, render_html
 from sentiment.registry import model_id_for
 from tests.conftest import copy_demo
-from tests.test_cli_responders import voxwatch
+from tests.cli_process import voxwatch
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, store_for
 
