@@ -30,3 +30,14 @@ def test_routes_and_ids_match_the_shipped_files() -> None:
     for sub in {default["default"], *default["routes"].values()}:
         config = json.loads((MODELS / sub / "voxwatch_model.json").read_text(encoding="utf-8"))
         assert f"`{config['model_id']}`" in CARD
+
+
+def test_the_wheel_leaves_the_training_scripts_out_and_the_card_names_them() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "sentiment.training*" in project["tool"]["setuptools"]["packages"]["find"]["exclude"]
+    scripts = Path(__file__).parent.parent / "sentiment" / "training"
+    for script in ("train", "train_english", "train_chinese"):
+        assert (scripts / f"{script}.py").is_file()
+        assert f"python -m sentiment.training.{script} --data" in CARD
