@@ -9,6 +9,7 @@ each test gets its own file.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -121,17 +122,21 @@ def score_for(post: Post) -> Score:
 
 def seed_posts(store: Store, settings: Settings, posts: Sequence[Post], now: datetime = NOW) -> list[Routing]:
     """Store, score and route ``posts`` through the real stages; return the cases opened."""
-    for index, post in enumerate(posts):
-        mention = Mention(
-            external_id=f"{post.source}-{index}-{abs(hash(post.text)) % 10**8}",
-            text=post.text,
-            url=f"https://example.com/{post.source}/{index}",
-            author=post.author,
-            published_at=now - timedelta(minutes=post.minutes_ago),
-            lang=post.lang,
+    pages: dict[str, list[Mention]] = {}
+    for index, post in enumerate(posts):  # one page per source, stored as the collect stage stores one
+        pages.setdefault(post.source, []).append(
+            Mention(
+                external_id=f"{post.source}-{index}-{hashlib.sha256(post.text.encode()).hexdigest()[:8]}",
+                text=post.text,
+                url=f"https://example.com/{post.source}/{index}",
+                author=post.author,
+                published_at=now - timedelta(minutes=post.minutes_ago),
+                lang=post.lang,
+            )
         )
-        raw = RawResponse(f"https://example.com/{post.source}", 200, {}, b"{}", now)
-        stages.save_page(store, post.source, raw, [mention])
+    for source, mentions in pages.items():
+        raw = RawResponse(f"https://example.com/{source}", 200, {}, b"{}", now)
+        stages.save_page(store, source, raw, mentions)
     unscored = store.read(lambda conn: queries.unscored_mentions(conn, MODEL, 10_000))
     by_text = {p.text: p for p in posts}
     stages.save_scores(store, [(m.id, score_for(by_text[m.text])) for m in unscored if m.text in by_text])

@@ -1,7 +1,12 @@
 """The ``voxwatch`` command line.
 
-User errors (bad settings, unreachable store, a model that will not load) print
-one clear message and exit 2; they never show a traceback.
+Exit status, the same for every command (README, "Exit status"):
+
+- 0: done, every source healthy;
+- 1: the run failed on something unexpected (one line here, the traceback in the log);
+- 2: the run failed on a problem a person can fix (bad settings, a damaged or busy
+  store, a model that will not load): one clear line, never a traceback;
+- 3: the run completed, but one or more sources are degraded (one line each on stderr).
 """
 
 from __future__ import annotations
@@ -26,18 +31,23 @@ from voxwatch.cli.care import authors_app, lint_command, route, templates_app
 from voxwatch.cli.cases import cases_app
 from voxwatch.cli.options import ConfigOption, config_path
 from voxwatch.errors import VoxWatchError
-from voxwatch.runtime import prepare_environment
+from voxwatch.runtime import prepare_environment, route_tracebacks, start_prefect_server
 from voxwatch.settings import CONFIG_ENV, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
 
 
-class VoxWatchGroup(TyperGroup):
-    """Our own errors become one line on stderr and exit status 2, never a traceback.
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_DEGRADED = 0, 1, 2, 3
+log = logging.getLogger("voxwatch.cli")
 
-    Done in the command group itself, so the installed ``voxwatch`` and an
-    in-process ``CliRunner`` behave the same.
+
+class VoxWatchGroup(TyperGroup):
+    """Errors become one line on stderr and an exit status, never a traceback.
+
+    Ours (``VoxWatchError``) exit 2; anything else exits 1 with its traceback in
+    the log file. Done in the command group itself, so the installed
+    ``voxwatch`` and an in-process ``CliRunner`` behave the same.
     """
 
     def invoke(self, ctx: Any) -> Any:  # a typer (vendored click) Context
@@ -45,7 +55,20 @@ class VoxWatchGroup(TyperGroup):
             return super().invoke(ctx)
         except VoxWatchError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-            ctx.exit(2)
+            ctx.exit(EXIT_ERROR)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")):  # usage errors: click prints them
+                raise
+            where = route_tracebacks()
+            log.error("unexpected error", exc_info=exc)
+            err_console.print(
+                f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} (details in {where})",
+                markup=True,
+                highlight=False,
+            )
+            ctx.exit(EXIT_FAILED)
 
 
 app = typer.Typer(
@@ -54,7 +77,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
 
 
 @app.callback()
@@ -140,17 +162,41 @@ def demo(
             launch_dashboard(config, dashboard_port)
 
 
+def preflight(settings_path: Path, source: str | None = None) -> None:
+    """Fail fast, with one clear line, before Prefect starts: settings, the source asked for, the store."""
+    from voxwatch.store import store_for
+
+    settings = load_settings(settings_path)
+    if source:
+        settings.source(source)  # a clear error for a name that is not in settings
+    store_for(settings).check()  # a damaged store is reported, never written to
+    import prefect  # noqa: F401  (its logging is set up on import; route it before any run)
+
+    route_tracebacks()
+    start_prefect_server()
+
+
+def report_degraded(results: dict[str, int | str]) -> int:
+    """One line per degraded source on stderr; the exit status that says whether any was."""
+    degraded = {name: result for name, result in results.items() if isinstance(result, str)}
+    for name, result in degraded.items():
+        err_console.print(f"[yellow]{name}[/]: {result}", markup=True, highlight=False)
+    return EXIT_DEGRADED if degraded else EXIT_OK
+
+
 @app.command("run")
 def run_pipeline(
     config: ConfigOption = None,
     source: Annotated[str | None, typer.Option(help="Collect only this source.")] = None,
 ) -> None:
-    """Run the pipeline once: collect -> score -> route."""
+    """Run the pipeline once: collect -> score -> route. Exit 3 if a source is degraded."""
     from flows.pipeline import pipeline_flow
 
     settings_path = config_path(config)
-    load_settings(settings_path)  # fail fast, with a clear message, before Prefect starts
-    print_summary(pipeline_flow(str(settings_path), source))
+    preflight(settings_path, source)
+    summary = pipeline_flow(str(settings_path), source)
+    print_summary(summary)
+    raise typer.Exit(report_degraded(summary["this_run"]["sources"]))
 
 
 @app.command()
@@ -162,12 +208,11 @@ def collect(
     from flows.collect import collect_flow
 
     settings_path = config_path(config)
-    settings = load_settings(settings_path)
-    if source:
-        settings.source(source)  # a clear error for a name that is not in settings
+    preflight(settings_path, source)
     results = collect_flow(str(settings_path), source)
     for name, result in results.items():
         console.print(f"{name}: {result if isinstance(result, str) else f'{result} new mention(s)'}")
+    raise typer.Exit(report_degraded(results))
 
 
 @app.command()
@@ -228,6 +273,9 @@ def score(
         typer.Option("--model", "-m", help="A model directory or hub id (default: settings, else shipped)."),
     ] = None,
     config: ConfigOption = None,
+    max_line_bytes: Annotated[
+        int, typer.Option(help="A longer input line is reported as an error, never read whole.", min=1)
+    ] = 1024 * 1024,
 ) -> None:
     """Score texts: each object comes back with label, probs, lang and model_id.
 
@@ -246,7 +294,7 @@ def score(
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(open_input(input_file)) if input_file else sys.stdin.buffer
         sink = stack.enter_context(open_output(output_file)) if output_file else sys.stdout
-        report = score_stream(scorer, source, sink)
+        report = score_stream(scorer, source, sink, max_line_bytes)
     err_console.print(f"scored {report.scored} line(s) with {scorer.model_id}; {report.failed} failed")
     if report.failed:
         raise typer.Exit(1)
@@ -304,6 +352,16 @@ def hash_password_command() -> None:
     if len(password) < 10:
         raise VoxWatchError("use at least 10 characters")
     print(hash_password(password))
+
+
+@app.command("check-store")
+def check_store(config: ConfigOption = None) -> None:
+    """Read the whole store once, read-only: is it intact? (Nothing is written.)"""
+    from voxwatch.store import store_for
+
+    settings = load_settings(config_path(config))
+    store_for(settings).check()
+    console.print(f"ok: {settings.store.path} reads back whole")
 
 
 @app.command("check-config")

@@ -28,7 +28,37 @@ Connection = duckdb.DuckDBPyConnection
 
 
 def _is_lock_conflict(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+    """Another process holds the file: worth waiting for (not "block", which names corruption)."""
+    message = str(exc).lower()
+    return isinstance(exc, duckdb.IOException) and (
+        "could not set lock" in message or "conflicting lock" in message
+    )
+
+
+CORRUPT_HINT = (
+    "the file is damaged or is not a VoxWatch store: restore it from a backup, or move it "
+    "away and run again to start a new store"
+)
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return any(
+        sign in message
+        for sign in ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum")
+    )
+
+
+def _store_error(path: Path, exc: BaseException, doing: str) -> StoreError:
+    """One line naming the file and what to do, for every DuckDB error at this boundary."""
+    if _is_corruption(exc):
+        return StoreError(f"store {path} cannot be read ({doing}): {CORRUPT_HINT}. DuckDB said: {exc}")
+    if _is_lock_conflict(exc):
+        return StoreError(
+            f"store {path} is held by another process ({doing}); try again when it is done. "
+            f"DuckDB said: {exc}"
+        )
+    return StoreError(f"store {path}: {doing} failed: {exc}")
 
 
 class Store:
@@ -43,7 +73,7 @@ class Store:
         self.lock_timeout = lock_timeout
 
     @contextmanager
-    def _connect(self) -> Iterator[Connection]:
+    def _connect(self, read_only: bool = False) -> Iterator[Connection]:
         retrying = Retrying(
             retry=retry_if_exception(_is_lock_conflict),
             wait=wait_random_exponential(multiplier=0.05, max=1.0),
@@ -51,12 +81,16 @@ class Store:
             reraise=True,
         )
         try:
-            conn = retrying(duckdb.connect, str(self.path))
+            conn = retrying(duckdb.connect, str(self.path), read_only=read_only)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            raise _store_error(self.path, exc, "opening it") from exc
         try:
             conn.execute("SET TimeZone = 'UTC'")
             yield conn
+        except duckdb.Error as exc:
+            if _is_corruption(exc):
+                raise _store_error(self.path, exc, "reading it") from exc
+            raise
         finally:
             conn.close()
 
@@ -77,12 +111,36 @@ class Store:
             conn.execute("COMMIT")
             return result
 
+    def check(self) -> None:
+        """Read every table of an existing store once, read-only; StoreError if it is damaged.
+
+        Run before anything writes (``migrate`` calls it), so a truncated or
+        corrupted file is reported with what to do instead of being written to.
+        Reading every column makes DuckDB verify each block's checksum.
+        """
+        if not self.path.exists():
+            return
+
+        def _scan(conn: Connection) -> None:
+            tables = conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+            for (table,) in tables:
+                conn.execute(f'SELECT max(hash(COLUMNS(*))) FROM "{table}"').fetchall()
+
+        with self._connect(read_only=True) as conn:
+            try:
+                _scan(conn)
+            except duckdb.Error as exc:
+                raise _store_error(self.path, exc, "checking it") from exc
+
     def migrate(self) -> list[str]:
-        """Create the file if needed and apply pending migrations; return their names.
+        """Check the file, create it if needed and apply pending migrations; return their names.
 
         Each migration checks and applies inside one write transaction, so two
         processes starting at once cannot both apply it.
         """
+        self.check()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         applied: list[str] = []
         for migration in MIGRATIONS:
