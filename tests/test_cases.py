@@ -18,7 +18,7 @@ from responders.authors import AuthorService
 from responders.cases import CaseService
 from responders.feedback import LabelFeedback
 from responders.publish import WebhookPublisher
-from tests.builders import Post, seed_posts
+from tests.builders import Post, case_ids, seed_posts
 from voxwatch.errors import InvalidTransition, PermissionDenied, PublishError, UnapprovedText
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
@@ -37,6 +37,7 @@ POSTS = [
     Post("Buy cheap followers now, click here for Acme deals", 0.6, author="deals4u"),
     Post("Acme代购，加我微信，便宜", 0.6, author="小李代购", lang="zh"),
 ]
+LEE_REPLY = "Hi lee, I'm sorry about the missing order. We will get back to you within 2 hours with news."
 
 
 @pytest.fixture
@@ -186,13 +187,13 @@ def test_a_rejected_draft_must_be_redrafted_before_it_is_submitted_again(service
     service.reject(case["id"], "maya", "Say when the refund lands.")
     with pytest.raises(InvalidTransition, match="no open draft to submit"):
         service.submit(case["id"], "sara")
-    second = service.draft(case["id"], "sara", body="Hi lee, your refund lands on your card by Monday.")
+    second = service.draft(case["id"], "sara", body=LEE_REPLY)
     assert second["version"] == first["version"] + 1
     service.submit(case["id"], "sara")
     service.approve(case["id"], "maya")
     after = service.show(case["id"])
     assert after["status"] == "approved" and after["draft"]["version"] == second["version"]
-    assert after["draft"]["body"].startswith("Hi lee, your refund")
+    assert after["draft"]["body"] == LEE_REPLY and second["findings"] == []
 
 
 def test_unapproved_text_is_never_published(service: CaseService, httpserver: HTTPServer) -> None:
@@ -257,7 +258,7 @@ def test_the_first_response_time_is_kept_when_a_second_reply_is_sent(service: Ca
     to_approved(service, case)
     service.send(case["id"], case["owner"])
     first = service.show(case["id"])["first_response_at"]
-    service.draft(case["id"], case["owner"], body="Hi raj, the second charge has been refunded.")
+    service.draft(case["id"], case["owner"], situation="apology_recovery")
     service.submit(case["id"], case["owner"])
     service.approve(case["id"], "maya")
     service.send(case["id"], case["owner"])
@@ -303,7 +304,7 @@ def test_confidential_author_notes_are_only_for_allowed_roles(service: CaseServi
     for reader in ("grace", "maya", "sara"):  # supervisor, approver, and a responder who also approves
         assert len(authors.view(reader, "blog", "mtorres_88")["notes"]) == 2, reader
     assert responder_view["interactions"] == 3 and responder_view["latest_mood"] == "negative"
-    assert [m["label"] for m in responder_view["mentions"]] == ["positive", "neutral", "negative"]
+    assert [m["label"] for m in responder_view["mentions"]] == ["neutral", "neutral", "negative"]
     noted = service.store.read(lambda c: queries.audit_entries(c, "author", 10))
     assert sorted((e["actor"], e["action"], e["entity_id"]) for e in noted) == [
         ("amy", "noted", "blog:mtorres_88"),
@@ -345,11 +346,11 @@ def test_cases_list_filters_by_owner_team_and_status(service: CaseService) -> No
 
 
 def test_actions_use_the_service_clock(team: Settings) -> None:
-    (routing,) = seed_posts(store_for(team), team, [Post("My Acme order was wrong again and again.", 0.8)])
+    routed = seed_posts(store_for(team), team, [Post("My Acme order was wrong again and again.", 0.8)])
     fixed = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
     service = CaseService(team, clock=lambda: fixed)
-    case_id = f"case-{routing.mention_id}"
-    owner = routing.owner
+    (case_id,) = case_ids(routed)
+    owner = routed[0].owner
     assert owner is not None
     draft = service.draft(case_id, owner)
     assert draft["created_at"] == fixed

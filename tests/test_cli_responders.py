@@ -60,7 +60,7 @@ def test_lint_reads_stdin_and_exits_0_when_clean() -> None:
     assert {json.loads(line)["excerpt"] for line in dirty.stdout.splitlines()} >= {"不知道", "没有办法"}
 
 
-def test_route_explain_prints_the_whole_decision(config: str) -> None:
+def test_route_explain_prints_the_whole_decision(config: str, team: Settings) -> None:
     text = "Third time I report this and I'll go to the press if you don't fix my order."
     result = voxwatch("route", "--explain", "--config", config, text)
     assert result.exit_code == 0, result.stderr
@@ -70,6 +70,8 @@ def test_route_explain_prints_the_whole_decision(config: str) -> None:
     assert (decision["rule"], decision["team"]) == ("escalate urgent", "escalations")
     assert decision["owner_if_all_idle"] == "sara" and decision["opens_case"] is True
     assert decision["first_response_due"] and decision["lang"] == "en"
+    count = "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM cases)"
+    assert store_for(team).read(lambda conn: conn.execute(count).fetchone()) == (1, 1)  # a dry run
 
 
 def test_route_exits_2_naming_a_model_that_will_not_load(team: Settings, tmp_path: Path) -> None:
@@ -77,8 +79,6 @@ def test_route_exits_2_naming_a_model_that_will_not_load(team: Settings, tmp_pat
     result = voxwatch("route", "--config", str(path), "my order never arrived")
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "cannot load sentiment model '/nonexistent/model'" in " ".join(result.stderr.split())
-    # a dry run: nothing was stored on the way
-    assert store_for(team).read(lambda conn: conn.execute("SELECT count(*) FROM cases").fetchone()) == (0,)
 
 
 def test_cases_commands_walk_a_case_and_refuse_self_approval(config: str) -> None:

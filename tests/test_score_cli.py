@@ -61,3 +61,34 @@ def test_stdin_to_stdout() -> None:
 def test_a_missing_input_file_is_a_clear_error(tmp_path: Path) -> None:
     result = voxwatch("score", "--input", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 2 and "cannot read" in result.stderr and "nope.jsonl" in result.stderr
+
+
+def test_an_over_long_line_is_an_error_and_never_held_whole(tmp_path: Path) -> None:
+    """A 50 MB line is skipped in pieces; the lines around it are scored; memory stays small."""
+    import subprocess
+    import sys
+
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    with source.open("wb") as out:
+        out.write(b'{"id": 1, "text": "Great coffee, friendly staff."}\n')
+        out.write(b'{"id": 2, "text": "' + b"x" * (50 * 1024 * 1024) + b'"}\n')
+        out.write(b'{"id": 3, "text": "The order never arrived."}\n')
+    script = (
+        "import resource, sys\n"
+        "from voxwatch.cli import app\n"
+        "try:\n"
+        "    app(sys.argv[1:])\n"
+        "except SystemExit as exit:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "    raise\n"
+    )
+    args = ["score", "--input", str(source), "--output", str(target), "--max-line-bytes", "100000"]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1, result.stderr
+    out = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [o.get("id") for o in out] == [1, None, 3]
+    assert out[1]["line"] == 2 and "over the 100000-byte limit" in out[1]["error"]
+    peak_kib = int(result.stderr.strip().splitlines()[-1])  # ru_maxrss: KiB on Linux
+    assert peak_kib < 1_500_000, f"peak RSS {peak_kib} KiB: the long line was held"  # model ~1 GB; line 50 MB

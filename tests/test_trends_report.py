@@ -9,8 +9,8 @@ import pytest
 
 from insights.report import monthly_figures, render_html
 from sentiment.registry import model_id_for
-from tests.conftest import copy_demo
 from tests.cli_process import voxwatch
+from tests.conftest import copy_demo
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, store_for
 

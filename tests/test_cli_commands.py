@@ -1,0 +1,656 @@
+"""Every ``voxwatch`` command, run in-process with Typer's ``CliRunner`` against real stores.
+
+The command line is how a care team works without the dashboard, so each
+command is checked for what it prints, what it changes in the store, and how it
+refuses: our own errors must be exit status 2 with one ``error:`` line on stderr
+and no traceback (``VoxWatchGroup``), exactly what a user sees. Cases come from
+posts routed by the real stages (tests/builders.py); the heavy commands (run,
+collect, serve, dashboard, score) are checked up to their fail-fast settings
+check, which runs before Prefect, Streamlit or the model would start.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.core import TyperGroup
+from typer.testing import CliRunner, Result
+
+from tests.builders import Post, case_ids, seed_posts, team_settings, write_team_settings
+from tests.conftest import FIXTURES
+from voxwatch.cli import app
+from voxwatch.passwords import verify_password
+from voxwatch.settings import Settings
+from voxwatch.store import store_for
+
+THIRD_TIME = (
+    "This is the third time I report this. Three orders paid, zero delivered, and support keeps "
+    "ignoring me. If nobody fixes it today I'll post this everywhere and go to the press."
+)
+CLEAN_REPLY = (
+    "Hi Tom, I'm sorry your coffee arrived cold. We will send a fresh one and get back to you "
+    "within 24 hours."
+)
+
+
+def cli(*args: str, stdin: str | None = None) -> Result:
+    """``voxwatch ARGS`` in-process on a wide terminal."""
+    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200"})
+
+
+def ok(*args: str, stdin: str | None = None) -> Result:
+    result = cli(*args, stdin=stdin)
+    assert result.exit_code == 0, result.stderr or result.stdout
+    return result
+
+
+def refused(*args: str, stdin: str | None = None) -> str:
+    """Run a command that must be refused; its one error message, whitespace normalised."""
+    result = cli(*args, stdin=stdin)
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    return " ".join(result.stderr.split())
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A team's settings file and its routed cases, by the author who wrote each post."""
+
+    config: str
+    cases: dict[str, str]
+
+    def show(self, author: str) -> dict[str, Any]:
+        return json.loads(ok("cases", "show", self.cases[author], "--config", self.config).stdout)
+
+    def act(self, command: str, author: str, *args: str, stdin: str | None = None) -> Result:
+        return ok("cases", command, self.cases[author], *args, "--config", self.config, stdin=stdin)
+
+    def refuse(self, command: str, author: str, *args: str) -> str:
+        return refused("cases", command, self.cases[author], *args, "--config", self.config)
+
+
+@pytest.fixture
+def config(team: Settings, tmp_path: Path) -> str:
+    return str(write_team_settings(tmp_path))
+
+
+@pytest.fixture
+def desk(team: Settings, config: str) -> Desk:
+    """Posts routed: wang -> amy (zh, first), tom -> ben (care), wendy -> sara (urgent), a bot dismissed."""
+    seed_posts(
+        store_for(team),
+        team,
+        [
+            Post(THIRD_TIME, author="wendy"),
+            Post("My coffee arrived cold and the lid was broken.", 0.8, author="tom", minutes_ago=40),
+            Post("外卖送到的时候已经洒了，太失望了。", 0.85, author="wang", lang="zh", minutes_ago=50),
+            Post("Lovely staff, great coffee!", 0.05, author="fan"),
+            Post("Buy cheap followers at spam.example now!!!", 0.7, author="bot"),
+        ],
+    )
+    rows = json.loads(ok("cases", "list", "--json", "--config", config).stdout)
+    rows += json.loads(ok("cases", "list", "--json", "--status", "dismissed", "--config", config).stdout)
+    return Desk(config, {row["author"]: row["id"] for row in rows})
+
+
+# --- check-config ----------------------------------------------------------------------
+
+
+def test_check_config_says_what_the_file_configures(config: str, tmp_path: Path) -> None:
+    out = " ".join(ok("check-config", "--config", config).stdout.split())
+    assert out == (
+        f"ok: 2 source(s), 6 responder(s), 1 routing rule(s); store {tmp_path / 'voxwatch.duckdb'}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("capacity = 15", 'capacity = "lots"', "responders.0.capacity"),
+        (
+            'default_team = "care"',
+            'default_team = "care"\nnegative_threshold = 1.5',
+            "routing.negative_threshold",
+        ),
+        ('[brand]\nname = "Acme"', '[brand]\nname = "Acme"\ncolour = "red"', "brand.colour"),
+        ('name = "blog"', 'name = "blog', "is not valid TOML"),
+        ("[store]", '[notifications]\nsmtp_password = "hunter2"\n\n[store]', "notifications.smtp_password"),
+    ],
+)
+def test_check_config_names_the_broken_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    path = write_team_settings(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    message = refused("check-config", "--config", str(path))
+    assert expected in message and str(path) in message
+
+
+def test_check_config_on_a_missing_file_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    assert f"cannot read settings file {missing}" in refused("check-config", "--config", str(missing))
+
+
+def test_config_comes_from_the_environment_when_no_option_is_given(config: str) -> None:
+    result = CliRunner().invoke(app, ["check-config"], env={"VOXWATCH_CONFIG": config})
+    assert result.exit_code == 0 and "6 responder(s)" in result.stdout
+
+
+# --- cases list / show -------------------------------------------------------------------
+
+
+def test_cases_list_json_is_open_cases_most_urgent_first(desk: Desk) -> None:
+    rows = json.loads(ok("cases", "list", "--json", "--config", desk.config).stdout)
+    assert rows[0]["author"] == "wendy"
+    assert {r["author"] for r in rows} == {"wendy", "tom", "wang"}
+    assert [r["first_response_due"] for r in rows] == sorted(r["first_response_due"] for r in rows)
+    assert {(r["author"], r["owner"], r["team"], r["tier"]) for r in rows} == {
+        ("wendy", "sara", "escalations", "urgent"),
+        ("tom", "ben", "care", "normal"),
+        ("wang", "amy", "care", "normal"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "authors"),
+    [
+        ("--owner", "amy", {"wang"}),
+        ("--owner", "maya", set()),
+        ("--team", "care", {"tom", "wang"}),
+        ("--team", "escalations", {"wendy"}),
+        ("--status", "dismissed", {"bot"}),
+        ("--status", "closed", set()),
+    ],
+)
+def test_cases_list_filters(desk: Desk, option: str, value: str, authors: set[str]) -> None:
+    rows = json.loads(ok("cases", "list", "--json", option, value, "--config", desk.config).stdout)
+    assert {r["author"] for r in rows} == authors
+
+
+def test_cases_list_table_shows_every_open_case(desk: Desk) -> None:
+    result = CliRunner().invoke(app, ["cases", "list", "--config", desk.config], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    for author in ("wendy", "tom", "wang"):
+        assert desk.cases[author] in result.stdout
+    assert desk.cases["bot"] not in result.stdout
+
+
+def test_cases_show_returns_mention_triage_and_audit(desk: Desk) -> None:
+    shown = desk.show("wendy")
+    assert shown["text"] == THIRD_TIME and shown["status"] == "assigned"
+    assert shown["validity"] == "complaint" and shown["rule"] == "escalate urgent"
+    assert "threat to go public" in shown["reasons"]
+    assert [a["action"] for a in shown["audit"]][:2] == ["collected", "scored"]
+    assert shown["draft"] is None and shown["handoffs"] == []
+
+
+def test_unknown_case_is_refused_by_every_case_command(desk: Desk) -> None:
+    assert refused("cases", "show", "case-nope", "--config", desk.config) == "error: no case 'case-nope'"
+    message = refused("cases", "send", "case-nope", "--as", "sara", "--config", desk.config)
+    assert "no case 'case-nope'" in message
+
+
+# --- walking a case ------------------------------------------------------------------------
+
+
+def test_a_case_walks_from_assignment_to_close_reopen_and_dismissal(desk: Desk, tmp_path: Path) -> None:
+    assert "assigned to amy" in desk.act("assign", "tom", "--as", "grace", "--to", "amy").stdout
+    assert desk.show("tom")["owner"] == "amy"
+    assert "assigned to ben" in desk.act("assign", "tom", "--as", "ben").stdout  # claim
+    desk.act("handoff", "tom", "--as", "ben", "--reason", "needs a refund decision", "--team", "escalations")
+    shown = desk.show("tom")
+    assert (shown["team"], shown["owner"], shown["first_owner"]) == ("escalations", "sara", "ben")
+    (handoff,) = shown["handoffs"]
+    assert (handoff["from_team"], handoff["to_team"], handoff["from_owner"], handoff["to_owner"]) == (
+        "care",
+        "escalations",
+        "ben",
+        "sara",
+    )
+
+    rude = tmp_path / "rude.txt"
+    rude.write_text("Calm down. We will look at it.", encoding="utf-8")
+    drafted = json.loads(desk.act("draft", "tom", "--as", "sara", "--body-file", str(rude)).stdout)
+    assert "forbidden-phrase" in {f["rule"] for f in drafted["findings"]}
+    assert "fix the linter's findings first" in desk.refuse("submit", "tom", "--as", "sara")
+
+    templated = json.loads(desk.act("draft", "tom", "--as", "sara").stdout)
+    assert templated["findings"] == [] and templated["body"].startswith("Hi tom")
+    assert templated["template_key"] == "first_response/en@v1"
+    desk.act("submit", "tom", "--as", "sara")
+    assert desk.show("tom")["status"] == "pending_approval"
+    desk.act("reject", "tom", "--as", "maya", "--comment", "say what we will refund")
+    shown = desk.show("tom")
+    assert shown["status"] == "drafting" and shown["draft"]["state"] == "rejected"
+
+    from_stdin = json.loads(
+        desk.act("draft", "tom", "--as", "sara", "--body-file", "-", stdin=CLEAN_REPLY).stdout
+    )
+    assert from_stdin["body"] == CLEAN_REPLY and from_stdin["findings"] == []
+    desk.act("submit", "tom", "--as", "sara")
+    desk.act("approve", "tom", "--as", "maya", "--comment", "good")
+    assert desk.show("tom")["draft"]["state"] == "approved"
+    desk.act("send", "tom", "--as", "sara")
+    shown = desk.show("tom")
+    assert shown["status"] == "sent" and shown["first_response_at"] and shown["draft"]["body"] == CLEAN_REPLY
+
+    desk.act("follow-up", "tom", "--as", "sara", "--note", "fresh coffee arrived, customer happy")
+    assert desk.show("tom")["followed_up_at"]
+    desk.act("close", "tom", "--as", "sara")
+    shown = desk.show("tom")
+    assert shown["status"] == "closed" and shown["resolved_at"] and shown["follow_up_waived"] is None
+    closed = json.loads(ok("cases", "list", "--json", "--status", "closed", "--config", desk.config).stdout)
+    assert [r["id"] for r in closed] == [desk.cases["tom"]]
+
+    desk.act("reopen", "tom", "--as", "grace", "--reason", "customer wrote again")
+    shown = desk.show("tom")
+    assert (shown["status"], shown["owner"], shown["resolved_at"]) == ("assigned", "sara", None)
+    desk.act("dismiss", "tom", "--as", "grace", "--reason", "duplicate of another case")
+    shown = desk.show("tom")
+    assert (shown["status"], shown["dismissed_reason"]) == ("dismissed", "duplicate of another case")
+    assert [(a["actor"], a["action"]) for a in shown["audit"] if a["actor"] != "system"] == [
+        ("grace", "assigned"),
+        ("ben", "assigned"),
+        ("ben", "handed_off"),
+        ("sara", "drafted"),
+        ("sara", "drafted"),
+        ("sara", "submitted"),
+        ("maya", "rejected"),
+        ("sara", "drafted"),
+        ("sara", "submitted"),
+        ("maya", "approved"),
+        ("sara", "sent"),
+        ("sara", "followed_up"),
+        ("sara", "closed"),
+        ("grace", "reopened"),
+        ("grace", "dismissed"),
+    ]
+
+
+def test_close_without_follow_up_needs_a_waiver_reason(desk: Desk) -> None:
+    desk.act("draft", "wendy", "--as", "sara")
+    desk.act("submit", "wendy", "--as", "sara")
+    desk.act("approve", "wendy", "--as", "maya")
+    desk.act("send", "wendy", "--as", "sara")
+    assert "the follow-up is not done" in desk.refuse("close", "wendy", "--as", "sara")
+    desk.act("close", "wendy", "--as", "sara", "--waive-follow-up", "customer deleted the account")
+    shown = desk.show("wendy")
+    assert (shown["status"], shown["follow_up_waived"]) == ("closed", "customer deleted the account")
+
+
+def test_self_approval_and_rejection_are_refused(desk: Desk) -> None:
+    desk.act("draft", "wendy", "--as", "sara")
+    desk.act("submit", "wendy", "--as", "sara")
+    assert "sara wrote this draft and cannot approve it" in desk.refuse("approve", "wendy", "--as", "sara")
+    assert "cannot approve it" in desk.refuse("reject", "wendy", "--as", "sara", "--comment", "hmm")
+    assert "sending a draft back needs a comment" in desk.refuse(
+        "reject", "wendy", "--as", "maya", "--comment", " "
+    )
+    assert desk.show("wendy")["status"] == "pending_approval"
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (("assign", "--as", "erin", "--to", "ben"), "erin (executive) may not assign"),
+        (("assign", "--as", "erin"), "erin is not a responder and cannot own cases"),
+        (("assign", "--as", "grace", "--to", "maya"), "maya is not a responder and cannot own cases"),
+        (("assign", "--as", "zed"), "no responder named 'zed' in settings"),
+        (("draft", "--as", "maya"), "maya (approver) may not draft"),
+        (("draft", "--as", "amy"), "only the owner (ben) drafts replies on this case"),
+        (("approve", "--as", "amy"), "amy (responder) may not approve"),
+        (("approve", "--as", "maya"), "cannot approve a case that is assigned"),
+        (("submit", "--as", "ben"), "cannot submit a case that is assigned"),
+        (("send", "--as", "ben"), "cannot send a case that is assigned"),
+        (("follow-up", "--as", "ben", "--note", "x"), "cannot follow_up a case that is assigned"),
+        (("close", "--as", "ben", "--waive-follow-up", "x"), "cannot close a case that is assigned"),
+        (("reopen", "--as", "ben", "--reason", "x"), "cannot reopen a case that is assigned"),
+        (("handoff", "--as", "ben", "--reason", " ", "--team", "escalations"), "a hand-off needs a reason"),
+        (("handoff", "--as", "ben", "--reason", "x"), "say which team (--team) or person (--to) takes it"),
+        (("handoff", "--as", "ben", "--reason", "x", "--team", "nowhere"), "no responders in team 'nowhere'"),
+        (("handoff", "--as", "erin", "--reason", "x", "--team", "escalations"), "may not handoff"),
+        (("dismiss", "--as", "ben", "--reason", " "), "dismissing needs a reason"),
+        (("dismiss", "--as", "maya", "--reason", "spam"), "maya (approver) may not dismiss"),
+    ],
+)
+def test_refused_actions_say_why_and_change_nothing(desk: Desk, args: tuple[str, ...], reason: str) -> None:
+    before = desk.show("tom")
+    command, *rest = args
+    assert reason in desk.refuse(command, "tom", *rest)
+    assert desk.show("tom") == before
+
+
+def test_a_missing_required_option_is_a_usage_error(desk: Desk) -> None:
+    result = cli("cases", "reject", desk.cases["tom"], "--as", "maya", "--config", desk.config)
+    assert result.exit_code == 2 and "Missing option" in result.stderr and "--comment" in result.stderr
+
+
+# --- authors ----------------------------------------------------------------------------------
+
+
+def test_author_notes_are_shown_by_role_and_audited(desk: Desk, team: Settings) -> None:
+    ok("authors", "note", "blog", "tom", "--as", "amy", "--note", "prefers oat milk", "--config", desk.config)
+    ok(
+        "authors", "note", "blog", "tom", "--as", "grace", "--note", "spoke to legal", "--confidential",
+        "--config", desk.config,
+    )  # fmt: skip
+    seen_by_amy = json.loads(
+        ok("authors", "show", "blog", "tom", "--as", "amy", "--config", desk.config).stdout
+    )
+    assert [n["note"] for n in seen_by_amy["notes"]] == ["prefers oat milk"]
+    assert (seen_by_amy["interactions"], seen_by_amy["latest_mood"]) == (1, "negative")
+    assert seen_by_amy["mentions"][0]["case_id"] == desk.cases["tom"]
+    seen_by_grace = json.loads(
+        ok("authors", "show", "blog", "tom", "--as", "grace", "--config", desk.config).stdout
+    )
+    assert [(n["note"], n["confidential"]) for n in seen_by_grace["notes"]] == [
+        ("prefers oat milk", False),
+        ("spoke to legal", True),
+    ]
+    audit = store_for(team).read(
+        lambda conn: conn.execute(
+            "SELECT actor, entity_id, action FROM audit_log WHERE entity = 'author' ORDER BY id"
+        ).fetchall()
+    )
+    assert audit == [("amy", "blog:tom", "noted"), ("grace", "blog:tom", "noted")]
+
+
+def test_an_unknown_author_has_an_empty_record(desk: Desk) -> None:
+    view = json.loads(
+        ok("authors", "show", "blog", "nobody", "--as", "grace", "--config", desk.config).stdout
+    )
+    assert view == {
+        "author": "nobody",
+        "source": "blog",
+        "mentions": [],
+        "latest_mood": None,
+        "interactions": 0,
+        "notes": [],
+    }
+
+
+def test_author_commands_refuse_an_unknown_actor(desk: Desk) -> None:
+    assert "no responder named 'zed'" in refused(
+        "authors", "note", "blog", "tom", "--as", "zed", "--note", "x", "--config", desk.config
+    )
+    assert "no responder named 'zed'" in refused(
+        "authors", "show", "blog", "tom", "--as", "zed", "--config", desk.config
+    )
+
+
+# --- templates and lint -------------------------------------------------------------------------
+
+
+def test_templates_list_shows_every_situation_in_both_languages() -> None:
+    result = CliRunner().invoke(app, ["templates", "list"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    situations = ["apology_recovery", "closing", "first_response", "follow_up", "need_more_info", "resolved"]
+    for situation in situations:
+        for lang in ("en", "zh"):
+            assert f"{situation}/{lang}@v1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("lang", "opening", "promise"),
+    [("en", "Hi Sam,", "Our brand"), ("zh", "Sam您好", "Our brand")],
+)
+def test_templates_render_fills_in_sample_values(lang: str, opening: str, promise: str) -> None:
+    out = ok("templates", "render", "first_response", "--lang", lang).stdout
+    assert out.startswith(opening) and promise in out and "{{" not in out
+    assert "lint" not in out  # the shipped template passes its own linter
+
+
+def test_templates_render_uses_the_given_names() -> None:
+    out = ok(
+        "templates", "render", "first_response", "--customer", "Dana", "--responder", "Lee", "--brand", "Acme"
+    ).stdout
+    assert out.startswith("Hi Dana,") and "I'm Lee from Acme" in out
+
+
+def test_templates_render_an_unknown_situation_exits_2() -> None:
+    assert refused("templates", "render", "nope") == "error: no template for situation 'nope'"
+
+
+def test_lint_is_clean_for_a_good_first_response() -> None:
+    result = cli("lint", "--lang", "en", "--situation", "first_response", "-", stdin=CLEAN_REPLY)
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_lint_needs_a_reply_time_only_in_a_first_response() -> None:
+    text = "Hi Tom, we will look into it."
+    result = cli("lint", "--lang", "en", "--situation", "first_response", "-", stdin=text)
+    assert result.exit_code == 1
+    (finding,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (finding["rule"], finding["start"], finding["end"]) == ("missing-reply-time", 0, len(text))
+    assert cli("lint", "--lang", "en", "--situation", "closing", "-", stdin=text).exit_code == 0
+
+
+def test_lint_adds_the_rules_named_in_settings(tmp_path: Path) -> None:
+    rules = tmp_path / "house_rules.toml"
+    rules.write_text(
+        '[[rules]]\nid = "no-policy"\nkind = "forbidden"\nmessage = "Say what you will do instead."\n'
+        'patterns = ["per our policy"]\n',
+        encoding="utf-8",
+    )
+    path = write_team_settings(tmp_path, '\n[library]\nlint_rules = "house_rules.toml"\n')
+    text = "Per our policy we will get back to you within 2 hours."
+    result = cli("lint", "--lang", "en", "--config", str(path), "-", stdin=text)
+    assert result.exit_code == 1
+    (finding,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (finding["rule"], finding["excerpt"], finding["severity"]) == (
+        "no-policy",
+        "Per our policy",
+        "error",
+    )
+    assert cli("lint", "--lang", "en", "-", stdin=text).exit_code == 0  # without the settings file
+
+
+def test_lint_an_unreadable_draft_exits_2(tmp_path: Path) -> None:
+    assert f"cannot read draft {tmp_path / 'gone.txt'}" in refused("lint", str(tmp_path / "gone.txt"))
+    binary = tmp_path / "draft.bin"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    assert "cannot read draft" in refused("lint", str(binary))
+
+
+# --- replay ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "count", "first"),
+    [
+        (
+            "rss",
+            "stackoverflow_atom.xml",
+            2,
+            {"author": "nfarrar", "external_id": "https://stackoverflow.com/q/28509965"},
+        ),
+        ("rss", "gb2312_illformed.xml", 1, {"text": "不归移民漫画系列：专业工作", "lang": "zh"}),
+        ("jsonld", "recipe_page_15_reviews.html", 15, {"author": "Danielle"}),
+        ("jsonld", "product_microdata.html", 0, {}),
+        ("hackernews", "hn_search_by_date_apple.json", 1, {"external_id": "7919418", "author": "fleitz"}),
+        ("mastodon", "mastodon/hashtag_timeline.yaml", 1, {"text": "# hoot (hashtag toot)"}),
+        ("mastodon", "mastodon/status_context.yaml", 1, {"author": "mastodonpy_test", "text": "Toot!"}),
+        (
+            "appstore",
+            "appstore_customerreviews_cn.json",
+            3,
+            {"author": "咖啡控小王", "rating": 1.0, "lang": "zh"},
+        ),
+        ("bluesky", "bluesky_post_thread.json", 0, {}),
+    ],
+)
+def test_replay_parses_a_saved_response(kind: str, name: str, count: int, first: dict[str, Any]) -> None:
+    result = ok("replay", kind, str(FIXTURES / name))
+    mentions = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(mentions) == count
+    assert len({m["external_id"] for m in mentions}) == count  # no duplicates
+    for mention in mentions:
+        assert set(mention) == {"external_id", "url", "author", "text", "published_at", "rating", "lang"}
+        assert mention["lang"]  # detected when the source gave none
+    if first:
+        assert first.items() <= mentions[0].items()
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "reason"),
+    [
+        ("nope", "stackoverflow_atom.xml", "unknown source kind 'nope'; known: appstore, bluesky"),
+        ("rss", "missing.xml", "cannot read"),
+        ("rss", "rss_empty_document_illformed.xml", "not a readable feed"),
+    ],
+)
+def test_replay_refusals_name_the_problem(kind: str, name: str, reason: str) -> None:
+    assert reason in refused("replay", kind, str(FIXTURES / name))
+
+
+def test_replay_a_broken_yaml_cassette_exits_2(tmp_path: Path) -> None:
+    cassette = tmp_path / "broken.yaml"
+    cassette.write_text("interactions: [\n  - {", encoding="utf-8")
+    assert f"{cassette}: not a readable YAML cassette" in refused("replay", "mastodon", str(cassette))
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def report_config(tmp_path: Path) -> str:
+    """A team whose model id is the seeded scores' id, with three November posts stored."""
+    from tests.builders import MODEL, fresh_store
+
+    settings = team_settings(tmp_path, f'\n[model]\nname = "{MODEL}"\n')
+    store = fresh_store(settings)
+    routings = seed_posts(
+        store,
+        settings,
+        [
+            Post("My order never arrived and nobody answers.", 0.9, author="a"),
+            Post("The courier lost my parcel again.", 0.85, author="b"),
+            Post("Lovely staff, great coffee!", 0.05, author="c"),
+        ],
+    )
+    assert len(case_ids(routings)) == 2
+    return str(tmp_path / "voxwatch.toml")
+
+
+def test_report_writes_the_month_as_html(report_config: str, tmp_path: Path) -> None:
+    output = tmp_path / "nov.html"
+    result = ok("report", "--month", "2026-11", "--output", str(output), "--config", report_config)
+    assert " ".join(result.stdout.split()) == f"wrote {output} (November 2026: 3 mentions)"
+    html = output.read_text(encoding="utf-8")
+    assert "<title>Acme: reputation and care, November 2026</title>" in html
+    assert re.search(r'id="volume">3<', html)
+    assert re.search(r'<td>delivery</td><td class="n">2</td>', html)  # the month's top complaint theme
+
+
+def test_report_for_an_empty_month_counts_nothing(report_config: str, tmp_path: Path) -> None:
+    output = tmp_path / "oct.html"
+    result = ok("report", "--month", "2026-10", "-o", str(output), "--config", report_config)
+    assert "October 2026: 0 mentions" in result.stdout
+    assert re.search(r'id="volume">0<', output.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("month", ["2026-13", "November", "2026/11", "26-11", "2026-11-05"])
+def test_report_refuses_a_bad_month(report_config: str, tmp_path: Path, month: str) -> None:
+    output = tmp_path / "never.html"
+    assert f"--month {month!r} is not YYYY-MM" in refused(
+        "report", "--month", month, "-o", str(output), "--config", report_config
+    )
+    assert not output.exists()
+
+
+# --- users ---------------------------------------------------------------------------------------------
+
+
+def test_hash_password_prints_a_hash_that_verifies() -> None:
+    result = ok("users", "hash-password", stdin="correct horse battery\ncorrect horse battery\n")
+    stored = result.stdout.splitlines()[-1]
+    assert stored.startswith("scrypt$16384$8$1$")
+    assert verify_password("correct horse battery", stored)
+    assert not verify_password("correct horse batterY", stored)
+    assert "correct horse battery" not in result.stdout  # the prompt hides what was typed
+
+
+def test_hash_password_asks_again_when_the_two_entries_differ() -> None:
+    result = ok(
+        "users", "hash-password", stdin="first-password\nsecond-password\nthird-password\nthird-password\n"
+    )
+    assert "do not match" in result.stdout
+    assert verify_password("third-password", result.stdout.splitlines()[-1])
+
+
+def test_hash_password_refuses_a_short_password() -> None:
+    assert refused("users", "hash-password", stdin="short\nshort\n") == "error: use at least 10 characters"
+
+
+# --- the heavy commands, up to their settings check --------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["run"], ["collect"], ["serve"], ["dashboard"], ["route", "a text"]])
+def test_heavy_commands_check_settings_first(command: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "absent.toml"
+    assert f"cannot read settings file {missing}" in refused(*command, "--config", str(missing))
+
+
+def test_collect_refuses_a_source_that_is_not_in_settings(config: str) -> None:
+    assert "no source named 'nope' in settings" in refused("collect", "--source", "nope", "--config", config)
+
+
+def test_score_with_a_broken_settings_file_exits_2_before_loading_the_model(tmp_path: Path) -> None:
+    path = tmp_path / "voxwatch.toml"
+    path.write_text("[brand\n", encoding="utf-8")
+    assert "is not valid TOML" in refused("score", "--config", str(path), stdin='{"text": "hi"}\n')
+
+
+# --- help for every command --------------------------------------------------------------------------
+
+
+def command_paths(group: TyperGroup, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command the app registers, as the words a user types (``cases``, ``cases list`` ...)."""
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(command, TyperGroup):
+            yield from command_paths(command, (*prefix, name))
+
+
+ROOT = typer.main.get_command(app)
+assert isinstance(ROOT, TyperGroup)
+COMMANDS = list(command_paths(ROOT))
+
+
+def test_the_command_walk_finds_the_known_commands() -> None:
+    words = {" ".join(path) for path in COMMANDS}
+    assert {
+        "check-config",
+        "cases list",
+        "cases follow-up",
+        "users hash-password",
+        "templates render",
+    } <= words
+    assert len(COMMANDS) >= 30
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = ok(*path, "--help")
+    assert "Usage:" in result.stdout
+    command: Any = ROOT
+    for word in path:
+        assert isinstance(command, TyperGroup)
+        command = command.commands[word]
+    summary = (command.help or "").strip().splitlines()[0]
+    assert summary, f"{' '.join(path)} has no help text"
+    assert " ".join(summary.split()) in " ".join(result.stdout.split())
+
+
+def test_no_arguments_prints_the_overview() -> None:
+    result = cli()
+    out = result.stdout + result.stderr
+    assert "VoxWatch: watch what the public says about a brand" in out
+    assert "cases" in out and "check-config" in out
