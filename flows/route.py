@@ -19,6 +19,7 @@ from responders.escalation import announce_urgent_cases, escalate_overdue
 from responders.notify import Notifier
 from sentiment.themes import urgent_theme_ids
 from voxwatch.domain import Decision, Routing, RoutingCandidate
+from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
 from voxwatch.store.database import Connection
@@ -75,6 +76,7 @@ def escalate(settings: Settings) -> int:
 def route_settings(settings: Settings, model_id: str) -> int:
     found, load = candidates(settings, model_id)
     created = store_cases(settings, decide_routes(settings, found, load))
+    crash_point("after_route")
     notify_urgent(settings, created)
     escalated = escalate(settings)
     spike_check(settings, model_id)

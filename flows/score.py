@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from sentiment.model import Scorer, load_scorer
 from sentiment.themes import Theme, load_themes, tag_themes
 from voxwatch.domain import Score, StoredMention
+from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
 
@@ -50,6 +51,7 @@ def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
     themes = load_themes(settings.library.themes)
     while batch := unscored(settings, scorer.model_id):
         total += store_scores(settings, score_batch(scorer, themes, batch))
+        crash_point("after_score")
     logger.info("scored %d mention(s) with %s", total, scorer.model_id)
     return total
 

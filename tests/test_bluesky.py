@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from flows.collect import collect_flow
 from tests.conftest import FIXTURES
@@ -65,14 +66,20 @@ def test_with_credentials_it_logs_in_searches_and_resumes_from_its_cursor(
         method="POST",
         json={"identifier": "care.larkspur.example", "password": "abcd-efgh-ijkl-mnop"},
     ).respond_with_json({"accessJwt": "token-123", "did": "did:plc:care"})
+
+    def search(request: Request) -> Response:  # the search's own cursor leads to an empty last page
+        answer = {"posts": []} if "cursor" in request.args else SEARCH
+        return Response(json.dumps(answer), content_type="application/json")
+
     httpserver.expect_request(
         "/xrpc/app.bsky.feed.searchPosts", headers={"Authorization": "Bearer token-123"}
-    ).respond_with_json(SEARCH)
+    ).respond_with_handler(search)
     config = settings_file(tmp_path, httpserver.url_for("/").rstrip("/"))
 
     assert collect_flow(str(config)) == {"bsky": 2}
     searches = [r for r, _ in httpserver.log if r.path.endswith("searchPosts")]
     assert searches[0].args["q"] == "larkspur" and "since" not in searches[0].args
+    assert [s.args.get("cursor") for s in searches] == [None, "2"]  # the search's pages, one login
     assert collect_flow(str(config)) == {"bsky": 0}
     searches = [r for r, _ in httpserver.log if r.path.endswith("searchPosts")]
     assert searches[-1].args["since"] == "2026-11-22T10:00:00Z"

@@ -24,8 +24,11 @@ from voxwatch.domain import (
     RawResponse,
     Score,
     case_id_for,
+    clamp_to_collection,
     content_hash,
     mention_id,
+    normalise_author,
+    repost_key,
 )
 from voxwatch.settings import SLUG
 
@@ -229,3 +232,61 @@ def test_labels_are_the_three_the_schema_stores() -> None:
 def test_case_status_values_are_the_strings_the_store_keeps() -> None:
     assert CaseStatus("pending_approval") is CaseStatus.PENDING_APPROVAL
     assert next(iter(CaseStatus)) == "new" and CaseStatus.DISMISSED == "dismissed"
+
+
+# --- near-duplicates: the same author saying the same words ----------------------------------------
+
+handles = st.text(alphabet=string.ascii_letters + string.digits + "_.", min_size=1, max_size=20)
+
+
+@given(
+    handles, st.lists(ascii_words, min_size=1, max_size=8), st.sampled_from(["", "@", "/u/", "u/"]), st.data()
+)
+def test_a_repost_key_ignores_how_the_handle_and_the_words_are_written(
+    handle: str, parts: list[str], prefix: str, data: st.DataObject
+) -> None:
+    written = prefix + (handle.upper() if data.draw(st.booleans()) else handle)
+    reworded = "  ".join(p.upper() for p in parts)
+    assert repost_key(handle, " ".join(parts)) == repost_key(f" {written} ", f"\n{reworded} ")
+
+
+@given(handles, handles, st.text(min_size=1))
+def test_two_different_authors_never_share_a_repost_key(first: str, second: str, text: str) -> None:
+    assume(normalise_author(first) != normalise_author(second))
+    assert repost_key(first, text) != repost_key(second, text)
+
+
+@given(handles, st.lists(ascii_words, min_size=1, max_size=6), st.lists(ascii_words, min_size=1, max_size=6))
+def test_one_author_saying_different_words_gets_different_keys(
+    handle: str, first: list[str], second: list[str]
+) -> None:
+    assume([w.casefold() for w in first] != [w.casefold() for w in second])
+    assert repost_key(handle, " ".join(first)) != repost_key(handle, " ".join(second))
+
+
+@given(st.text())
+def test_without_an_author_there_is_no_repost_key(text: str) -> None:
+    assert repost_key(None, text) is None
+    assert repost_key("   ", text) is None
+
+
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        (None, None),
+        (datetime(2026, 11, 30, 8, tzinfo=UTC), datetime(2026, 11, 30, 8, tzinfo=UTC)),
+        (datetime(2999, 1, 1, tzinfo=UTC), datetime(2026, 11, 30, 9, tzinfo=UTC)),
+        (datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC), datetime(2026, 11, 30, 9, tzinfo=UTC)),
+    ],
+)
+def test_a_date_from_the_future_is_the_time_of_collection(
+    published: datetime | None, expected: datetime | None
+) -> None:
+    assert clamp_to_collection(published, datetime(2026, 11, 30, 9, tzinfo=UTC)) == expected
+
+
+@given(st.datetimes(timezones=st.just(UTC)), st.datetimes(timezones=st.just(UTC)))
+def test_clamped_dates_are_never_after_collection(published: datetime, collected: datetime) -> None:
+    clamped = clamp_to_collection(published, collected)
+    assert clamped is not None and clamped <= collected
+    assert clamped == min(published, collected)

@@ -1,11 +1,13 @@
 """``flows.sources.http.fetch`` against a real HTTP server on 127.0.0.1: the whole status matrix.
 
-The collect stage retries a ``TransientSourceError`` and marks the source degraded on
-any other ``SourceError``; it must never read a failure as "no new posts". So every
-status a source can answer maps to exactly one outcome, and every error names the
-source and the URL so a user can act on it. ``tests/test_http.py`` covers the basic
-cases; this file adds the full matrix, the retry counts, size and content-type
-boundaries, conditional requests and redirects.
+``fetch`` is the one place transient failures (429, 5xx) are retried, ``limits.attempts``
+times with backoff; any other ``SourceError`` marks the source degraded, and a failure
+must never be read as "no new posts". So every status a source can answer maps to
+exactly one outcome, and every error names the source and the URL so a user can act on
+it. ``tests/test_http.py`` covers the deadline, rate limits, login and the retry policy
+itself; this file adds the full matrix, the request counts per status, size and
+content-type boundaries, conditional requests and redirects. The backoff between
+attempts goes to a recording ``sleep``, so no test here waits for real.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flows.sources.base import FetchRequest
-from flows.sources.http import MAX_BODY_BYTES, RETRY_AFTER_ATTEMPTS, USER_AGENT, fetch
+from flows.sources.http import BACKOFF_SECONDS, MAX_BODY_BYTES, USER_AGENT, Limits, fetch, login
 from flows.sources.polite import Politeness
 from voxwatch import __version__
 from voxwatch.domain import RawResponse
@@ -30,16 +32,34 @@ SOURCE = "acme-hn"
 JSON = "application/json"
 
 
+ATTEMPTS = Limits().attempts
+
+
+class Sleeps(list[float]):
+    """The ``sleep`` given to ``fetch``: records each backoff instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 def get(
     server: HTTPServer,
     path: str = "/api",
     expect: str = "json",
     params: dict[str, str] | None = None,
+    sleeps: Sleeps | None = None,
     **kwargs: object,
 ) -> RawResponse:
-    """One fetch with its own Politeness (no pacing, no shared robots cache)."""
+    """One fetch with its own Politeness (no pacing, no shared robots cache) and no real backoff."""
     request = FetchRequest(server.url_for(path), params=params or {}, expect=expect)
-    return fetch(request, SOURCE, polite=Politeness(min_interval=0), **kwargs)  # type: ignore[arg-type]
+    sleep = Sleeps() if sleeps is None else sleeps
+    return fetch(request, SOURCE, polite=Politeness(min_interval=0), sleep=sleep, **kwargs)  # type: ignore[arg-type]
+
+
+def redirect_limit() -> int:
+    """How many redirects httpx follows before it calls it a loop."""
+    with httpx.Client() as client:
+        return client.max_redirects
 
 
 def requests_to(server: HTTPServer, path: str) -> list[Request]:
@@ -87,29 +107,41 @@ def test_every_status_has_one_outcome(httpserver: HTTPServer, status: int, outco
 
 
 @pytest.mark.parametrize(("status", "outcome"), [m for m in MATRIX if m[1] != OK])
-def test_a_failure_without_retry_after_is_asked_only_once(
+def test_a_permanent_failure_is_asked_once_and_a_transient_one_attempts_times(
     httpserver: HTTPServer, status: int, outcome: str
 ) -> None:
     httpserver.expect_request("/api").respond_with_data("no", status=status)
+    sleeps = Sleeps()
     with pytest.raises(SourceError):
-        get(httpserver)
-    assert len(requests_to(httpserver, "/api")) == 1  # retrying is the task's job, not a tight loop here
+        get(httpserver, sleeps=sleeps)
+    asked = ATTEMPTS if outcome == TRANSIENT else 1
+    assert len(requests_to(httpserver, "/api")) == asked  # fetch retries; nothing above it does
+    assert len(sleeps) == asked - 1  # a backoff between attempts, none after the last
+
+
+def test_the_default_policy_is_four_attempts_with_three_backoffs() -> None:
+    assert ATTEMPTS == len(BACKOFF_SECONDS) + 1 == 4
+    assert list(BACKOFF_SECONDS) == sorted(BACKOFF_SECONDS)  # each wait at least as long as the one before
 
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_a_short_retry_after_is_obeyed_a_bounded_number_of_times(httpserver: HTTPServer, status: int) -> None:
     httpserver.expect_request("/api").respond_with_data("busy", status=status, headers={"Retry-After": "0"})
-    with pytest.raises(TransientSourceError, match=f"HTTP {status}"):
-        get(httpserver)
-    assert len(requests_to(httpserver, "/api")) == RETRY_AFTER_ATTEMPTS + 1
+    sleeps = Sleeps()
+    with pytest.raises(TransientSourceError, match="asked to wait"):
+        get(httpserver, sleeps=sleeps)
+    assert len(requests_to(httpserver, "/api")) == ATTEMPTS
+    assert sleeps == [0.0] * (ATTEMPTS - 1)  # the server's own wait replaces the backoff
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
 def test_retry_after_is_only_obeyed_on_429_and_503(httpserver: HTTPServer, status: int) -> None:
     httpserver.expect_request("/api").respond_with_data("down", status=status, headers={"Retry-After": "0"})
-    with pytest.raises(TransientSourceError):
-        get(httpserver)
-    assert len(requests_to(httpserver, "/api")) == 1
+    sleeps = Sleeps()
+    with pytest.raises(TransientSourceError, match=f"HTTP {status}"):
+        get(httpserver, sleeps=sleeps)
+    assert len(requests_to(httpserver, "/api")) == ATTEMPTS
+    assert all(pause >= BACKOFF_SECONDS[0] / 2 for pause in sleeps)  # our backoff, not "Retry-After: 0"
 
 
 def test_a_503_with_a_past_http_date_is_asked_again_and_succeeds(httpserver: HTTPServer) -> None:
@@ -123,11 +155,13 @@ def test_a_503_with_a_past_http_date_is_asked_again_and_succeeds(httpserver: HTT
     assert len(requests_to(httpserver, "/api")) == 2
 
 
-def test_a_garbage_retry_after_is_not_waited_for(httpserver: HTTPServer) -> None:
+def test_a_garbage_retry_after_gets_the_ordinary_backoff(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api").respond_with_data("busy", status=429, headers={"Retry-After": "soon"})
+    sleeps = Sleeps()
     with pytest.raises(TransientSourceError, match="HTTP 429"):
-        get(httpserver)
-    assert len(requests_to(httpserver, "/api")) == 1
+        get(httpserver, sleeps=sleeps)
+    assert len(requests_to(httpserver, "/api")) == ATTEMPTS
+    assert len(sleeps) == ATTEMPTS - 1 and all(pause > 0 for pause in sleeps)
 
 
 # --- body size ----------------------------------------------------------------------------------------
@@ -143,10 +177,10 @@ def test_the_default_cap_is_ten_mebibytes() -> None:
 def test_a_declared_body_is_accepted_up_to_the_cap(httpserver: HTTPServer, size: int, accepted: bool) -> None:
     httpserver.expect_request("/page").respond_with_data(b"a" * size, content_type=JSON)
     if accepted:
-        assert get(httpserver, "/page", max_bytes=4096).body == b"a" * size
+        assert get(httpserver, "/page", limits=Limits(max_bytes=4096)).body == b"a" * size
         return
     with pytest.raises(SourceError, match=r"body of 4097 bytes is over the 4096-byte cap") as info:
-        get(httpserver, "/page", max_bytes=4096)
+        get(httpserver, "/page", limits=Limits(max_bytes=4096))
     assert not isinstance(info.value, TransientSourceError)  # the same page will be as big next time
     assert info.value.source == SOURCE and httpserver.url_for("/page") in str(info.value)
 
@@ -160,15 +194,15 @@ def test_a_streamed_body_is_counted_as_it_arrives(
 
     httpserver.expect_request("/stream").respond_with_handler(chunked)
     if accepted:
-        assert len(get(httpserver, "/stream", max_bytes=4096).body) == chunks * 1024
+        assert len(get(httpserver, "/stream", limits=Limits(max_bytes=4096)).body) == chunks * 1024
         return
     with pytest.raises(SourceError, match=r"body is over the 4096-byte cap"):
-        get(httpserver, "/stream", max_bytes=4096)
+        get(httpserver, "/stream", limits=Limits(max_bytes=4096))
 
 
 def test_a_304_is_never_read_or_size_checked(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed").respond_with_data("", status=304, content_type="text/html")
-    raw = get(httpserver, "/feed", expect="xml", etag='"v9"', max_bytes=0)
+    raw = get(httpserver, "/feed", expect="xml", etag='"v9"', limits=Limits(max_bytes=0))
     assert (raw.status, raw.body) == (304, b"")
 
 
@@ -310,14 +344,17 @@ def test_headers_from_a_login_are_sent_with_the_request(httpserver: HTTPServer) 
     httpserver.expect_request("/api", headers={"Authorization": "Bearer t-1"}).respond_with_data(
         "{}", content_type=JSON
     )
-    seen: list[httpx.Client] = []
+    user_agents: list[str] = []
 
-    def login(client: httpx.Client) -> dict[str, str]:
-        seen.append(client)
+    def prepare(client: httpx.Client) -> dict[str, str]:
+        user_agents.append(client.headers["User-Agent"])
         return {"Authorization": "Bearer t-1"}
 
-    assert get(httpserver, auth=login).status == 200
-    assert len(seen) == 1 and seen[0].headers["User-Agent"] == USER_AGENT  # the same client fetches
+    session = login(prepare, SOURCE, httpserver.url_for("/login"))
+    assert get(httpserver, session=session).status == 200
+    assert user_agents == [USER_AGENT]  # the log-in ran once, and said who we are
+    (request,) = requests_to(httpserver, "/api")
+    assert request.headers["User-Agent"] == USER_AGENT  # the session adds to our headers, never replaces them
 
 
 # --- redirects and bad URLs -------------------------------------------------------------------------
@@ -347,6 +384,65 @@ def test_a_redirect_to_a_gone_page_is_a_permanent_error_naming_the_final_url(htt
     ("url", "why"), [("http://a.test:abc/feed", "Invalid port"), ("http://\x00x.test/", "non-printable")]
 )
 def test_an_invalid_url_is_a_permanent_source_error(url: str, why: str) -> None:
-    with pytest.raises(SourceError, match=f"invalid URL .*{why}") as info:
-        fetch(FetchRequest(url), SOURCE, polite=Politeness(min_interval=0))
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match=f"InvalidURL: .*{why}") as info:
+        fetch(FetchRequest(url), SOURCE, polite=Politeness(min_interval=0), sleep=sleeps)
     assert not isinstance(info.value, TransientSourceError) and info.value.source == SOURCE
+    assert sleeps == []  # never retried: the same URL will be as bad next time
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://[::1/feed", "ValueError: Invalid IPv6 URL"),  # our politeness cannot split it
+        ("http://a..b/feed", "UnicodeError"),  # an empty label: no IDNA form
+    ],
+)
+def test_a_url_no_one_can_use_is_a_permanent_error_not_a_crash(url: str, kind: str) -> None:
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match=re.escape(f"{url}: {kind}")) as info:
+        fetch(FetchRequest(url), SOURCE, polite=Politeness(min_interval=0), sleep=sleeps)
+    assert not isinstance(info.value, TransientSourceError) and sleeps == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_page_that_redirects_to_itself_is_a_redirect_loop(httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=status, headers={"Location": httpserver.url_for("/loop")}
+    )
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match="too many redirects") as info:
+        get(httpserver, "/loop", sleeps=sleeps)
+    assert not isinstance(info.value, TransientSourceError)
+    assert str(info.value).startswith(f"source {SOURCE!r}: {httpserver.url_for('/loop')}")
+    # one fetch call's worth: httpx gives up after its redirect limit, and we do not ask again
+    assert len(requests_to(httpserver, "/loop")) == redirect_limit() + 1
+    assert sleeps == []
+
+
+def test_two_pages_redirecting_to_each_other_are_a_loop_too(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    httpserver.expect_request("/b").respond_with_data("", status=302, headers={"Location": "/a"})
+    with pytest.raises(SourceError, match="too many redirects"):
+        get(httpserver, "/a")
+    assert len(httpserver.log) == redirect_limit() + 1
+
+
+def test_a_redirect_to_a_busy_page_is_retried_from_the_start(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/old").respond_with_data("", status=302, headers={"Location": "/new"})
+    httpserver.expect_oneshot_request("/new").respond_with_data("busy", status=503)
+    httpserver.expect_oneshot_request("/new").respond_with_data('{"ok": 1}', content_type=JSON)
+    raw = get(httpserver, "/old")
+    assert (raw.url, raw.body) == (httpserver.url_for("/new"), b'{"ok": 1}')
+    assert len(requests_to(httpserver, "/old")) == 2  # the whole GET is the unit retried
+
+
+def test_a_body_that_cannot_be_decoded_is_a_permanent_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api").respond_with_data(
+        b"this is not gzip", content_type=JSON, headers={"Content-Encoding": "gzip"}
+    )
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match="the body could not be decoded") as info:
+        get(httpserver, sleeps=sleeps)
+    assert not isinstance(info.value, TransientSourceError)
+    assert len(requests_to(httpserver, "/api")) == 1 and sleeps == []

@@ -19,7 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from flows.sources import SOURCES, appstore, bluesky, hackernews, jsonld, mastodon, rss, source_module
@@ -158,6 +158,13 @@ def rss_feed(items: list[dict[str, Any]]) -> bytes:
     ).encode()
 
 
+def looks_double_encoded(text: str) -> bool:
+    try:
+        return text.encode("cp1252").decode("utf-8") != text
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+
+
 def atom_feed(items: list[dict[str, Any]]) -> bytes:
     entries = "".join(
         "<entry>"
@@ -192,6 +199,9 @@ def test_every_rss_item_comes_back_once_with_its_guid_and_plain_text(items: list
 @settings(max_examples=80, deadline=None)
 @given(st.lists(FEED_ITEM, max_size=6).map(unique_by_id))
 def test_every_atom_entry_comes_back_once_with_its_id_and_plain_text(items: list[dict[str, Any]]) -> None:
+    # feedparser repairs HTML titles that look double-encoded ("Â¡" is "¡" read as UTF-8 bytes in
+    # Windows-1252): on purpose, so such titles are not expected back unchanged.
+    assume(not any(looks_double_encoded(" ".join(i["title"])) for i in items))
     page = rss.parse(raw(atom_feed(items), headers={"content-type": "application/atom+xml"}))
     assert [m.external_id for m in page.mentions] == [f"urn:x:{i['id']}" for i in items]
     for mention, item in zip(page.mentions, items, strict=True):

@@ -35,6 +35,7 @@ from voxwatch.settings import Settings
 from voxwatch.store import Store, queries, store_for
 
 DAY = timedelta(days=1)
+WINDOW = timedelta(hours=72)  # [collect] duplicate_window_hours by default
 D0 = datetime(2026, 11, 20, tzinfo=UTC)  # a midnight, so days are easy to read
 OTHER_MODEL = "other-model"
 HOSTILE = [
@@ -77,7 +78,7 @@ def put(
     mention = Mention(ext, text, f"https://example.com/{ext}", author, title, at, None, lang)
 
     def _write(conn: queries.Connection) -> str:
-        queries.insert_mentions(conn, source, [mention], [content_hash(text)], at, None)
+        queries.insert_mentions(conn, source, [mention], at, None, WINDOW)
         ident = mention_id(source, ext)
         if label is not None:
             s = score(label, p_neg, themes)
@@ -202,7 +203,10 @@ def test_source_runs_are_appended_per_run(store: Store) -> None:
     store.write(lambda c: queries.record_source_run(c, "blog", NOW, "ok", 200, 4, None))
     store.write(lambda c: queries.record_source_run(c, "blog", NOW + DAY, "degraded", None, 0, "boom"))
     rows = store.read(lambda c: c.execute("SELECT * FROM source_runs ORDER BY ran_at").fetchall())
-    assert rows == [("blog", NOW, "ok", 200, 4, None), ("blog", NOW + DAY, "degraded", None, 0, "boom")]
+    assert rows == [
+        ("blog", NOW, "ok", 200, 4, None, None),
+        ("blog", NOW + DAY, "degraded", None, 0, "boom", None),
+    ]
 
 
 def test_raw_responses_are_stored_once_per_body(store: Store) -> None:
@@ -226,8 +230,12 @@ def test_raw_responses_are_stored_once_per_body(store: Store) -> None:
 
 def test_a_mention_reads_back_field_by_field(store: Store) -> None:
     mention = Mention("ext-1", "Broken lid", "https://x.example/1", "pat", "Title", D0, 2.0, "en", 1234)
-    store.write(lambda c: queries.insert_mentions(c, "blog", [mention], ["h1"], NOW, "sha"))
-    row = store.read(lambda c: c.execute("SELECT * EXCLUDE (id) FROM mentions").fetchone())
+    store.write(lambda c: queries.insert_mentions(c, "blog", [mention], NOW, "sha", WINDOW))
+    row = store.read(
+        lambda c: c.execute(
+            "SELECT * EXCLUDE (id, repost_key, related_to, claimed_published_at) FROM mentions"
+        ).fetchone()
+    )
     assert row == (
         "blog",
         "ext-1",
@@ -240,33 +248,66 @@ def test_a_mention_reads_back_field_by_field(store: Store) -> None:
         1234,
         D0,
         NOW,
-        "h1",
+        content_hash("Broken lid"),
         None,
         "sha",
     )
 
 
-def test_the_same_source_and_id_twice_is_one_row(store: Store) -> None:
+def test_the_same_source_id_and_words_twice_is_one_row(store: Store) -> None:
     first = Mention("42", "original text")
-    edited = Mention("42", "edited text")
-    assert store.write(lambda c: queries.insert_mentions(c, "blog", [first], ["h1"], NOW, None)) == 1
-    assert store.write(lambda c: queries.insert_mentions(c, "blog", [edited], ["h2"], NOW, None)) == 0
-    assert store.read(lambda c: c.execute("SELECT text FROM mentions").fetchall()) == [("original text",)]
+    inserted = store.write(lambda c: queries.insert_mentions(c, "blog", [first, first], NOW, None, WINDOW))
+    assert inserted == queries.Inserted(new=1, reused_ids=0)
+    again = store.write(lambda c: queries.insert_mentions(c, "blog", [first], NOW, None, WINDOW))
+    assert again == queries.Inserted(new=0, reused_ids=0)
 
 
-def test_a_repost_links_to_the_earliest_mention_with_the_same_text(store: Store) -> None:
-    original = put(store, "a", "Acme broke my kettle", at=D0)
-    repost = put(store, "b", "ACME   broke my\nkettle", at=D0 + DAY)
-    cross = put(store, "c", "acme broke my kettle", source="shop", at=D0 + 2 * DAY)
-    other = put(store, "d", "Acme broke my teapot", at=D0 + 3 * DAY)
+def test_an_id_reused_for_other_words_keeps_both_and_says_so(store: Store) -> None:
+    """A feed that reuses GUIDs for different posts: 20 items, 4 ids, distinct links and text."""
+    items = [
+        Mention(f"guid-{i % 4}", f"post number {i}", f"https://x.example/{i}", f"a{i}") for i in range(20)
+    ]
+    inserted = store.write(lambda c: queries.insert_mentions(c, "blog", items, NOW, None, WINDOW))
+    assert inserted == queries.Inserted(new=20, reused_ids=16)
+    again = store.write(lambda c: queries.insert_mentions(c, "blog", items, NOW, None, WINDOW))
+    assert again.new == 0  # stable ids: the next run stores nothing twice
+    assert count(store, "mentions") == 20
+
+
+def test_the_same_author_repeating_themselves_is_a_duplicate(store: Store) -> None:
+    original = put(store, "a", "Acme broke my kettle", author="@Pat", at=D0)
+    repost = put(store, "b", "ACME   broke my\nkettle", author="pat", at=D0 + DAY)
+    cross = put(store, "c", "acme broke my kettle", author="/u/pat", source="shop", at=D0 + 2 * DAY)
+    other = put(store, "d", "Acme broke my teapot", author="pat", at=D0 + 2 * DAY)
     links = dict(store.read(lambda c: c.execute("SELECT id, duplicate_of FROM mentions").fetchall()))
     assert links == {original: None, repost: original, cross: original, other: None}
 
 
+def test_two_customers_with_the_same_words_are_two_complaints(store: Store) -> None:
+    """Only the second is linked, as related: it is not a duplicate and still gets its own case."""
+    first = put(store, "a", "app keeps crashing", author="ann", at=D0)
+    second = put(store, "b", "app keeps crashing", author="bo", at=D0 + DAY)
+    anonymous = put(store, "c", "退款还没到账", author=None, at=D0)
+    anonymous_again = put(store, "d", "退款还没到账", author=None, at=D0 + DAY)
+    rows = store.read(lambda c: c.execute("SELECT id, duplicate_of, related_to FROM mentions").fetchall())
+    links = {ident: (dup, related) for ident, dup, related in rows}
+    assert links[first] == (None, None)
+    assert links[second] == (None, first)
+    assert links[anonymous] == (None, None)
+    assert links[anonymous_again] == (None, anonymous)
+
+
+def test_the_same_words_long_after_the_window_are_a_new_complaint(store: Store) -> None:
+    put(store, "a", "my order is missing", author="pat", at=D0)
+    later = put(store, "b", "my order is missing", author="pat", at=D0 + WINDOW + DAY)
+    rows = dict(store.read(lambda c: c.execute("SELECT id, duplicate_of FROM mentions").fetchall()))
+    assert rows[later] is None
+
+
 def test_reposts_within_one_page_are_linked(store: Store) -> None:
-    page = [Mention("1", "Same words"), Mention("2", "same  WORDS")]
-    hashes = [content_hash(m.text) for m in page]
-    assert store.write(lambda c: queries.insert_mentions(c, "blog", page, hashes, NOW, None)) == 2
+    page = [Mention("1", "Same words", author="kim"), Mention("2", "same  WORDS", author="Kim")]
+    inserted = store.write(lambda c: queries.insert_mentions(c, "blog", page, NOW, None, WINDOW))
+    assert inserted.new == 2
     unscored = store.read(lambda c: queries.unscored_mentions(c, MODEL, 10))
     by_id = {m.id: m for m in unscored}
     assert by_id[mention_id("blog", "2")].duplicate_of == mention_id("blog", "1")

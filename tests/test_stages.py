@@ -72,7 +72,7 @@ def page(*texts: str, author: str = "pat") -> list[Mention]:
 
 def test_a_page_stores_its_mentions_and_the_response_they_came_from(store: Store) -> None:
     response = raw(b"<rss>two items</rss>", **{"content-type": "application/rss+xml"})
-    assert stages.save_page(store, "blog", response, page("first", "second")) == 2
+    assert stages.save_page(store, "blog", response, page("first", "second")).new == 2
     shas = store.read(lambda c: c.execute("SELECT DISTINCT raw_sha256 FROM mentions").fetchall())
     assert shas == [(response.sha256,)]
     stored = store.read(
@@ -84,20 +84,20 @@ def test_a_page_stores_its_mentions_and_the_response_they_came_from(store: Store
 def test_running_a_page_again_adds_no_rows(store: Store) -> None:
     stages.save_page(store, "blog", raw(), page("first", "second"))
     before = counts(store)
-    assert stages.save_page(store, "blog", raw(), page("first", "second")) == 0
+    assert stages.save_page(store, "blog", raw(), page("first", "second")).new == 0
     # the same items in a re-rendered page: nothing new, so its body is not kept either
-    assert stages.save_page(store, "blog", raw(b"<rss>new ads</rss>"), page("first", "second")) == 0
+    assert stages.save_page(store, "blog", raw(b"<rss>new ads</rss>"), page("first", "second")).new == 0
     assert counts(store) == before
 
 
 def test_a_page_with_nothing_new_keeps_no_body(store: Store) -> None:
-    assert stages.save_page(store, "blog", raw(b"", status=304, etag='"e1"'), []) == 0
-    assert stages.save_page(store, "blog", raw(b"<rss/>"), []) == 0
+    assert stages.save_page(store, "blog", raw(b"", status=304, etag='"e1"'), []).new == 0
+    assert stages.save_page(store, "blog", raw(b"<rss/>"), []).new == 0
     assert counts(store)["raw_responses"] == 0
 
 
 def test_mentions_from_an_empty_body_have_no_raw_response(store: Store) -> None:
-    assert stages.save_page(store, "blog", raw(b""), page("from an API without a body")) == 1
+    assert stages.save_page(store, "blog", raw(b""), page("from an API without a body")).new == 1
     assert store.read(lambda c: c.execute("SELECT raw_sha256 FROM mentions").fetchall()) == [(None,)]
     assert counts(store)["raw_responses"] == 0
 
@@ -108,7 +108,7 @@ def test_a_page_that_fails_half_way_stores_nothing(store: Store) -> None:
     with pytest.raises(duckdb.Error, match="surrogate"):
         stages.save_page(store, "blog", raw(), broken)
     assert counts(store)["mentions"] == 0 and counts(store)["raw_responses"] == 0
-    assert stages.save_page(store, "blog", raw(), broken[:2]) == 2  # the next run starts clean
+    assert stages.save_page(store, "blog", raw(), broken[:2]).new == 2  # the next run starts clean
 
 
 def test_save_unparsed_keeps_the_body_once(store: Store) -> None:

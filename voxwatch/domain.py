@@ -64,6 +64,39 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
+def normalise_author(author: str | None) -> str | None:
+    """An author handle as people mean it: case, spaces, a leading ``@`` or ``/u/`` do not matter.
+
+    None when there is no author: two anonymous posts are never the same person.
+    """
+    if author is None:
+        return None
+    handle = " ".join(unicodedata.normalize("NFKC", author).casefold().split())
+    for prefix in ("/u/", "u/", "@"):
+        handle = handle.removeprefix(prefix)
+    return handle or None
+
+
+def repost_key(author: str | None, text: str) -> str | None:
+    """What makes two mentions one complaint: the same author saying the same words.
+
+    The one definition of a near-duplicate: normalised author plus normalised
+    text (``content_hash``). Two different authors never share a key, however
+    alike their words; a mention with no author has no key at all.
+    """
+    who = normalise_author(author)
+    if who is None:
+        return None
+    return hashlib.sha256(f"{who}\x00{content_hash(text)}".encode()).hexdigest()
+
+
+def clamp_to_collection(published_at: datetime | None, collected_at: datetime) -> datetime | None:
+    """A publication date from the future is the time we collected the post (the SLA clock's start)."""
+    if published_at is not None and published_at > collected_at:
+        return collected_at
+    return published_at
+
+
 def mention_id(source: str, external_id: str) -> str:
     """Stable id of a mention: the same post from the same source is one row."""
     return hashlib.sha256(f"{source}\x00{external_id}".encode()).hexdigest()[:24]
@@ -82,6 +115,8 @@ class Mention:
     rating: float | None = None
     lang: str | None = None
     author_reach: int | None = None  # followers, where the source tells
+    # A date from the future, as the source gave it (published_at is then clamped; kept for display).
+    claimed_published_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +131,7 @@ class StoredMention:
     published_at: datetime | None
     collected_at: datetime
     author_reach: int | None = None
-    duplicate_of: str | None = None  # an earlier mention with the same text
+    duplicate_of: str | None = None  # an earlier mention by the same author with the same words
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,9 @@ class SourceState:
     last_ok_at: datetime | None = None
     last_error: str | None = None
     items_last_run: int | None = None
+    resume_page: dict[str, str] | None = None  # where a walk stopped at its page budget continues
+    pending_cursor: str | None = None  # the cursor to save once that walk completes
+    retry_after_until: datetime | None = None  # the source asked us not to come back before then
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ message. The hierarchy, as httpx draws its own::
     ├── ModelError                the sentiment model could not be loaded or run
     ├── ParseError                a response could not be parsed (names where it came from)
     ├── SourceError               a source could not be fetched; names the source
-    │   └── TransientSourceError  ... in a way that may pass (429, 5xx, timeout): retried
+    │   ├── TransientSourceError  ... in a way that may pass (429, 5xx, timeout): retried
+    │   └── RateLimited           ... the source asked us to come back later (Retry-After)
     ├── PublishError              a reply could not be published
     │   └── UnapprovedText        ... because the text is not an approved draft
     └── CaseError                 an action on a case was refused
@@ -21,6 +22,8 @@ message. The hierarchy, as httpx draws its own::
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class VoxWatchError(Exception):
@@ -54,6 +57,14 @@ class SourceError(VoxWatchError):
 
 class TransientSourceError(SourceError):
     """A fetch failed in a way that may pass (429, 5xx, timeout): worth retrying."""
+
+
+class RateLimited(SourceError):
+    """The source said when to come back (``Retry-After``): ``until`` is that time, in UTC."""
+
+    def __init__(self, source: str, message: str, until: datetime) -> None:
+        super().__init__(source, message)
+        self.until = until
 
 
 class PublishError(VoxWatchError):

@@ -50,6 +50,22 @@ class BrandSettings(_Section):
 class StoreSettings(_Section):
     path: Path = Path("voxwatch.duckdb")
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Mentions per write transaction: small enough that a person's action never waits long.
+    write_chunk: int = Field(default=100, ge=1, le=10_000)
+    # Raw responses are kept this long for replay and audit, then purged by the pipeline.
+    raw_retention_days: int = Field(default=30, ge=1)
+
+
+class CollectSettings(_Section):
+    """How the collect stage treats sources: together, within limits, and what counts as a repeat."""
+
+    concurrency: int = Field(default=4, ge=1, le=32)  # sources fetched at once
+    fetch_deadline_seconds: float = Field(default=60.0, gt=0)  # one page, retries included
+    max_pages_per_run: int = Field(default=20, ge=1)  # a longer walk continues next run
+    # The same author posting the same words within this window is one complaint.
+    duplicate_window_hours: float = Field(default=72.0, gt=0)
+    # A Retry-After up to this long is waited out inside the run; a longer one, across runs.
+    max_wait_in_run_seconds: float = Field(default=10.0, ge=0)
 
 
 class ModelSettings(_Section):
@@ -236,6 +252,7 @@ class Settings(BaseSettings):
 
     brand: BrandSettings
     store: StoreSettings = Field(default_factory=StoreSettings)
+    collect: CollectSettings = Field(default_factory=CollectSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     sources: list[SourceSettings] = Field(default_factory=list)

@@ -5,7 +5,8 @@ The account comes from the environment only: ``VOXWATCH_BLUESKY__IDENTIFIER``
 (handle or email) and ``VOXWATCH_BLUESKY__APP_PASSWORD`` (an app password, never
 the main one). Without them the source is marked degraded with that message.
 
-The cursor is the newest post time stored; the next search asks ``since`` it.
+The cursor is the newest post time stored; the next search asks ``since`` it,
+and walks the search's own ``cursor`` pages, logging in once for the whole run.
 ``parse`` also reads ``getPostThread`` and ``getAuthorFeed`` answers, which need
 no login, so their recordings can be replayed.
 """
@@ -35,7 +36,10 @@ def build_request(source: SourceSettings, state: SourceState) -> FetchRequest:
 
 
 def prepare(source: SourceSettings, settings: Settings, client: httpx.Client) -> dict[str, str]:
-    """Log in with the app password from the environment; return the bearer header."""
+    """Log in with the app password from the environment; return the bearer header.
+
+    Called once per run (``flows.collect.log_in``); the header serves every page.
+    """
     credentials = settings.bluesky
     if not credentials.identifier or credentials.app_password is None:
         raise SourceError(
@@ -51,7 +55,11 @@ def prepare(source: SourceSettings, settings: Settings, client: httpx.Client) ->
             source.name, f"Bluesky refused the login for {credentials.identifier} (HTTP 401/400)"
         )
     response.raise_for_status()
-    token = response.json().get("accessJwt")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise SourceError(source.name, f"Bluesky's login answer from {url} is not JSON") from None
+    token = answer.get("accessJwt") if isinstance(answer, dict) else None
     if not token:
         raise SourceError(source.name, "Bluesky login answered without an access token")
     return {"Authorization": f"Bearer {token}"}
@@ -101,4 +109,11 @@ def parse(raw: RawResponse) -> ParsedPage:
     mentions = [m for m in (_mention(p) for p in posts) if m]
     stamps = [m.published_at for m in mentions if m.published_at]
     newest = max(stamps).isoformat().replace("+00:00", "Z") if stamps else None
-    return ParsedPage(mentions=mentions, next_cursor=newest)
+    # searchPosts pages with an opaque cursor; the run's first page holds the newest post.
+    first_page = "cursor=" not in raw.url
+    more = payload.get("cursor") if isinstance(payload.get("posts"), list) and posts else None
+    return ParsedPage(
+        mentions=mentions,
+        next_cursor=newest if first_page else None,
+        next_page={"cursor": str(more)} if more else None,
+    )

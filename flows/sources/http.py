@@ -1,29 +1,34 @@
-"""Fetching, shared by every source: the one place httpx errors become ours.
+"""Fetching, shared by every source: the one place httpx errors become ours, and the one retry policy.
 
-Transient failures (timeouts, connection errors, 429, 5xx) raise
-``TransientSourceError`` so the fetch task retries them; everything else that is
-wrong (401/403/404, HTML where JSON was expected, a body over the size cap)
-raises ``SourceError`` and marks the source degraded; it is never read as "no
-new posts".
+Transient failures (timeouts, connection errors, 429, 5xx) are retried here,
+with backoff, inside an overall deadline per fetch; nothing else retries them
+(the Prefect tasks do not), so retries never multiply. A ``Retry-After`` that is
+short is waited out; a longer one raises ``RateLimited`` with the time to come
+back, which the collect flow stores so later runs wait too. Everything else
+that is wrong (401/403/404, a redirect loop, HTML where JSON was expected, a
+body over the size cap, a body still trickling in at the deadline) raises
+``SourceError`` and marks the source degraded; it is never read as "no new posts".
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from flows.sources.base import FetchRequest, RawResponse
 from flows.sources.polite import POLITENESS, Politeness, seconds_until
 from voxwatch import __version__
-from voxwatch.errors import SourceError, TransientSourceError
+from voxwatch.errors import RateLimited, SourceError, TransientSourceError
 
 USER_AGENT = f"VoxWatch/{__version__} (brand-mention monitor; +https://github.com/voxwatch/voxwatch)"
 MAX_BODY_BYTES = 10 * 1024 * 1024
-RETRY_AFTER_ATTEMPTS = 2
-MAX_RETRY_AFTER_SECONDS = 60.0
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+BACKOFF_SECONDS = (1.0, 4.0, 10.0)  # waits between the attempts of one fetch (with jitter)
 
 _EXPECTED_TYPES = {
     "json": ("json",),
@@ -32,7 +37,27 @@ _EXPECTED_TYPES = {
 }
 
 
-def _read_capped(response: httpx.Response, source: str, cap: int) -> bytes:
+@dataclass(frozen=True)
+class Limits:
+    """How long one fetch may take in all, how many attempts, what to wait out inside a run."""
+
+    deadline_seconds: float = 60.0
+    attempts: int = len(BACKOFF_SECONDS) + 1
+    max_wait_in_run_seconds: float = 10.0
+    max_bytes: int = MAX_BODY_BYTES
+    timeout: httpx.Timeout = field(default_factory=lambda: TIMEOUT)
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+
+def _read_capped(response: httpx.Response, source: str, cap: int, deadline: _Deadline) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
         raise SourceError(source, f"{response.url}: body of {declared} bytes is over the {cap}-byte cap")
@@ -42,6 +67,12 @@ def _read_capped(response: httpx.Response, source: str, cap: int) -> bytes:
         size += len(chunk)
         if size > cap:
             raise SourceError(source, f"{response.url}: body is over the {cap}-byte cap")
+        if deadline.left() <= 0:
+            raise TransientSourceError(
+                source,
+                f"{response.url}: body still arriving after {deadline.seconds:g} s "
+                f"({size} bytes so far); not read as complete",
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -60,14 +91,15 @@ def _check_type(response: httpx.Response, request: FetchRequest, source: str) ->
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait before asking again, when the server said so and it is short."""
+    """Seconds the server asked us to wait (429/503 with Retry-After), if it said."""
     if response.status_code not in (429, 503):
         return None
-    wait = seconds_until(response.headers.get("retry-after"))
-    return wait if wait is not None and wait <= MAX_RETRY_AFTER_SECONDS else None
+    return seconds_until(response.headers.get("retry-after"))
 
 
-def _to_raw(response: httpx.Response, request: FetchRequest, source: str, max_bytes: int) -> RawResponse:
+def _to_raw(
+    response: httpx.Response, request: FetchRequest, source: str, max_bytes: int, deadline: _Deadline
+) -> RawResponse:
     status = response.status_code
     if status == 429 or status >= 500:
         raise TransientSourceError(source, f"{response.url}: HTTP {status}")
@@ -76,7 +108,7 @@ def _to_raw(response: httpx.Response, request: FetchRequest, source: str, max_by
     body = b""
     if status != 304:
         _check_type(response, request, source)
-        body = _read_capped(response, source, max_bytes)
+        body = _read_capped(response, source, max_bytes, deadline)
     return RawResponse(
         url=str(response.url),
         status=status,
@@ -86,47 +118,126 @@ def _to_raw(response: httpx.Response, request: FetchRequest, source: str, max_by
     )
 
 
+def as_source_error(source: str, url: str, exc: Exception) -> SourceError:
+    """Every httpx error (and a URL httpx cannot use) as ours, naming the source and the URL.
+
+    The one place they are mapped: timeouts and transport failures may pass and are
+    transient; a redirect loop, an undecodable body or a bad URL will not.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientSourceError(source, f"{url}: timed out ({type(exc).__name__})")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return SourceError(source, f"{url}: too many redirects (a redirect loop?)")
+    if isinstance(exc, httpx.DecodingError):
+        return SourceError(source, f"{url}: the body could not be decoded ({exc})")
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        kind = TransientSourceError if status == 429 or status >= 500 else SourceError
+        return kind(source, f"{exc.request.url}: HTTP {status}")
+    if isinstance(exc, httpx.UnsupportedProtocol):  # a URL that no retry will mend
+        return SourceError(source, f"{url}: not an http(s) URL ({exc})")
+    if isinstance(exc, httpx.TransportError):
+        return TransientSourceError(source, f"{url}: {type(exc).__name__}: {exc}")
+    return SourceError(source, f"{url}: {type(exc).__name__}: {exc}")
+
+
+MAPPED = (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError)
+
+
+def _one_attempt(
+    client: httpx.Client,
+    request: FetchRequest,
+    source: str,
+    limits: Limits,
+    deadline: _Deadline,
+    polite: Politeness,
+) -> RawResponse | float:
+    """One GET: the response, or the seconds the server asked us to wait before trying again."""
+    polite.wait_turn(request.url, request.min_interval)
+    left = max(deadline.left(), 0.1)  # waiting for headers counts against the deadline too
+    timeout = httpx.Timeout(
+        min(limits.timeout.read or left, left), connect=min(limits.timeout.connect or left, left)
+    )
+    with client.stream("GET", request.url, params=request.params or None, timeout=timeout) as response:
+        polite.observe(request.url, response.headers)
+        wait = _retry_after(response)
+        if wait is not None:
+            if wait > min(limits.max_wait_in_run_seconds, max(deadline.left(), 0.0)):
+                until = datetime.now(UTC) + timedelta(seconds=wait)
+                status = response.status_code
+                asked = f"asked to wait until {until:%Y-%m-%d %H:%M} UTC"
+                raise RateLimited(source, f"{response.url}: HTTP {status}, {asked}", until)
+            return wait
+        return _to_raw(response, request, source, limits.max_bytes, deadline)
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (0-based), jittered so sources do not align."""
+    return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)] * (1 + random.uniform(-0.5, 0.5))
+
+
 def fetch(
     request: FetchRequest,
     source: str,
     etag: str | None = None,
     last_modified: str | None = None,
-    max_bytes: int = MAX_BODY_BYTES,
-    timeout: httpx.Timeout = TIMEOUT,
+    limits: Limits | None = None,
     polite: Politeness = POLITENESS,
-    auth: Callable[[httpx.Client], dict[str, str]] | None = None,
+    session: dict[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RawResponse:
-    """GET one page; a 304 comes back as a ``RawResponse`` with status 304 and no body.
+    """GET one page within ``limits.deadline_seconds``; a 304 comes back with status 304 and no body.
 
-    ``auth`` logs in first for sources that need it. HTML pages are fetched only
-    where robots.txt allows; each host is paced; a
-    429/503 with a short ``Retry-After`` is waited out and asked again here,
-    anything longer becomes a transient error for the task's own retries.
+    ``session`` holds headers from a login done once per run (``login``). HTML
+    pages are fetched only where robots.txt allows; each host is paced.
     """
-    headers = {"User-Agent": USER_AGENT}
+    limits = limits or Limits()
+    headers = {"User-Agent": USER_AGENT} | (session or {})
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    deadline = _Deadline(limits.deadline_seconds)
+    last: SourceError | None = None
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
+        with httpx.Client(timeout=limits.timeout, follow_redirects=True, headers=headers) as client:
             if request.expect == "html" and not polite.allowed(request.url, USER_AGENT, client):
                 raise SourceError(source, f"{request.url}: robots.txt disallows fetching it for {USER_AGENT}")
-            if auth is not None:  # a source that needs a login gets its token on this client
-                client.headers.update(auth(client))
-            for attempt in range(RETRY_AFTER_ATTEMPTS + 1):
-                polite.wait_turn(request.url, request.min_interval)
-                with client.stream("GET", request.url, params=request.params or None) as response:
-                    polite.observe(request.url, response.headers)
-                    wait = _retry_after(response)
-                    if wait is not None and attempt < RETRY_AFTER_ATTEMPTS:
-                        polite.hold_off(request.url, wait)  # obey, then ask again
-                        continue
-                    return _to_raw(response, request, source, max_bytes)
-            raise AssertionError("unreachable: the last attempt returns or raises")
-    except httpx.TimeoutException as exc:
-        raise TransientSourceError(source, f"{request.url}: timed out ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        raise TransientSourceError(source, f"{request.url}: {type(exc).__name__}: {exc}") from exc
-    except httpx.InvalidURL as exc:
-        raise SourceError(source, f"{request.url}: invalid URL ({exc})") from exc
+            for attempt in range(limits.attempts):
+                try:
+                    outcome = _one_attempt(client, request, source, limits, deadline, polite)
+                except TransientSourceError as exc:
+                    last, pause = exc, _backoff(attempt)
+                except MAPPED as exc:
+                    mapped = as_source_error(source, request.url, exc)
+                    if not isinstance(mapped, TransientSourceError):
+                        raise mapped from exc
+                    last, pause = mapped, _backoff(attempt)
+                else:
+                    if isinstance(outcome, RawResponse):
+                        return outcome
+                    polite.hold_off(request.url, outcome)  # the server's own wait, then ask again
+                    last, pause = TransientSourceError(source, f"{request.url}: asked to wait"), 0.0
+                if attempt + 1 == limits.attempts or deadline.left() <= pause:
+                    break
+                sleep(pause)
+    except MAPPED as exc:
+        raise as_source_error(source, request.url, exc) from exc
+    assert last is not None
+    raise last
+
+
+def login(
+    prepare: Callable[[httpx.Client], dict[str, str]], source: str, url: str, limits: Limits | None = None
+) -> dict[str, str]:
+    """Run a source's log-in (or access check) once for the run; its headers serve every page.
+
+    Whatever the log-in raises from httpx, or a body that is not what it expects,
+    becomes a ``SourceError`` naming the source.
+    """
+    try:
+        timeout = (limits or Limits()).timeout
+        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client:
+            return prepare(client)
+    except MAPPED as exc:
+        raise as_source_error(source, url, exc) from exc

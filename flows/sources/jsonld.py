@@ -18,7 +18,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import from_iso, html_to_text
+from flows.sources.text import decode_page, from_iso, html_to_text
 from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
@@ -112,7 +112,7 @@ def _microdata_reviews(document: Any, page_url: str) -> list[Mention]:
 
 def _document(raw: RawResponse) -> Any:
     try:
-        return lxml_html.document_fromstring(raw.body)
+        return lxml_html.document_fromstring(decode_page(raw))
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"{raw.url}: not a readable HTML page ({exc})") from exc
 

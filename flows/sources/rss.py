@@ -1,8 +1,11 @@
 """RSS and Atom feeds: news, blogs, alerts, Reddit's ``.rss`` listings and searches.
 
 feedparser does the hard parts: declared and undeclared encodings, and broken
-feeds parsed as far as they go (its ``bozo`` flag). A feed that yields nothing
-and is broken is an error, not "no new posts".
+feeds parsed as far as they go (its ``bozo`` flag). Where feedparser gives up on
+a broken feed, lxml's recovering parser reads what it can (items whose tags carry
+an undeclared prefix, a mangled XML declaration) before the feed is called
+broken. A feed that yields nothing and is broken, or an empty body, is an error,
+not "no new posts".
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import hashlib
 
 import feedparser
+from lxml import etree
 
 from flows.sources.base import FetchRequest, ParsedPage, RawResponse
-from flows.sources.text import from_struct_time, html_to_text
+from flows.sources.text import from_any_date, from_struct_time, html_to_text
 from voxwatch.domain import Mention, SourceState
 from voxwatch.errors import ParseError
 from voxwatch.settings import SourceSettings
@@ -28,12 +32,70 @@ def _entry_text(entry: feedparser.FeedParserDict) -> str:
     return html_to_text(entry.get("summary", ""))
 
 
+ITEM_TAGS = ("item", "entry")
+FIELDS = {
+    "title": ("title",),
+    "link": ("link",),
+    "id": ("guid", "id"),
+    "text": ("encoded", "content", "description", "summary"),
+    "author": ("creator", "author", "name"),
+    "date": ("pubdate", "published", "updated", "date"),
+}
+
+
+def _local(tag: object) -> str:
+    """A tag's name without namespace or prefix, even a prefix nobody declared."""
+    return str(tag).rsplit("}", 1)[-1].rsplit(":", 1)[-1].casefold() if isinstance(tag, str) else ""
+
+
+def _first(item: etree._Element, names: tuple[str, ...]) -> str:
+    for name in names:
+        for node in item.iter():
+            if node is not item and _local(node.tag) == name:
+                value = node.get("href") if name == "link" and node.get("href") else node.text
+                if value and value.strip():
+                    return value.strip()
+    return ""
+
+
+def _recovered_entries(body: bytes) -> list[feedparser.FeedParserDict]:
+    """Items lxml's recovering parser finds in a feed feedparser could not read, shaped like its entries."""
+    try:
+        root = etree.fromstring(body, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    except (etree.XMLSyntaxError, ValueError):
+        return []
+    if root is None:
+        return []
+    entries = []
+    for item in root.iter():
+        if _local(item.tag) not in ITEM_TAGS:
+            continue
+        found = {key: _first(item, names) for key, names in FIELDS.items()}
+        when = from_any_date(found["date"])
+        entries.append(
+            feedparser.FeedParserDict(
+                title=found["title"],
+                link=found["link"],
+                id=found["id"],
+                summary=found["text"],
+                author=found["author"],
+                published_parsed=when.utctimetuple() if when else None,
+            )
+        )
+    return entries
+
+
 def parse(raw: RawResponse) -> ParsedPage:
+    if not raw.body.strip():
+        raise ParseError(f"{raw.url}: empty response where a feed was expected")
     feed = feedparser.parse(raw.body, response_headers={"content-type": raw.content_type or ""})
-    if feed.bozo and not feed.entries and not feed.feed:
+    entries = feed.entries
+    if feed.bozo and not entries:
+        entries = _recovered_entries(raw.body)
+    if feed.bozo and not entries and not feed.feed:
         raise ParseError(f"{raw.url}: not a readable feed ({feed.get('bozo_exception')})")
     mentions = []
-    for entry in feed.entries:
+    for entry in entries:
         title = html_to_text(entry.get("title", ""))
         text = _entry_text(entry) or title
         if not text:

@@ -30,7 +30,6 @@ templates_app = typer.Typer(help="The approved response templates.")
 authors_app = typer.Typer(help="One view per author: history, mood over time, notes.")
 
 
-
 def _authors(config: Path | None) -> AuthorService:
     from responders.authors import AuthorService
 

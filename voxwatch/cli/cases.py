@@ -202,5 +202,3 @@ def reopen(
     """Reopen a closed or dismissed case."""
     _service(config).reopen(case_id, actor, reason)
     console.print(f"{case_id}: reopened")
-
-

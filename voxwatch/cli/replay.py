@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from flows.sources import source_module
+from flows.sources import parse_response, source_module
 from sentiment.lang import detect_language
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.errors import ParseError, VoxWatchError
@@ -63,7 +63,7 @@ def _load_cassette(path: Path, body: bytes) -> list[tuple[str, bytes, dict[str, 
 def replay_file(kind: str, path: Path) -> list[Mention]:
     """The mentions ``kind``'s parser finds in ``path``, each with its language."""
     try:
-        module = source_module(kind)
+        source_module(kind)
     except ValueError as exc:
         raise VoxWatchError(str(exc)) from None
     try:
@@ -73,13 +73,13 @@ def replay_file(kind: str, path: Path) -> list[Mention]:
     now = datetime.now(UTC)
     recorded = _load_cassette(path, body)
     if recorded is None:
-        page = module.parse(RawResponse(path.resolve().as_uri(), 200, {}, body, now))
+        page = parse_response(kind, RawResponse(path.resolve().as_uri(), 200, {}, body, now))
         mentions = page.mentions
     else:
         mentions, seen = [], set()
         for url, recorded_body, headers in recorded:
             try:
-                page = module.parse(RawResponse(url, 200, headers, recorded_body, now))
+                page = parse_response(kind, RawResponse(url, 200, headers, recorded_body, now))
             except ParseError as exc:
                 log.info("skipped a recorded response: %s", exc)
                 continue

@@ -10,6 +10,7 @@ holds the lock. No connection outlives a call, so none is shared across threads.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -61,6 +62,16 @@ def _store_error(path: Path, exc: BaseException, doing: str) -> StoreError:
     return StoreError(f"store {path}: {doing} failed: {exc}")
 
 
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    """One lock per store file in this process."""
+    with _LOCKS_LOCK:
+        return _WRITE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+
+
 class Store:
     """A DuckDB file: ``read(fn)`` and ``write(fn)`` run ``fn(connection)``.
 
@@ -100,8 +111,12 @@ class Store:
             return fn(conn)
 
     def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction: all of it is stored, or none."""
-        with self._connect() as conn:
+        """Run ``fn`` in one transaction: all of it is stored, or none.
+
+        Threads of one process (sources collected side by side) take turns, so
+        their transactions never conflict with each other inside DuckDB.
+        """
+        with _write_lock(self.path), self._connect() as conn:
             conn.execute("BEGIN TRANSACTION")
             try:
                 result = fn(conn)

@@ -227,4 +227,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "reliability",
+        """
+        -- A walk that stopped at its page budget continues from here next run.
+        ALTER TABLE source_state ADD COLUMN resume_page VARCHAR;  -- JSON query parameters
+        ALTER TABLE source_state ADD COLUMN pending_cursor VARCHAR;  -- saved as cursor when the walk ends
+        -- The source asked us (Retry-After) not to come back before then.
+        ALTER TABLE source_state ADD COLUMN retry_after_until TIMESTAMPTZ;
+        ALTER TABLE source_state ADD COLUMN warning VARCHAR;  -- e.g. items that reused another's id
+        ALTER TABLE source_runs ADD COLUMN warning VARCHAR;
+        -- The same author saying the same words (a duplicate); the same words from someone else
+        -- are only related, and still routed.
+        ALTER TABLE mentions ADD COLUMN repost_key VARCHAR;
+        ALTER TABLE mentions ADD COLUMN related_to VARCHAR;
+        ALTER TABLE mentions ADD COLUMN claimed_published_at TIMESTAMPTZ;  -- a future date as given
+        CREATE INDEX mentions_repost_key ON mentions (repost_key);
+        CREATE INDEX mentions_content_hash ON mentions (content_hash);
+        -- People who asked to be forgotten: their posts are never collected again.
+        CREATE TABLE forgotten_authors (
+            source VARCHAR NOT NULL,
+            author_key VARCHAR NOT NULL,
+            forgotten_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (source, author_key)
+        );
+        """,
+    ),
 )

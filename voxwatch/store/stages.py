@@ -7,8 +7,8 @@ fetches from the old cursor again, and known items are not stored twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from voxwatch.domain import (
     SYSTEM_ACTOR,
@@ -19,11 +19,12 @@ from voxwatch.domain import (
     Routing,
     Score,
     case_id_for,
-    content_hash,
 )
+from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings
 from voxwatch.store import queries
 from voxwatch.store.database import Connection, Store
+from voxwatch.store.queries.mentions import Inserted
 
 
 def register_settings(store: Store, settings: Settings) -> None:
@@ -41,23 +42,39 @@ def register_settings(store: Store, settings: Settings) -> None:
     store.write(_write)
 
 
-def save_page(store: Store, source: str, raw: RawResponse, mentions: Sequence[Mention]) -> int:
-    """Store one page's new mentions and the raw response they came from; return how many.
+def save_page(
+    store: Store,
+    source: str,
+    raw: RawResponse,
+    mentions: Sequence[Mention],
+    chunk: int = 100,
+    duplicate_window: timedelta = timedelta(hours=72),
+) -> Inserted:
+    """Store one page's new mentions and the raw response they came from; say how many were new.
 
-    A page that brought nothing new (a 304, or known items) stores no body, so
-    re-running adds no rows.
+    Written ``chunk`` mentions per transaction, so a page of thousands never holds
+    the file's lock for long and a person's action in another process gets its
+    turn in between. Storing is idempotent (known ids are skipped) and the cursor
+    moves only later (``save_run``), so a crash between chunks loses nothing. A
+    page that brought nothing new (a 304, or known items) stores no body.
     """
     now = datetime.now(UTC)
     raw_sha = raw.sha256 if raw.body else None
 
-    def _write(conn: Connection) -> int:
-        hashes = [content_hash(m.text) for m in mentions]
-        new = queries.insert_mentions(conn, source, mentions, hashes, now, raw_sha)
-        if new and raw_sha is not None:  # kept so every stored mention can be traced and replayed
-            queries.save_raw_response(conn, source, raw)
-        return new
+    def _write(part: Sequence[Mention]) -> Callable[[Connection], Inserted]:
+        def _in_one_transaction(conn: Connection) -> Inserted:
+            inserted = queries.insert_mentions(conn, source, part, now, raw_sha, duplicate_window)
+            if inserted.new and raw_sha is not None:  # kept so every stored mention can be replayed
+                queries.save_raw_response(conn, source, raw)
+            return inserted
 
-    return store.write(_write)
+        return _in_one_transaction
+
+    total = Inserted()
+    for start in range(0, len(mentions), chunk):
+        done = store.write(_write(mentions[start : start + chunk]))
+        total = Inserted(total.new + done.new, total.reused_ids + done.reused_ids)
+    return total
 
 
 def save_unparsed(store: Store, source: str, raw: RawResponse) -> str:
@@ -67,11 +84,22 @@ def save_unparsed(store: Store, source: str, raw: RawResponse) -> str:
     return raw.sha256
 
 
-def save_run(store: Store, source: str, first: RawResponse, cursor: str | None, new_total: int) -> None:
+def save_run(
+    store: Store,
+    source: str,
+    first: RawResponse,
+    cursor: str | None,
+    new_total: int,
+    resume_page: dict[str, str] | None = None,
+    pending_cursor: str | None = None,
+    warning: str | None = None,
+) -> None:
     """After every page of a run is stored: move the cursor, keep the validators, log the run.
 
     ``first`` is the run's first response, whose ETag / Last-Modified belong to the
-    next run's first request.
+    next run's first request. A run that stopped at its page budget passes
+    ``resume_page`` (where the next run continues) and ``pending_cursor`` (the
+    cursor to save when that walk ends) and leaves the cursor where it was.
     """
     now = datetime.now(UTC)
 
@@ -84,8 +112,22 @@ def save_run(store: Store, source: str, first: RawResponse, cursor: str | None, 
             cursor,
             first.headers.get("etag"),
             first.headers.get("last-modified"),
+            resume_page,
+            pending_cursor,
+            warning,
         )
-        queries.record_source_run(conn, source, now, "ok", first.status, new_total, None)
+        queries.record_source_run(conn, source, now, "ok", first.status, new_total, None, warning)
+
+    store.write(_write)
+
+
+def save_waiting(store: Store, source: str, until: datetime, reason: str) -> None:
+    """The source asked us to come back later: record until when, and why, as this run's health."""
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> None:
+        queries.record_source_waiting(conn, source, now, until, reason)
+        queries.record_source_run(conn, source, now, "waiting", 429, 0, reason)
 
     store.write(_write)
 
@@ -98,6 +140,12 @@ def save_source_failure(store: Store, source: str, error: str) -> None:
         queries.record_source_run(conn, source, now, "degraded", None, 0, error)
 
     store.write(_write)
+
+
+def purge_raw_responses(store: Store, older_than: timedelta) -> int:
+    """Forget raw responses kept longer than the retention period (``[store] raw_retention_days``)."""
+    before = datetime.now(UTC) - older_than
+    return store.write(lambda conn: queries.purge_raw_responses(conn, before))
 
 
 def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
@@ -118,6 +166,7 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
                 continue
             case_id = case_id_for(routing.mention_id)
             if queries.insert_case(conn, case_id, routing, now):
+                crash_point("between_cases")
                 created.append(routing)
                 _audit_history(conn, case_id, decision, now)
                 action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"

@@ -50,14 +50,16 @@ from voxwatch.store.queries.cases import (
     update_case,
 )
 from voxwatch.store.queries.drafts import DRAFT_COLUMNS, insert_draft, latest_draft, update_draft
-from voxwatch.store.queries.mentions import insert_mentions, unscored_mentions
+from voxwatch.store.queries.mentions import Inserted, insert_mentions, unscored_mentions
 from voxwatch.store.queries.notifications import insert_notification, notifications
 from voxwatch.store.queries.people import sync_responder
 from voxwatch.store.queries.scores import insert_label_correction, insert_scores
 from voxwatch.store.queries.sources import (
+    purge_raw_responses,
     record_source_failure,
     record_source_run,
     record_source_success,
+    record_source_waiting,
     save_raw_response,
     source_health,
     source_state,
@@ -80,6 +82,7 @@ __all__ = [
     "DRAFT_COLUMNS",
     "OPEN_STATUSES",
     "Connection",
+    "Inserted",
     "append_audit",
     "audit_entries",
     "author_mentions",
@@ -110,10 +113,12 @@ __all__ = [
     "owner_summary",
     "pending_approvals",
     "pipeline_counts",
+    "purge_raw_responses",
     "recent_spikes",
     "record_source_failure",
     "record_source_run",
     "record_source_success",
+    "record_source_waiting",
     "response_kpis",
     "save_raw_response",
     "sentiment_totals",

@@ -2,42 +2,100 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from voxwatch.domain import (
-    Mention,
-    StoredMention,
-)
+from voxwatch.domain import Mention, StoredMention, content_hash, normalise_author, repost_key
 from voxwatch.domain import mention_id as make_mention_id
 from voxwatch.store.database import Connection
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """What storing a page did: how many mentions were new, and how many reused another's id."""
+
+    new: int = 0
+    reused_ids: int = 0
+
+
+def _reused_id(conn: Connection, ident: str, digest: str) -> bool:
+    """True when ``ident`` is stored already with other words: the source reused the id."""
+    row = conn.execute("SELECT content_hash FROM mentions WHERE id = ?", [ident]).fetchone()
+    return row is not None and row[0] != digest
+
+
+def _forgotten(conn: Connection, source: str, author: str | None) -> bool:
+    who = normalise_author(author)
+    if who is None:
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM forgotten_authors WHERE source = ? AND author_key = ?", [source, who]
+    ).fetchone()
+    return row is not None
+
+
+def _earlier(
+    conn: Connection, ident: str, key: str | None, digest: str, said: datetime, window: timedelta
+) -> tuple[str | None, str | None]:
+    """(duplicate_of, related_to): the same author's same words within ``window``, else anyone's."""
+    if key is not None:
+        same_author = conn.execute(
+            "SELECT id FROM mentions WHERE repost_key = ? AND id <> ? "
+            "AND coalesce(published_at, collected_at) BETWEEN ? AND ? ORDER BY collected_at, id LIMIT 1",
+            [key, ident, said - window, said + window],
+        ).fetchone()
+        if same_author:
+            return same_author[0], None
+    other = conn.execute(
+        "SELECT id FROM mentions WHERE content_hash = ? AND id <> ? ORDER BY collected_at, id LIMIT 1",
+        [digest, ident],
+    ).fetchone()
+    return None, other[0] if other else None
 
 
 def insert_mentions(
     conn: Connection,
     source: str,
     mentions: Sequence[Mention],
-    content_hashes: Sequence[str],
     collected_at: datetime,
     raw_sha256: str | None,
-) -> int:
-    """Insert the mentions not seen before; return how many were new."""
-    new = 0
-    for mention, digest in zip(mentions, content_hashes, strict=True):
-        ident = make_mention_id(source, mention.external_id)
-        earlier = conn.execute(
-            "SELECT id FROM mentions WHERE content_hash = ? AND id <> ? ORDER BY collected_at, id LIMIT 1",
-            [digest, ident],
-        ).fetchone()
+    duplicate_window: timedelta,
+) -> Inserted:
+    """Insert the mentions not seen before; link duplicates and related posts; skip forgotten authors.
+
+    A mention whose id is already stored with other words (a feed reusing GUIDs)
+    is kept apart under an id made from its content, and counted in
+    ``reused_ids`` so the source's health can say so.
+    """
+    new = reused = 0
+    for mention in mentions:
+        if _forgotten(conn, source, mention.author):
+            continue
+        digest = content_hash(mention.text)
+        external_id = mention.external_id
+        ident = make_mention_id(source, external_id)
+        if _reused_id(conn, ident, digest):
+            reused += 1
+            external_id = (
+                f"{external_id}#{hashlib.sha256(f'{mention.url}|{digest}'.encode()).hexdigest()[:16]}"
+            )
+            ident = make_mention_id(source, external_id)
+        key = repost_key(mention.author, mention.text)
+        said = mention.published_at or collected_at
+        duplicate_of, related_to = _earlier(conn, ident, key, digest, said, duplicate_window)
         inserted = conn.execute(
             "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
-            "author_reach, published_at, collected_at, content_hash, duplicate_of, raw_sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "author_reach, published_at, collected_at, content_hash, duplicate_of, raw_sha256, "
+            "repost_key, related_to, claimed_published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
             [
                 ident,
                 source,
-                mention.external_id,
+                external_id,
                 mention.url,
                 mention.author,
                 mention.title,
@@ -48,12 +106,15 @@ def insert_mentions(
                 mention.published_at,
                 collected_at,
                 digest,
-                earlier[0] if earlier else None,
+                duplicate_of,
                 raw_sha256,
+                key,
+                related_to,
+                mention.claimed_published_at,
             ],
         ).fetchall()
         new += len(inserted)
-    return new
+    return Inserted(new, reused)
 
 
 _MENTION_COLUMNS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +24,26 @@ def upsert_source(conn: Connection, name: str, kind: str, url: str, at: datetime
 
 def source_state(conn: Connection, source: str) -> SourceState:
     row = conn.execute(
-        "SELECT source, cursor, etag, last_modified, status, last_ok_at, last_error, items_last_run "
-        "FROM source_state WHERE source = ?",
+        "SELECT source, cursor, etag, last_modified, status, last_ok_at, last_error, items_last_run, "
+        "resume_page, pending_cursor, retry_after_until FROM source_state WHERE source = ?",
         [source],
     ).fetchone()
-    return SourceState(*row) if row else SourceState(source=source)
+    if not row:
+        return SourceState(source=source)
+    source, cursor, etag, modified, status, last_ok_at, last_error, items, resume, pending, until = row
+    return SourceState(
+        source,
+        cursor,
+        etag,
+        modified,
+        status,
+        last_ok_at,
+        last_error,
+        items,
+        resume_page=json.loads(resume) if resume else None,
+        pending_cursor=pending,
+        retry_after_until=until,
+    )
 
 
 def record_source_success(
@@ -38,17 +54,45 @@ def record_source_success(
     cursor: str | None,
     etag: str | None,
     last_modified: str | None,
+    resume_page: dict[str, str] | None = None,
+    pending_cursor: str | None = None,
+    warning: str | None = None,
 ) -> None:
-    """Save the new cursor; called in the same transaction that stored the items."""
+    """Save the new cursor, or where an unfinished walk continues; after the run's items are stored."""
     conn.execute(
         "INSERT INTO source_state (source, cursor, etag, last_modified, status, last_run_at, "
-        "last_ok_at, last_error, items_last_run) VALUES (?, ?, ?, ?, 'ok', ?, ?, NULL, ?) "
+        "last_ok_at, last_error, items_last_run, resume_page, pending_cursor, retry_after_until, warning) "
+        "VALUES (?, ?, ?, ?, 'ok', ?, ?, NULL, ?, ?, ?, NULL, ?) "
         "ON CONFLICT (source) DO UPDATE SET cursor = coalesce(excluded.cursor, source_state.cursor), "
         "etag = coalesce(excluded.etag, source_state.etag), "
         "last_modified = coalesce(excluded.last_modified, source_state.last_modified), status = 'ok', "
         "last_run_at = excluded.last_run_at, last_ok_at = excluded.last_ok_at, last_error = NULL, "
-        "items_last_run = excluded.items_last_run",
-        [source, cursor, etag, last_modified, at, at, items],
+        "items_last_run = excluded.items_last_run, resume_page = excluded.resume_page, "
+        "pending_cursor = excluded.pending_cursor, retry_after_until = NULL, warning = excluded.warning",
+        [
+            source,
+            cursor,
+            etag,
+            last_modified,
+            at,
+            at,
+            items,
+            json.dumps(resume_page) if resume_page else None,
+            pending_cursor,
+            warning,
+        ],
+    )
+
+
+def record_source_waiting(conn: Connection, source: str, at: datetime, until: datetime, reason: str) -> None:
+    """The source asked us to wait (Retry-After): no request before ``until``; the cursor stays."""
+    conn.execute(
+        "INSERT INTO source_state (source, status, last_run_at, last_error, items_last_run, "
+        "retry_after_until) VALUES (?, 'waiting', ?, ?, 0, ?) "
+        "ON CONFLICT (source) DO UPDATE SET status = 'waiting', "
+        "last_run_at = excluded.last_run_at, last_error = excluded.last_error, items_last_run = 0, "
+        "retry_after_until = excluded.retry_after_until",
+        [source, at, reason, until],
     )
 
 
@@ -60,9 +104,12 @@ def record_source_run(
     http_status: int | None,
     items: int,
     error: str | None,
+    warning: str | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO source_runs VALUES (?, ?, ?, ?, ?, ?)", [source, at, status, http_status, items, error]
+        "INSERT INTO source_runs (source, ran_at, status, http_status, items_new, error, warning) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source, at, status, http_status, items, error, warning],
     )
 
 
@@ -89,7 +136,17 @@ def source_health(conn: Connection) -> list[dict[str, Any]]:
     return dict_rows(
         conn.execute(
             "SELECT s.name, s.kind, s.url, st.status, st.last_ok_at, st.last_run_at, st.last_error, "
-            "st.items_last_run, (SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions "
+            "st.items_last_run, st.warning, st.retry_after_until, "
+            "st.resume_page IS NOT NULL AS walk_unfinished, "
+            "(SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions "
             "FROM sources s LEFT JOIN source_state st ON st.source = s.name ORDER BY s.name"
         )
     )
+
+
+def purge_raw_responses(conn: Connection, before: datetime) -> int:
+    """Delete raw responses fetched before ``before`` (the retention period); return how many."""
+    rows = conn.execute(
+        "DELETE FROM raw_responses WHERE fetched_at < ? RETURNING sha256", [before]
+    ).fetchall()
+    return len(rows)
