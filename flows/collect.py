@@ -159,6 +159,8 @@ def collect_source(settings: Settings, source: SourceSettings) -> int:
             digest = stages.save_unparsed(store_for(settings), source.name, raw)
             raise ParseError(f"{exc} (response kept as raw {digest[:12]} for replay)") from exc
         inserted = store_page(settings, source, raw, page)
+        if page.deleted:  # the platform says these posts are gone: so are they here
+            stages.forget_posts(store_for(settings), source.name, page.deleted)
         crash_point("after_store_mentions")
         walk.new += inserted.new
         walk.reused_ids += inserted.reused_ids

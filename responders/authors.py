@@ -1,7 +1,9 @@
 """One view per author: their history and mood over time, and the team's notes about them.
 
 Confidential notes are shown only to the roles allowed to read them
-(``voxwatch.permissions``); every note is audited.
+(``voxwatch.permissions``); every note is audited. An author can also be
+forgotten (``forget``): their posts and what came of them are erased and a
+tombstone keeps later collections from bringing them back.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from responders.lifecycle import check_role
 from responders.service import Service
+from voxwatch.errors import InvalidTransition
 from voxwatch.permissions import Action, may
-from voxwatch.store import queries
+from voxwatch.store import queries, stages
 from voxwatch.store.database import Connection
 
 
@@ -55,3 +59,12 @@ class AuthorService(Service):
             }
 
         return self.store.read(_read)
+
+    def forget(self, actor: str, source: str, author: str) -> dict[str, int]:
+        """Erase everything about an author on a source, at their request; only supervisors and admins."""
+        person = self.settings.person(actor)
+        check_role(Action.FORGET_AUTHOR, person)
+        self.settings.source(source)  # a clear error for a source that is not in settings
+        if not author.strip():
+            raise InvalidTransition("say whose posts to forget")
+        return stages.forget_author(self.store, source, author, actor)

@@ -46,6 +46,7 @@ class Action(StrEnum):
     # what a person may own or read
     OWN_CASES = "own_cases"
     READ_CONFIDENTIAL_NOTES = "read_confidential_notes"
+    FORGET_AUTHOR = "forget_author"  # erase a person's posts and what came of them, on request
     HEAR_ABOUT_BREACHES = "hear_about_breaches"
     HEAR_ABOUT_SPIKES = "hear_about_spikes"
     # dashboard pages
@@ -74,6 +75,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REOPEN: _CARE,
     Action.OWN_CASES: frozenset({R.RESPONDER}),
     Action.READ_CONFIDENTIAL_NOTES: frozenset({R.SUPERVISOR, R.ADMIN, R.APPROVER}),
+    Action.FORGET_AUTHOR: frozenset({R.SUPERVISOR, R.ADMIN}),
     Action.HEAR_ABOUT_BREACHES: frozenset({R.SUPERVISOR}),
     Action.HEAR_ABOUT_SPIKES: frozenset({R.APPROVER, R.SUPERVISOR}),
     Action.VIEW_INBOX: _CASE_READERS,

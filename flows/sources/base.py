@@ -41,6 +41,8 @@ class ParsedPage:
     next_cursor: str | None = None
     # Query parameters for the next page of this same run, or None when done.
     next_page: dict[str, str] | None = None
+    # Posts the platform reports deleted (external ids): erased from the store like a forgotten author's.
+    deleted: list[str] = field(default_factory=list)
 
 
 class SourceModule(Protocol):

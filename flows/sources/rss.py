@@ -33,6 +33,8 @@ def _entry_text(entry: feedparser.FeedParserDict) -> str:
 
 
 ITEM_TAGS = ("item", "entry")
+# What a forum shows in place of a post its author or a moderator deleted.
+DELETED_MARKERS = frozenset({"[deleted]", "[removed]", "[deleted by user]"})
 FIELDS = {
     "title": ("title",),
     "link": ("link",),
@@ -94,7 +96,7 @@ def parse(raw: RawResponse) -> ParsedPage:
         entries = _recovered_entries(raw.body)
     if feed.bozo and not entries and not feed.feed:
         raise ParseError(f"{raw.url}: not a readable feed ({feed.get('bozo_exception')})")
-    mentions = []
+    mentions, deleted = [], []
     for entry in entries:
         title = html_to_text(entry.get("title", ""))
         text = _entry_text(entry) or title
@@ -103,6 +105,9 @@ def parse(raw: RawResponse) -> ParsedPage:
         ident = entry.get("id") or entry.get("link")
         if not ident:
             ident = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:24]
+        if text.strip().casefold() in DELETED_MARKERS:  # Reddit shows a deleted post like this
+            deleted.append(str(ident))
+            continue
         mentions.append(
             Mention(
                 external_id=str(ident),
@@ -113,4 +118,4 @@ def parse(raw: RawResponse) -> ParsedPage:
                 published_at=from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
             )
         )
-    return ParsedPage(mentions=mentions)
+    return ParsedPage(mentions=mentions, deleted=deleted)

@@ -63,6 +63,21 @@ def author_note(
     console.print("note added")
 
 
+@authors_app.command("forget")
+def author_forget(
+    source: Annotated[str, typer.Argument(help="Source name")],
+    author: Annotated[str, typer.Argument(help="Author handle as the source gives it")],
+    actor: ActorOption,
+    config: ConfigOption = None,
+) -> None:
+    """Erase an author's posts, scores, triage and case details; never collect them again (audited)."""
+    erased = _authors(config).forget(actor, source, author)
+    console.print(
+        f"forgot {author} on {source}: {erased['mentions']} mention(s), {erased['cases']} case(s) redacted, "
+        f"{erased.get('notes', 0)} note(s); a tombstone keeps them from coming back"
+    )
+
+
 @templates_app.command("list")
 def templates_list(config: ConfigOption = None) -> None:
     """The newest template per situation and language."""

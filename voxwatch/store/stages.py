@@ -7,6 +7,7 @@ fetches from the old cursor again, and known items are not stored twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from voxwatch.domain import (
     Routing,
     Score,
     case_id_for,
+    normalise_author,
 )
 from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings
@@ -230,3 +232,44 @@ def routing_audit(routing: Routing) -> dict[str, object]:
         "status": routing.status.value,
         "first_response_due": routing.first_response_due.isoformat(),
     }
+
+
+def forget_author(store: Store, source: str, author: str, actor: str) -> dict[str, int]:
+    """Erase an author's posts and what came of them, leave a tombstone, audit it anonymously.
+
+    One transaction: either everything about the author is gone and the erasure
+    is recorded, or nothing changed. The audit entry names who erased and how
+    much, never whom (the author is a hash).
+    """
+    key = normalise_author(author)
+    if key is None:
+        raise ValueError("an author handle is needed")
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> dict[str, int]:
+        anonymous = "erased:" + hashlib.sha256(f"{source}\x00{key}".encode()).hexdigest()[:16]
+        ids = queries.author_mention_ids(conn, source, key)
+        erased = queries.erase_mentions(conn, ids)
+        erased["notes"] = queries.erase_author_notes(conn, source, key, anonymous)
+        queries.erase_spike_examples(conn, source, {key})
+        queries.add_tombstone(conn, source, key, now)
+        queries.append_audit(conn, now, actor, "author", anonymous, "erased", None, erased)
+        return erased
+
+    return store.write(_write)
+
+
+def forget_posts(store: Store, source: str, external_ids: Sequence[str]) -> int:
+    """Erase posts the platform reports deleted (and what came of them); return how many were stored."""
+    if not external_ids:
+        return 0
+    now = datetime.now(UTC)
+
+    def _write(conn: Connection) -> int:
+        ids = queries.mention_ids_for(conn, source, external_ids)
+        erased = queries.erase_mentions(conn, ids)
+        if ids:
+            queries.append_audit(conn, now, SYSTEM_ACTOR, "source", source, "platform_deleted", None, erased)
+        return len(ids)
+
+    return store.write(_write)

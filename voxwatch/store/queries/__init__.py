@@ -13,6 +13,7 @@ the function lives in the module named for what it is about:
 - ``audit``: the append-only audit log: who did what to which entity, with before and after.
 - ``cases``: cases and hand-offs: opening, reading, changing and listing them, and each owner's load.
 - ``drafts``: reply drafts: each version of a case's reply with its lint findings and approval decision.
+- ``erasure``: forgetting an author (or a post the platform deleted), with tombstones.
 - ``authors``: one view per author: their mentions with scores, and the team's notes about them.
 - ``notifications``: notifications sent (or not) to the team, one row per event and channel.
 - ``analytics``: read models for leaders: pipeline summary, daily sentiment, themes, KPIs, owners.
@@ -50,6 +51,14 @@ from voxwatch.store.queries.cases import (
     update_case,
 )
 from voxwatch.store.queries.drafts import DRAFT_COLUMNS, insert_draft, latest_draft, update_draft
+from voxwatch.store.queries.erasure import (
+    add_tombstone,
+    author_mention_ids,
+    erase_author_notes,
+    erase_mentions,
+    erase_spike_examples,
+    mention_ids_for,
+)
 from voxwatch.store.queries.mentions import Inserted, insert_mentions, unscored_mentions
 from voxwatch.store.queries.notifications import insert_notification, notifications
 from voxwatch.store.queries.people import sync_responder
@@ -83,13 +92,18 @@ __all__ = [
     "OPEN_STATUSES",
     "Connection",
     "Inserted",
+    "add_tombstone",
     "append_audit",
     "audit_entries",
+    "author_mention_ids",
     "author_mentions",
     "author_notes",
     "case_audit",
     "daily_negative_counts",
     "daily_sentiment",
+    "erase_author_notes",
+    "erase_mentions",
+    "erase_spike_examples",
     "get_case",
     "handoffs",
     "inbox",
@@ -106,6 +120,7 @@ __all__ = [
     "latest_draft",
     "latest_spike",
     "list_cases",
+    "mention_ids_for",
     "negative_counts_per_window",
     "notifications",
     "open_load",
