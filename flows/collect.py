@@ -30,7 +30,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.sources import http, parse_response, source_module
 from flows.sources.base import ParsedPage, RawResponse
 from sentiment.lang import detect_language
-from voxwatch.domain import SourceState, clamp_to_collection
+from voxwatch.domain import SourceState, clamp_to_collection, scrub
 from voxwatch.errors import ParseError, RateLimited, SourceError, StoreError
 from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, SourceSettings, load_settings
@@ -90,7 +90,7 @@ def fetch_page(
 
 @task(name="parse-page", cache_policy=NO_CACHE)
 def parse_page(source: SourceSettings, raw: RawResponse) -> ParsedPage:
-    """Parse, detect each mention's language, and clamp dates from the future to when we fetched."""
+    """Parse; then per mention: text the store can keep, its language, dates from the future clamped."""
     if raw.status == 304:
         return ParsedPage(mentions=[])
     page = parse_response(source.kind, raw)
@@ -98,8 +98,19 @@ def parse_page(source: SourceSettings, raw: RawResponse) -> ParsedPage:
     for mention in page.mentions:
         published = clamp_to_collection(mention.published_at, raw.fetched_at)
         claimed = mention.published_at if published != mention.published_at else None
-        lang = mention.lang or detect_language(mention.text)
-        mentions.append(replace(mention, lang=lang, published_at=published, claimed_published_at=claimed))
+        text = scrub(mention.text) or ""
+        mentions.append(
+            replace(
+                mention,
+                text=text,
+                title=scrub(mention.title),
+                author=scrub(mention.author),
+                url=scrub(mention.url),
+                lang=mention.lang or detect_language(text),
+                published_at=published,
+                claimed_published_at=claimed,
+            )
+        )
     return replace(page, mentions=mentions)
 
 

@@ -400,3 +400,19 @@ def test_collect_exits_0_when_every_source_is_healthy(tmp_path: Path, httpserver
     config = settings_file(tmp_path, healthy_feed(httpserver))
     result = CliRunner().invoke(app, ["collect", "--config", str(config)])
     assert result.exit_code == 0, result.output
+
+
+def test_lone_surrogates_from_a_json_api_are_stored_as_replacement_characters(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """JSON may escape half of a surrogate pair (``"\\ud800"``); the store keeps U+FFFD, the rest is kept."""
+    body = (
+        '{"hits": [{"objectID": "1", "created_at_i": 1900000000, "author": "\\ud800pat", '
+        '"comment_text": "Acme app \\udfff crashed"}], "page": 0, "nbPages": 1}'
+    )
+    httpserver.expect_request("/search").respond_with_data(body, content_type="application/json")
+    config = settings_file(
+        tmp_path, source("hn", "hackernews", httpserver.url_for("/search"), query="acme", **FAST)
+    )
+    assert collect_flow(str(config)) == {"hn": 1}
+    assert stored(tmp_path, "SELECT author, text FROM mentions") == [("\ufffdpat", "Acme app \ufffd crashed")]

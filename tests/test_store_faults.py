@@ -33,11 +33,12 @@ def garbage(path: Path) -> None:
 
 
 def flip_middle(path: Path) -> None:
-    """Overwrite data blocks in the middle: the header still opens, the checksums do not match."""
+    """Overwrite bytes across the data blocks: the header still opens, the checksums do not match."""
     size = path.stat().st_size
     with path.open("r+b") as handle:
-        handle.seek(size // 2)
-        handle.write(os.urandom(8192))
+        for tenth in range(2, 10):
+            handle.seek(size * tenth // 10)
+            handle.write(os.urandom(4096))
 
 
 DAMAGE: dict[str, Callable[[Path], None]] = {

@@ -13,6 +13,7 @@ audit log (``SYSTEM_ACTOR``).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,7 +62,7 @@ def case_id_for(mention_id: str) -> str:
 def content_hash(text: str) -> str:
     """Hash of the normalised text, so reposts with other spacing or case match."""
     normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+    return hashlib.sha256(normal.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def normalise_author(author: str | None) -> str | None:
@@ -87,7 +88,17 @@ def repost_key(author: str | None, text: str) -> str | None:
     who = normalise_author(author)
     if who is None:
         return None
-    return hashlib.sha256(f"{who}\x00{content_hash(text)}".encode()).hexdigest()
+    return hashlib.sha256(f"{who}\x00{content_hash(text)}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str, every surrogate is a lone one
+
+
+def scrub(text: str | None) -> str | None:
+    """Text as the store can keep it: a lone surrogate (JSON's ``"\\ud800"``) becomes U+FFFD."""
+    if text is None:
+        return None
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clamp_to_collection(published_at: datetime | None, collected_at: datetime) -> datetime | None:

@@ -221,6 +221,7 @@ def serve(config: ConfigOption = None) -> None:
     from flows.deployments import serve_settings
 
     settings_path = config_path(config).resolve()
+    preflight(settings_path)
     serve_settings(load_settings(settings_path), str(settings_path))
 
 

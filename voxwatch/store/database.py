@@ -87,7 +87,7 @@ class Store:
     def _connect(self, read_only: bool = False) -> Iterator[Connection]:
         retrying = Retrying(
             retry=retry_if_exception(_is_lock_conflict),
-            wait=wait_random_exponential(multiplier=0.05, max=1.0),
+            wait=wait_random_exponential(multiplier=0.02, max=0.25),  # often: another's chunk is short
             stop=stop_after_delay(self.lock_timeout),
             reraise=True,
         )

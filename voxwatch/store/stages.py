@@ -8,6 +8,7 @@ fetches from the old cursor again, and known items are not stored twice.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,9 @@ from voxwatch.settings import Settings
 from voxwatch.store import queries
 from voxwatch.store.database import Connection, Store
 from voxwatch.store.queries.mentions import Inserted
+
+# Between two chunks of a big page, long enough for another process waiting on the file to get in.
+YIELD_SECONDS = 0.05
 
 
 def register_settings(store: Store, settings: Settings) -> None:
@@ -74,6 +78,8 @@ def save_page(
 
     total = Inserted()
     for start in range(0, len(mentions), chunk):
+        if start:
+            time.sleep(YIELD_SECONDS)  # let a waiting process take the file between chunks
         done = store.write(_write(mentions[start : start + chunk]))
         total = Inserted(total.new + done.new, total.reused_ids + done.reused_ids)
     return total

@@ -21,39 +21,69 @@ class Inserted:
     reused_ids: int = 0
 
 
-def _reused_id(conn: Connection, ident: str, digest: str) -> bool:
-    """True when ``ident`` is stored already with other words: the source reused the id."""
-    row = conn.execute("SELECT content_hash FROM mentions WHERE id = ?", [ident]).fetchone()
-    return row is not None and row[0] != digest
+ROWS_PER_STATEMENT = 200
 
 
-def _forgotten(conn: Connection, source: str, author: str | None) -> bool:
-    who = normalise_author(author)
-    if who is None:
-        return False
-    row = conn.execute(
-        "SELECT 1 FROM forgotten_authors WHERE source = ? AND author_key = ?", [source, who]
-    ).fetchone()
-    return row is not None
+def _in(values: Sequence[str]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
 
 
-def _earlier(
-    conn: Connection, ident: str, key: str | None, digest: str, said: datetime, window: timedelta
-) -> tuple[str | None, str | None]:
-    """(duplicate_of, related_to): the same author's same words within ``window``, else anyone's."""
-    if key is not None:
-        same_author = conn.execute(
-            "SELECT id FROM mentions WHERE repost_key = ? AND id <> ? "
-            "AND coalesce(published_at, collected_at) BETWEEN ? AND ? ORDER BY collected_at, id LIMIT 1",
-            [key, ident, said - window, said + window],
-        ).fetchone()
-        if same_author:
-            return same_author[0], None
-    other = conn.execute(
-        "SELECT id FROM mentions WHERE content_hash = ? AND id <> ? ORDER BY collected_at, id LIMIT 1",
-        [digest, ident],
-    ).fetchone()
-    return None, other[0] if other else None
+class _Known:
+    """What the store already holds that a page's mentions are checked against, read in three queries.
+
+    Kept up to date as the page is stored, so reposts within one page link too.
+    """
+
+    def __init__(
+        self, conn: Connection, source: str, ids: list[str], keys: list[str], digests: list[str]
+    ) -> None:
+        self.forgotten = {
+            row[0]
+            for row in conn.execute(
+                "SELECT author_key FROM forgotten_authors WHERE source = ?", [source]
+            ).fetchall()
+        }
+        self.content = dict(
+            conn.execute(f"SELECT id, content_hash FROM mentions WHERE id IN ({_in(ids)})", ids).fetchall()
+        )
+        self.by_key: dict[str, list[tuple[str, datetime]]] = {}
+        for key, ident, said in conn.execute(
+            "SELECT repost_key, id, coalesce(published_at, collected_at) FROM mentions "
+            f"WHERE repost_key IN ({_in(keys)}) ORDER BY collected_at, id",
+            keys,
+        ).fetchall():
+            self.by_key.setdefault(key, []).append((ident, said))
+        self.by_digest: dict[str, list[tuple[str, str | None]]] = {}
+        for digest, ident, key in conn.execute(
+            f"SELECT content_hash, id, repost_key FROM mentions WHERE content_hash IN ({_in(digests)}) "
+            "ORDER BY collected_at, id",
+            digests,
+        ).fetchall():
+            self.by_digest.setdefault(digest, []).append((ident, key))
+
+    def earlier(
+        self, ident: str, key: str | None, digest: str, said: datetime, window: timedelta
+    ) -> tuple[str | None, str | None]:
+        """(duplicate_of, related_to): the same author's same words within ``window``, else anyone's."""
+        if key is not None:
+            for other, when in self.by_key.get(key, []):
+                if other != ident and abs(when - said) <= window:
+                    return other, None
+        for other, other_key in self.by_digest.get(digest, []):
+            if other != ident and (key is None or other_key != key):
+                return None, other
+        return None, None
+
+    def add(self, ident: str, key: str | None, digest: str, said: datetime) -> None:
+        self.content[ident] = digest
+        if key is not None:
+            self.by_key.setdefault(key, []).append((ident, said))
+        self.by_digest.setdefault(digest, []).append((ident, key))
+
+
+def _apart(external_id: str, url: str | None, digest: str) -> str:
+    """The id of an item whose source reused another item's id: keyed on its link and content."""
+    return f"{external_id}#{hashlib.sha256(f'{url}|{digest}'.encode()).hexdigest()[:16]}"
 
 
 def insert_mentions(
@@ -67,31 +97,35 @@ def insert_mentions(
     """Insert the mentions not seen before; link duplicates and related posts; skip forgotten authors.
 
     A mention whose id is already stored with other words (a feed reusing GUIDs)
-    is kept apart under an id made from its content, and counted in
-    ``reused_ids`` so the source's health can say so.
+    is kept apart under an id made from its link and content, and counted in
+    ``reused_ids`` so the source's health can say so. Set-based: three reads and
+    one batched insert per call, whatever the page's size.
     """
-    new = reused = 0
-    for mention in mentions:
-        if _forgotten(conn, source, mention.author):
+    digests = [content_hash(m.text) for m in mentions]
+    keys = [repost_key(m.author, m.text) for m in mentions]
+    plain = [make_mention_id(source, m.external_id) for m in mentions]
+    apart = [
+        make_mention_id(source, _apart(m.external_id, m.url, d))
+        for m, d in zip(mentions, digests, strict=True)
+    ]
+    known = _Known(conn, source, plain + apart, [k for k in keys if k], digests)
+    rows: list[list[Any]] = []
+    reused = 0
+    for mention, digest, key, ident in zip(mentions, digests, keys, plain, strict=True):
+        who = normalise_author(mention.author)
+        if who is not None and who in known.forgotten:
             continue
-        digest = content_hash(mention.text)
         external_id = mention.external_id
-        ident = make_mention_id(source, external_id)
-        if _reused_id(conn, ident, digest):
+        if known.content.get(ident, digest) != digest:  # the id is taken by other words
             reused += 1
-            external_id = (
-                f"{external_id}#{hashlib.sha256(f'{mention.url}|{digest}'.encode()).hexdigest()[:16]}"
-            )
+            external_id = _apart(mention.external_id, mention.url, digest)
             ident = make_mention_id(source, external_id)
-        key = repost_key(mention.author, mention.text)
+        if ident in known.content:
+            continue  # known already (this run or an earlier one)
         said = mention.published_at or collected_at
-        duplicate_of, related_to = _earlier(conn, ident, key, digest, said, duplicate_window)
-        inserted = conn.execute(
-            "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
-            "author_reach, published_at, collected_at, content_hash, duplicate_of, raw_sha256, "
-            "repost_key, related_to, claimed_published_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING RETURNING id",
+        duplicate_of, related_to = known.earlier(ident, key, digest, said, duplicate_window)
+        known.add(ident, key, digest, said)
+        rows.append(
             [
                 ident,
                 source,
@@ -111,10 +145,20 @@ def insert_mentions(
                 key,
                 related_to,
                 mention.claimed_published_at,
-            ],
-        ).fetchall()
-        new += len(inserted)
-    return Inserted(new, reused)
+            ]
+        )
+    for start in range(
+        0, len(rows), ROWS_PER_STATEMENT
+    ):  # one statement per batch: DuckDB's executemany is row by row
+        batch = rows[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join("(" + ", ".join("?" for _ in batch[0]) + ")" for _ in batch)
+        conn.execute(
+            "INSERT INTO mentions (id, source, external_id, url, author, title, text, lang, rating, "
+            "author_reach, published_at, collected_at, content_hash, duplicate_of, raw_sha256, "
+            f"repost_key, related_to, claimed_published_at) VALUES {values} ON CONFLICT DO NOTHING",
+            [value for row in batch for value in row],
+        )
+    return Inserted(len(rows), reused)
 
 
 _MENTION_COLUMNS = (

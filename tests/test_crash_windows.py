@@ -1,0 +1,204 @@
+"""A ``kill -9`` at any boundary of the pipeline loses nothing and doubles nothing.
+
+``voxwatch run`` runs as a user runs it, in its own process, against a local
+source that keeps publishing; ``VOXWATCH_CRASH_AT`` kills it (SIGKILL, no
+clean-up) at a named boundary: after a fetch, after storing mentions but before
+the cursor moves, after scoring, between opening cases, after routing. Each
+seed is a different sequence of crashes, with new posts published before every
+run; after a last clean run, every post is stored once, scored once, triaged
+once and has at most one case, and every complaint has one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.settings_files import source, write_settings
+
+COMPLAINTS = [
+    "Acme charged me twice and support has ignored me for a week, I want my refund now",
+    "The Acme app crashed again and deleted my order, this is the worst service ever",
+    "Acme delivery never arrived and nobody answers the phone, absolutely furious",
+    "Terrible experience with Acme, the product broke on day one and they refuse to help",
+]
+PRAISE = "Lovely coffee from Acme this morning, thank you, great service"
+
+# Each seed: the crash points of successive runs (None: a clean run), each run publishing new posts.
+SEEDS = {
+    "fetch-store-score-cases-route": [
+        "after_fetch:2",
+        "after_store_mentions:1",
+        "after_score:1",
+        "between_cases:2",
+        "after_route:1",
+        None,
+    ],
+    "store-cases-fetch-route-score": [
+        "after_store_mentions:2",
+        "between_cases:1",
+        "after_fetch:1",
+        "after_route:1",
+        "after_score:1",
+        None,
+    ],
+}
+
+
+class Publisher:
+    """An Algolia-shaped search that gains posts over time and pages them three at a time."""
+
+    def __init__(self) -> None:
+        self.hits: list[dict] = []
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = len(self.hits)
+            text = PRAISE if n % 5 == 4 else COMPLAINTS[n % len(COMPLAINTS)]
+            self.hits.append(
+                {
+                    "objectID": str(1000 + n),
+                    "created_at_i": 1_900_000_000 + n,
+                    "author": f"user{n}",
+                    "comment_text": f"{text} (order {n})",
+                }
+            )
+
+    def __call__(self, request: Request) -> Response:
+        since = 0
+        for part in request.args.get("numericFilters", "").split(","):
+            if part.startswith("created_at_i>"):
+                since = int(part.removeprefix("created_at_i>"))
+        found = sorted((h for h in self.hits if h["created_at_i"] > since), key=lambda h: -h["created_at_i"])
+        page = int(request.args.get("page", "0"))
+        pages = max(1, -(-len(found) // 3))
+        answer = {
+            "hits": found[page * 3 : page * 3 + 3],
+            "page": page,
+            "nbPages": pages,
+            "hitsPerPage": 3,
+            "nbHits": len(found),
+        }
+        return Response(json.dumps(answer), content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[str]:
+    """One Prefect API server for every run in this module (each run would otherwise start its own)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    yield server.api_url
+
+
+def voxwatch_run(config: Path, crash: str | None, api: str | None, marker: str = "") -> int:
+    env = os.environ | {"VOXWATCH_LOG_FILE": str(config.parent / "voxwatch.log"), "CRASH_TEST_MARK": marker}
+    env.pop("VOXWATCH_CRASH_AT", None)
+    if crash:
+        env["VOXWATCH_CRASH_AT"] = crash
+    if api:
+        env["PREFECT_API_URL"] = api
+    done = subprocess.run(
+        [sys.executable, "-m", "voxwatch", "run", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(f"run ended with {done.returncode}: {done.stderr[-2000:]}")
+    return done.returncode
+
+
+def counts(db: Path, sql: str) -> tuple:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        row = conn.execute(sql).fetchone()
+        assert row is not None
+        return tuple(row)
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS))
+def test_a_kill_at_any_boundary_loses_nothing_and_doubles_nothing(
+    seed: str, tmp_path: Path, httpserver: HTTPServer, prefect_api: str
+) -> None:
+    publisher = Publisher()
+    httpserver.expect_request("/search").respond_with_handler(publisher)
+    config = write_settings(
+        tmp_path,
+        source(
+            "hn", "hackernews", httpserver.url_for("/search"), query="acme", min_request_interval_seconds=0
+        ),
+    )
+    killed = []
+    for crash in SEEDS[seed]:
+        publisher.publish(5)
+        killed.append(voxwatch_run(config, crash, prefect_api) == -signal.SIGKILL)
+    assert killed == [True] * 5 + [False]  # every crash point was reached, and the last run was clean
+
+    db = tmp_path / "voxwatch.duckdb"
+    published = len(publisher.hits)
+    assert counts(db, "SELECT count(*), count(DISTINCT external_id) FROM mentions") == (published, published)
+    model_scores = "SELECT count(*), count(DISTINCT mention_id) FROM scores"
+    assert counts(db, model_scores) == (published, published)  # one model: scored once each
+    assert counts(db, "SELECT count(*), count(DISTINCT mention_id) FROM triage") == (published, published)
+    cases, distinct = counts(db, "SELECT count(*), count(DISTINCT mention_id) FROM cases")
+    assert cases == distinct
+    unanswered = (
+        "SELECT count(*) FROM triage t WHERE t.validity IN ('complaint', 'question', 'invalid') "
+        "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.mention_id = t.mention_id)"
+    )
+    assert counts(db, unanswered) == (0,)
+    assert cases >= published * 3 // 5  # the complaints among them
+    routed = "SELECT count(*) FROM audit_log WHERE action IN ('routed', 'dismissed')"
+    assert counts(db, routed) == (cases,)  # one routing entry per case, none twice
+    assert counts(db, "SELECT cursor FROM source_state") == (str(1_900_000_000 + published - 1),)
+
+
+def prefect_servers(marker: str) -> list[int]:
+    """Pids of Prefect API servers started from a process that carried ``marker`` in its environment."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if (
+            b"prefect.server.api.server:create_app" in cmdline
+            and f"CRASH_TEST_MARK={marker}".encode() in environ
+        ):
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_run_leaves_no_prefect_server_behind(tmp_path: Path, httpserver: HTTPServer) -> None:
+    publisher = Publisher()
+    publisher.publish(3)
+    httpserver.expect_request("/search").respond_with_handler(publisher)
+    config = write_settings(
+        tmp_path,
+        source(
+            "hn", "hackernews", httpserver.url_for("/search"), query="acme", min_request_interval_seconds=0
+        ),
+    )
+    marker = uuid.uuid4().hex
+    assert voxwatch_run(config, "after_fetch", api=None, marker=marker) == -signal.SIGKILL
+    deadline = time.monotonic() + 20
+    while prefect_servers(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert prefect_servers(marker) == []
