@@ -21,6 +21,9 @@ ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 def pytest_configure(config: pytest.Config) -> None:
     from voxwatch.runtime import prepare_environment
 
+    # Rich fixes a console's width when it is made if COLUMNS is set then (pytest-xdist workers
+    # inherit one); without it, width is read at each print, so a test's COLUMNS is honoured.
+    os.environ.pop("COLUMNS", None)
     prefect_home = Path(tempfile.mkdtemp(prefix="voxwatch-prefect-"))
     os.environ["PREFECT_HOME"] = str(prefect_home)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

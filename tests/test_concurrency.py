@@ -12,10 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from responders.cases import CaseService
 from tests.conftest import copy_demo
 from voxwatch.settings import load_settings
 from voxwatch.store import queries
+
+# The session-wide demo run is made once per worker: keep its users on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_a_flow_and_dashboard_actions_in_two_processes_both_succeed(

@@ -22,6 +22,9 @@ from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, stages, store_for
 
+# The session-wide demo run is made once per worker: keep its users on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 # Debian's chromium, installed by the README's test command (tests/install_chromium.sh).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (

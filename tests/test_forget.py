@@ -8,7 +8,7 @@ collection of the same posts stores nothing; other people's data is untouched.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -134,3 +134,16 @@ def test_posts_the_platform_deleted_are_erased_on_the_next_collection(
     assert "4111" in everything(tmp_path / "voxwatch.duckdb")
     assert collect_flow(str(config)) == {"reddit": 0}
     assert "4111" not in everything(tmp_path / "voxwatch.duckdb")
+
+
+def test_raw_responses_are_purged_after_the_retention_period(team: Settings) -> None:
+    store = CaseService(team).store
+    old = RawResponse(
+        "https://example.com/old", 200, {}, b"old page with card 4111", datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    recent = RawResponse("https://example.com/new", 200, {}, b"recent page", datetime.now(UTC))
+    for raw in (old, recent):
+        store.write(lambda c, r=raw: queries.save_raw_response(c, "blog", r))
+    assert stages.purge_raw_responses(store, timedelta(days=team.store.raw_retention_days)) == 1
+    kept = store.read(lambda c: c.execute("SELECT url FROM raw_responses").fetchall())
+    assert kept == [("https://example.com/new",)]

@@ -20,6 +20,9 @@ from tests.builders import Post, fresh_store, seed_posts, write_team_settings
 from voxwatch.settings import NotificationSettings, load_settings
 from voxwatch.store import queries, store_for
 
+# The session-wide demo run is made once per worker: keep its users on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 class Inbox:
     """An aiosmtpd handler that keeps what it receives."""

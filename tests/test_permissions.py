@@ -43,6 +43,7 @@ dismiss                  x         .        x          x     .
 reopen                   x         .        x          x     .
 own_cases                x         .        .          .     .
 read_confidential_notes  .         x        x          x     .
+forget_author            .         .        x          x     .
 hear_about_breaches      .         .        x          .     .
 hear_about_spikes        .         x        x          .     .
 view_inbox               x         x        x          x     .

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from pytest_httpserver import HTTPServer
 
 from flows.collect import collect_flow
 from flows.pipeline import pipeline_flow
 from tests.conftest import FIXTURES
 from tests.settings_files import source, write_settings
+
+# The session-wide demo run is made once per worker: keep its users on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
 
 TABLES = ("mentions", "scores", "cases", "audit_log", "raw_responses", "source_state")
 

@@ -993,3 +993,31 @@ def test_hostile_text_round_trips_everywhere(store: Store, text: str) -> None:
     assert latest is not None and latest["body"] == text and latest["findings"] == [{"message": text}]
     assert store.read(lambda c: queries.author_mentions(c, "blog", text))[0]["excerpt"] == text
     assert [count(store, t) for t in ("mentions", "cases", "scores")] == [1, 1, 1]  # every table still there
+
+
+@pytest.mark.parametrize("order", ["earlier first", "later first"])
+def test_the_original_is_the_post_published_first_whatever_order_sources_arrive_in(
+    store: Store, order: str
+) -> None:
+    """Sources are collected side by side: a cross-post may be stored before the post it repeats."""
+    early = Mention("r-1", "Glass in my pastry at Acme", author="/u/hikerjo", published_at=D0)
+    late = Mention("h-1", "glass in my pastry at acme", author="hikerjo", published_at=D0 + DAY)
+    first, second = (
+        (("reddit", early), ("hn", late)) if order == "earlier first" else (("hn", late), ("reddit", early))
+    )
+    for source, mention in (first, second):
+        store.write(lambda c, s=source, m=mention: queries.insert_mentions(c, s, [m], NOW, None, WINDOW))
+    links = dict(store.read(lambda c: c.execute("SELECT source, duplicate_of FROM mentions").fetchall()))
+    assert links == {"reddit": None, "hn": mention_id("reddit", "r-1")}
+
+
+def test_a_mention_already_triaged_keeps_its_case_when_an_earlier_repost_arrives(store: Store) -> None:
+    late = put(store, "late", "my refund never came", author="pat", at=D0 + DAY)
+    store.write(
+        lambda c: c.execute(
+            "INSERT INTO triage VALUES (?, ?, 'complaint', 'x', 'normal', [], ?)", [late, MODEL, NOW]
+        )
+    )
+    early = put(store, "early", "My refund never came", author="@pat", at=D0)
+    links = dict(store.read(lambda c: c.execute("SELECT id, duplicate_of FROM mentions").fetchall()))
+    assert links == {late: None, early: late}  # one case, the one already opened

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from voxwatch.domain import Mention
 from voxwatch.errors import StoreError
 from voxwatch.store import Store, queries
 from voxwatch.store.migrations import MIGRATIONS
+
+WINDOW = timedelta(hours=72)
 
 
 def migrated(tmp_path: Path) -> Store:
@@ -36,7 +38,7 @@ def test_write_is_all_or_nothing(tmp_path: Path) -> None:
     now = datetime.now(UTC)
 
     def half_then_fail(conn) -> None:
-        queries.insert_mentions(conn, "blog", [Mention("1", "first")], ["h1"], now, None)
+        queries.insert_mentions(conn, "blog", [Mention("1", "first")], now, None, WINDOW)
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
@@ -48,17 +50,17 @@ def test_inserting_the_same_mention_twice_adds_one_row(tmp_path: Path) -> None:
     store = migrated(tmp_path)
     now = datetime.now(UTC)
     batch = [Mention("42", "hello"), Mention("43", "again")]
-    assert store.write(lambda c: queries.insert_mentions(c, "blog", batch, ["a", "b"], now, None)) == 2
-    assert store.write(lambda c: queries.insert_mentions(c, "blog", batch, ["a", "b"], now, None)) == 0
+    assert store.write(lambda c: queries.insert_mentions(c, "blog", batch, now, None, WINDOW)).new == 2
+    assert store.write(lambda c: queries.insert_mentions(c, "blog", batch, now, None, WINDOW)).new == 0
     # the same external id from another source is another mention
-    assert store.write(lambda c: queries.insert_mentions(c, "forum", batch[:1], ["a"], now, None)) == 1
+    assert store.write(lambda c: queries.insert_mentions(c, "forum", batch[:1], now, None, WINDOW)).new == 1
 
 
 def test_hostile_text_is_stored_as_data(tmp_path: Path) -> None:
     store = migrated(tmp_path)
     hostile = "'); DROP TABLE mentions; -- {{ 7*7 }} <script>alert(1)</script>"
     store.write(
-        lambda c: queries.insert_mentions(c, "blog", [Mention("x", hostile)], ["h"], datetime.now(UTC), None)
+        lambda c: queries.insert_mentions(c, "blog", [Mention("x", hostile)], datetime.now(UTC), None, WINDOW)
     )
     assert store.read(lambda c: c.execute("SELECT text FROM mentions").fetchone()) == (hostile,)
 
@@ -83,7 +85,7 @@ def test_a_write_waits_for_another_process_holding_the_lock(tmp_path: Path) -> N
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
     store.write(
-        lambda c: queries.insert_mentions(c, "blog", [Mention("1", "t")], ["h"], datetime.now(UTC), None)
+        lambda c: queries.insert_mentions(c, "blog", [Mention("1", "t")], datetime.now(UTC), None, WINDOW)
     )
     holder.wait(timeout=30)
     assert time.monotonic() - started > 0.5  # it really had to wait for the other process

@@ -14,6 +14,9 @@ from tests.conftest import copy_demo
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, store_for
 
+# The session-wide demo run is made once per worker: keep its users on one worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 @pytest.fixture
 def config(demo_run: tuple[Path, dict], tmp_path: Path) -> Path:

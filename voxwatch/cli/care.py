@@ -25,7 +25,7 @@ from voxwatch.settings import LibrarySettings, load_settings
 if TYPE_CHECKING:
     from responders.authors import AuthorService
 
-console = Console()
+console = Console(soft_wrap=True)  # a message is one line, however long its path
 templates_app = typer.Typer(help="The approved response templates.")
 authors_app = typer.Typer(help="One view per author: history, mood over time, notes.")
 

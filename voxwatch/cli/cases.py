@@ -23,7 +23,7 @@ from voxwatch.settings import load_settings
 if TYPE_CHECKING:
     from responders.cases import CaseService
 
-console = Console()
+console = Console(soft_wrap=True)  # a message is one line, however long its path
 cases_app = typer.Typer(help="Work on cases: list, show, assign, hand off, draft, approve, send, close.")
 
 CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. case-1a2b3c...")]

@@ -34,8 +34,8 @@ from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment, route_tracebacks, start_prefect_server
 from voxwatch.settings import CONFIG_ENV, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # a message is one line, however long its path
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_DEGRADED = 0, 1, 2, 3

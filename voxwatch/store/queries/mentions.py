@@ -46,13 +46,14 @@ class _Known:
         self.content = dict(
             conn.execute(f"SELECT id, content_hash FROM mentions WHERE id IN ({_in(ids)})", ids).fetchall()
         )
-        self.by_key: dict[str, list[tuple[str, datetime]]] = {}
-        for key, ident, said in conn.execute(
-            "SELECT repost_key, id, coalesce(published_at, collected_at) FROM mentions "
-            f"WHERE repost_key IN ({_in(keys)}) ORDER BY collected_at, id",
+        self.by_key: dict[str, list[tuple[str, datetime, bool]]] = {}
+        for key, ident, said, triaged in conn.execute(
+            "SELECT m.repost_key, m.id, coalesce(m.published_at, m.collected_at), t.mention_id IS NOT NULL "
+            f"FROM mentions m LEFT JOIN triage t ON t.mention_id = m.id WHERE m.repost_key IN ({_in(keys)}) "
+            "ORDER BY m.collected_at, m.id",
             keys,
         ).fetchall():
-            self.by_key.setdefault(key, []).append((ident, said))
+            self.by_key.setdefault(key, []).append((ident, said, triaged))
         self.by_digest: dict[str, list[tuple[str, str | None]]] = {}
         for digest, ident, key in conn.execute(
             f"SELECT content_hash, id, repost_key FROM mentions WHERE content_hash IN ({_in(digests)}) "
@@ -63,21 +64,38 @@ class _Known:
 
     def earlier(
         self, ident: str, key: str | None, digest: str, said: datetime, window: timedelta
-    ) -> tuple[str | None, str | None]:
-        """(duplicate_of, related_to): the same author's same words within ``window``, else anyone's."""
+    ) -> tuple[str | None, str | None, list[str]]:
+        """(duplicate_of, related_to, now_duplicates_of_this) for a new mention.
+
+        The original of the same author's same words is the one published first,
+        whatever order the sources were collected in (they are collected side by
+        side): a new mention published earlier than stored ones that are not yet
+        triaged becomes the original, and those are re-pointed to it. One already
+        triaged keeps its case, and the new mention is its duplicate.
+        """
         if key is not None:
-            for other, when in self.by_key.get(key, []):
-                if other != ident and abs(when - said) <= window:
-                    return other, None
+            near = [
+                (other, when, done)
+                for other, when, done in self.by_key.get(key, [])
+                if other != ident and abs(when - said) <= window
+            ]
+            triaged = [other for other, _, done in near if done]
+            first = min(near, key=lambda item: (item[1], item[0]), default=None)
+            if triaged:
+                return triaged[0], None, []
+            if first is not None and first[1] <= said:
+                return first[0], None, []
+            if first is not None:
+                return None, None, [other for other, _, _ in near]
         for other, other_key in self.by_digest.get(digest, []):
             if other != ident and (key is None or other_key != key):
-                return None, other
-        return None, None
+                return None, other, []
+        return None, None, []
 
     def add(self, ident: str, key: str | None, digest: str, said: datetime) -> None:
         self.content[ident] = digest
         if key is not None:
-            self.by_key.setdefault(key, []).append((ident, said))
+            self.by_key.setdefault(key, []).append((ident, said, False))
         self.by_digest.setdefault(digest, []).append((ident, key))
 
 
@@ -110,6 +128,7 @@ def insert_mentions(
     ]
     known = _Known(conn, source, plain + apart, [k for k in keys if k], digests)
     rows: list[list[Any]] = []
+    repoint: list[tuple[str, str]] = []  # (original, mention that is now its duplicate)
     reused = 0
     for mention, digest, key, ident in zip(mentions, digests, keys, plain, strict=True):
         who = normalise_author(mention.author)
@@ -123,8 +142,9 @@ def insert_mentions(
         if ident in known.content:
             continue  # known already (this run or an earlier one)
         said = mention.published_at or collected_at
-        duplicate_of, related_to = known.earlier(ident, key, digest, said, duplicate_window)
+        duplicate_of, related_to, later = known.earlier(ident, key, digest, said, duplicate_window)
         known.add(ident, key, digest, said)
+        repoint.extend((ident, other) for other in later)
         rows.append(
             [
                 ident,
@@ -158,6 +178,8 @@ def insert_mentions(
             f"repost_key, related_to, claimed_published_at) VALUES {values} ON CONFLICT DO NOTHING",
             [value for row in batch for value in row],
         )
+    for original, later in repoint:
+        conn.execute("UPDATE mentions SET duplicate_of = ? WHERE id = ?", [original, later])
     return Inserted(len(rows), reused)
 
 
