@@ -10,9 +10,12 @@ each test gets its own file.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from responders.decide import decide
@@ -91,10 +94,26 @@ def write_team_settings(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
+@cache
+def _migrated_template() -> Path:
+    """An empty store with every migration applied, made once per test process."""
+    folder = Path(tempfile.mkdtemp(prefix="voxwatch-template-"))
+    Store(folder / "template.duckdb").migrate()
+    return folder / "template.duckdb"
+
+
 def fresh_store(settings: Settings) -> Store:
-    """The settings' store, migrated and with sources and responders registered."""
+    """The settings' store, migrated and with sources and responders registered.
+
+    A copy of a store migrated once per process (the migrations themselves are
+    tested in tests/test_store.py), so a fresh store per test costs a file copy.
+    """
     store = store_for(settings)
-    store.migrate()
+    if store.path.exists():
+        store.migrate()
+    else:
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_template(), store.path)
     stages.register_settings(store, settings)
     return store
 
