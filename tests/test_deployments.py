@@ -1,11 +1,16 @@
-"""``voxwatch serve`` builds one scheduled deployment per enabled source."""
+"""``voxwatch serve``: a deployment per enabled source on a Prefect server, its own schedule without one."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
-from flows.deployments import deployments_for
+import duckdb
+from pytest_httpserver import HTTPServer
+
+from flows.deployments import deployments_for, serve_locally
 from tests.settings_files import source, write_settings
 from voxwatch.settings import load_settings
 
@@ -22,3 +27,43 @@ def test_one_deployment_per_enabled_source_on_its_interval(tmp_path: Path) -> No
     intervals = [d.schedules[0].schedule.interval for d in deployments]
     assert intervals == [timedelta(minutes=15), timedelta(minutes=5)]  # Reddit never faster than its limit
     assert deployments[1].parameters == {"config_path": str(config), "source": "reddit"}
+
+
+def test_without_a_prefect_server_serve_runs_each_source_itself_and_a_failing_one_does_not_stop_it(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """Prefect's temporary server schedules nothing, so ``serve`` keeps the schedule in-process."""
+    store = tmp_path / "voxwatch.duckdb"
+
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
+        "<description>Acme lost my order again</description></item></channel></rss>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    config = write_settings(
+        tmp_path,
+        source("gone", "rss", httpserver.url_for("/gone.xml"), min_request_interval_seconds=0),
+        source("feed", "rss", httpserver.url_for("/feed.xml"), min_request_interval_seconds=0),
+    )
+    stop = threading.Event()
+    serving = threading.Thread(target=serve_locally, args=(load_settings(config), str(config), stop))
+    serving.start()
+    try:
+        runs: list[tuple] = []
+        deadline = time.monotonic() + 120
+        while len(runs) < 2 and time.monotonic() < deadline:
+            time.sleep(1)
+            if store.exists():
+                try:
+                    with duckdb.connect(str(store), read_only=True) as conn:
+                        runs = conn.execute(
+                            "SELECT source, status FROM source_runs ORDER BY source"
+                        ).fetchall()
+                except duckdb.Error:
+                    continue  # the pipeline holds the file right now
+    finally:
+        stop.set()
+        serving.join(timeout=120)
+    assert runs == [("feed", "ok"), ("gone", "degraded")]
+    assert not serving.is_alive()
