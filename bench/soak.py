@@ -4,8 +4,8 @@
 
 For ``--minutes`` (default 10) a local server on 127.0.0.1 publishes new
 mentions on an Algolia-shaped search API (steadily, with a burst every few
-minutes), and now and then answers a malformed page, a 429 with a short
-``Retry-After`` or a 503. ``voxwatch serve`` collects, scores and routes it on a
+minutes), and answers one request in ten with a malformed page, one in ten
+with a 429 with a short ``Retry-After`` and one in ten with a 503. ``voxwatch serve`` collects, scores and routes it on a
 one-minute schedule, while simulated people in other processes claim, draft,
 submit, approve and send through the case service. Then publishing stops, one
 last ``voxwatch run`` drains what is left, and the script prints:
@@ -121,13 +121,13 @@ class Source:
         with self.lock:
             self.requests += 1
             roll = self.random.random()
-            if roll < 0.05:
+            if roll < 0.1:
                 self.faults["malformed"] += 1
                 return 200, {"Content-Type": "application/json"}, b'{"hits": [{"objectID": '
-            if roll < 0.09:
+            if roll < 0.2:
                 self.faults["429"] += 1
                 return 429, {"Retry-After": "2"}, b"slow down"
-            if roll < 0.12:
+            if roll < 0.3:
                 self.faults["503"] += 1
                 return 503, {}, b"busy"
             since = 0
