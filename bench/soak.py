@@ -5,9 +5,10 @@
 For ``--minutes`` (default 10) a local server on 127.0.0.1 publishes new
 mentions on an Algolia-shaped search API (steadily, with a burst every few
 minutes), and answers one request in ten with a malformed page, one in ten
-with a 429 with a short ``Retry-After`` and one in ten with a 503. ``voxwatch serve`` collects, scores and routes it on a
-one-minute schedule, while simulated people in other processes claim, draft,
-submit, approve and send through the case service. Then publishing stops, one
+with a 429 with a short ``Retry-After`` and one in ten with a 503. ``voxwatch
+serve`` collects, scores and routes it on a one-minute schedule, while
+simulated people in other processes claim, draft, submit, approve and send
+through the case service. Then publishing stops, one
 last ``voxwatch run`` drains what is left, and the script prints:
 
 - mentions published vs stored (lost = published but not stored), duplicates

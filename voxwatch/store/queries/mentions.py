@@ -167,9 +167,8 @@ def insert_mentions(
                 mention.claimed_published_at,
             ]
         )
-    for start in range(
-        0, len(rows), ROWS_PER_STATEMENT
-    ):  # one statement per batch: DuckDB's executemany is row by row
+    # One statement per batch of rows: DuckDB's executemany runs row by row.
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
         batch = rows[start : start + ROWS_PER_STATEMENT]
         values = ", ".join("(" + ", ".join("?" for _ in batch[0]) + ")" for _ in batch)
         conn.execute(
@@ -178,8 +177,8 @@ def insert_mentions(
             f"repost_key, related_to, claimed_published_at) VALUES {values} ON CONFLICT DO NOTHING",
             [value for row in batch for value in row],
         )
-    for original, later in repoint:
-        conn.execute("UPDATE mentions SET duplicate_of = ? WHERE id = ?", [original, later])
+    for original, repeat in repoint:
+        conn.execute("UPDATE mentions SET duplicate_of = ? WHERE id = ?", [original, repeat])
     return Inserted(len(rows), reused)
 
 
