@@ -101,9 +101,12 @@ class CaseService(Service):
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             check("handoff", person, CaseStatus(case["status"]))
+            if to:
+                taker = self.settings.person(to)
+                require(may(taker.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")
             new_team = self.settings.person(to).team if to else str(to_team)
             require(
-                any(p.team == new_team for p in self.settings.responders),
+                any(p.team == new_team for p in self.settings.people_who_may(Action.OWN_CASES)),
                 f"no responders in team {new_team!r}",
             )
             new_owner = to or choose_owner(

@@ -282,6 +282,25 @@ def test_handoff_keeps_the_first_owner_accountable_and_is_recorded(service: Case
     assert after["audit"][-1]["action"] == "handed_off" and after["audit"][-1]["actor"] == first
 
 
+@pytest.mark.parametrize(
+    ("where", "refusal"),
+    [
+        ({"to": "maya"}, "maya is not a responder and cannot own cases"),  # an approver only
+        ({"to": "grace"}, "grace is not a responder and cannot own cases"),  # a supervisor only
+        ({"to_team": "comms"}, "no responders in team 'comms'"),  # nobody there may own cases
+        ({"to_team": "leadership"}, "no responders in team 'leadership'"),
+    ],
+)
+def test_a_case_is_never_handed_to_someone_who_cannot_own_it(
+    service: CaseService, where: dict[str, str], refusal: str
+) -> None:
+    case = case_of(service, "Acme's app has been down")
+    with pytest.raises(InvalidTransition, match=refusal):
+        service.handoff(case["id"], case["owner"], "someone else should take it", **where)
+    after = service.show(case["id"])
+    assert (after["owner"], after["team"], after["handoffs"]) == (case["owner"], case["team"], [])
+
+
 def test_jinja_in_an_author_name_is_data_not_code(service: CaseService) -> None:
     case = case_of(service, "The barista at Acme Union Square")
     service.store.write(
