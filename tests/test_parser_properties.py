@@ -165,6 +165,11 @@ def looks_double_encoded(text: str) -> bool:
         return False
 
 
+def repaired_by_feedparser(item: dict[str, Any]) -> bool:
+    """feedparser repairs text that looks double-encoded, on purpose: such items do not come back as is."""
+    return any(looks_double_encoded(part) for part in (item["id"], *item["title"], *item["body"]))
+
+
 def atom_feed(items: list[dict[str, Any]]) -> bytes:
     entries = "".join(
         "<entry>"
@@ -185,6 +190,7 @@ def atom_feed(items: list[dict[str, Any]]) -> bytes:
 @settings(max_examples=80, deadline=None)
 @given(st.lists(FEED_ITEM, max_size=6).map(unique_by_id))
 def test_every_rss_item_comes_back_once_with_its_guid_and_plain_text(items: list[dict[str, Any]]) -> None:
+    assume(not any(repaired_by_feedparser(i) for i in items))
     page = rss.parse(raw(rss_feed(items), headers={"content-type": "application/rss+xml"}))
     assert [m.external_id for m in page.mentions] == [i["id"] for i in items]
     for mention, item in zip(page.mentions, items, strict=True):
@@ -201,7 +207,7 @@ def test_every_rss_item_comes_back_once_with_its_guid_and_plain_text(items: list
 def test_every_atom_entry_comes_back_once_with_its_id_and_plain_text(items: list[dict[str, Any]]) -> None:
     # feedparser repairs HTML titles that look double-encoded ("Â¡" is "¡" read as UTF-8 bytes in
     # Windows-1252): on purpose, so such titles are not expected back unchanged.
-    assume(not any(looks_double_encoded(" ".join(i["title"])) for i in items))
+    assume(not any(repaired_by_feedparser(i) for i in items))
     page = rss.parse(raw(atom_feed(items), headers={"content-type": "application/atom+xml"}))
     assert [m.external_id for m in page.mentions] == [f"urn:x:{i['id']}" for i in items]
     for mention, item in zip(page.mentions, items, strict=True):
