@@ -132,13 +132,18 @@ def finish_run(
 ) -> None:
     """Move the cursor when the walk is complete; else save where the next run continues."""
     assert walk.first is not None
-    cursor = walk.cursor or (walk.state.pending_cursor if walk.resuming else None)
-    if resume_page is None:
-        stages.save_run(store_for(settings), source.name, walk.first, cursor, walk.new, warning=warning)
-    else:  # the cursor stays; the newest item seen so far waits for the walk's end
-        stages.save_run(
-            store_for(settings), source.name, walk.first, None, walk.new, resume_page, cursor, warning
-        )
+    newest = walk.cursor or (walk.state.pending_cursor if walk.resuming else None)
+    done = resume_page is None  # unfinished: the cursor stays, the newest seen waits for the walk's end
+    stages.save_run(
+        store_for(settings),
+        source.name,
+        walk.first,
+        newest if done else None,
+        walk.new,
+        resume_page,
+        None if done else newest,
+        warning,
+    )
 
 
 def _warning(walk: Walk, stopped_at_budget: bool, budget: int) -> str | None:

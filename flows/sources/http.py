@@ -97,14 +97,18 @@ def _retry_after(response: httpx.Response) -> float | None:
     return seconds_until(response.headers.get("retry-after"))
 
 
+def _status_error(source: str, url: object, status: int) -> SourceError:
+    """A 4xx or 5xx as ours: 429 and 5xx may pass (retried), the rest will not."""
+    kind = TransientSourceError if status == 429 or status >= 500 else SourceError
+    return kind(source, f"{url}: HTTP {status}")
+
+
 def _to_raw(
     response: httpx.Response, request: FetchRequest, source: str, max_bytes: int, deadline: _Deadline
 ) -> RawResponse:
     status = response.status_code
-    if status == 429 or status >= 500:
-        raise TransientSourceError(source, f"{response.url}: HTTP {status}")
     if status >= 400:
-        raise SourceError(source, f"{response.url}: HTTP {status}")
+        raise _status_error(source, response.url, status)
     body = b""
     if status != 304:
         _check_type(response, request, source)
@@ -131,9 +135,7 @@ def as_source_error(source: str, url: str, exc: Exception) -> SourceError:
     if isinstance(exc, httpx.DecodingError):
         return SourceError(source, f"{url}: the body could not be decoded ({exc})")
     if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        kind = TransientSourceError if status == 429 or status >= 500 else SourceError
-        return kind(source, f"{exc.request.url}: HTTP {status}")
+        return _status_error(source, exc.request.url, exc.response.status_code)
     if isinstance(exc, httpx.UnsupportedProtocol):  # a URL that no retry will mend
         return SourceError(source, f"{url}: not an http(s) URL ({exc})")
     if isinstance(exc, httpx.TransportError):

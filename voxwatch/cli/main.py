@@ -56,10 +56,8 @@ class VoxWatchGroup(TyperGroup):
         except VoxWatchError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             ctx.exit(EXIT_ERROR)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
         except Exception as exc:
-            if type(exc).__module__.startswith(("click", "typer")):  # usage errors: click prints them
+            if type(exc).__module__.startswith(("click", "typer")):  # Exit, Abort, usage errors: click's
                 raise
             where = route_tracebacks()
             log.error("unexpected error", exc_info=exc)

@@ -62,6 +62,9 @@ def _store_error(path: Path, exc: BaseException, doing: str) -> StoreError:
     return StoreError(f"store {path}: {doing} failed: {exc}")
 
 
+# Store files read whole by ``check`` in this process: (size, mtime) then. The CLI checks before
+# Prefect starts and the flow checks again before migrating; the second read is skipped.
+_VERIFIED: dict[str, tuple[int, int]] = {}
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 
@@ -135,6 +138,10 @@ class Store:
         """
         if not self.path.exists():
             return
+        seen = self.path.stat()
+        fingerprint = (seen.st_size, seen.st_mtime_ns)
+        if _VERIFIED.get(str(self.path.resolve())) == fingerprint:
+            return  # read whole already in this process, and not written since
 
         def _scan(conn: Connection) -> None:
             tables = conn.execute(
@@ -148,6 +155,7 @@ class Store:
                 _scan(conn)
             except duckdb.Error as exc:
                 raise _store_error(self.path, exc, "checking it") from exc
+        _VERIFIED[str(self.path.resolve())] = fingerprint
 
     def migrate(self) -> list[str]:
         """Check the file, create it if needed and apply pending migrations; return their names.

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from voxwatch.domain import (
     SYSTEM_ACTOR,
@@ -67,20 +68,17 @@ def save_page(
     now = datetime.now(UTC)
     raw_sha = raw.sha256 if raw.body else None
 
-    def _write(part: Sequence[Mention]) -> Callable[[Connection], Inserted]:
-        def _in_one_transaction(conn: Connection) -> Inserted:
-            inserted = queries.insert_mentions(conn, source, part, now, raw_sha, duplicate_window)
-            if inserted.new and raw_sha is not None:  # kept so every stored mention can be replayed
-                queries.save_raw_response(conn, source, raw)
-            return inserted
-
-        return _in_one_transaction
+    def _store(conn: Connection, part: Sequence[Mention]) -> Inserted:
+        inserted = queries.insert_mentions(conn, source, part, now, raw_sha, duplicate_window)
+        if inserted.new and raw_sha is not None:  # kept so every stored mention can be replayed
+            queries.save_raw_response(conn, source, raw)
+        return inserted
 
     total = Inserted()
     for start in range(0, len(mentions), chunk):
         if start:
             time.sleep(YIELD_SECONDS)  # let a waiting process take the file between chunks
-        done = store.write(_write(mentions[start : start + chunk]))
+        done = store.write(partial(_store, part=mentions[start : start + chunk]))
         total = Inserted(total.new + done.new, total.reused_ids + done.reused_ids)
     return total
 
