@@ -254,4 +254,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "resolution_escalation",
+        """
+        -- Breaching the resolution target escalates too, once per case, apart from the
+        -- first-response escalation recorded in escalated_at.
+        ALTER TABLE cases ADD COLUMN resolution_escalated_at TIMESTAMPTZ;
+        """,
+    ),
 )
