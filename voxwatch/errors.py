@@ -13,8 +13,10 @@ message. The hierarchy, as httpx draws its own::
     ├── SourceError               a source could not be fetched; names the source
     │   ├── TransientSourceError  ... in a way that may pass (429, 5xx, timeout): retried
     │   └── RateLimited           ... the source asked us to come back later (Retry-After)
-    ├── PublishError              a reply could not be published
-    │   └── UnapprovedText        ... because the text is not an approved draft
+    ├── PublishError              a reply or notice could not be published, for good
+    │   ├── UnapprovedText        ... because the text is not an approved draft
+    │   ├── TransientPublishError ... in a way that may pass (timeout, 5xx, 429): retried
+    │   └── OutcomeUnknown        ... the platform cannot tell whether an earlier try landed
     └── CaseError                 an action on a case was refused
         ├── CaseNotFound          no case has that id
         ├── PermissionDenied      the person's roles do not allow it (or it is their own draft)
@@ -73,6 +75,18 @@ class PublishError(VoxWatchError):
 
 class UnapprovedText(PublishError):
     """Only an approved draft is ever published."""
+
+
+class TransientPublishError(PublishError):
+    """Publishing failed in a way that may pass; ``retry_after`` is when the platform asked us back."""
+
+    def __init__(self, message: str, retry_after: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OutcomeUnknown(PublishError):
+    """An earlier attempt may have landed and the platform gives no way to check: a person decides."""
 
 
 class CaseError(VoxWatchError):
