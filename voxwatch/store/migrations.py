@@ -263,4 +263,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE cases ADD COLUMN resolution_escalated_at TIMESTAMPTZ;
         """,
     ),
+    Migration(
+        5,
+        "outbox",
+        """
+        -- Everything VoxWatch says to the outside world (replies in public, notices to the
+        -- team) is first written here, in the same transaction as the change that calls for
+        -- it, and delivered afterwards outside any transaction. The key is the idempotency
+        -- key: the same message is queued once, and a platform that dedupes on it (Mastodon's
+        -- Idempotency-Key, a Bluesky record key) never shows it twice.
+        CREATE TABLE outbox (
+            key VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,  -- 'reply' or 'notice'
+            channel VARCHAR NOT NULL,  -- mastodon, bluesky, email, webhook, manual
+            target VARCHAR NOT NULL,  -- the post answered, or the recipient
+            case_id VARCHAR,
+            draft_version INTEGER,  -- replies: exactly the approved version that goes out
+            event VARCHAR,  -- notices: urgent_case, sla_breach, spike, publish_failed
+            subject VARCHAR,
+            body VARCHAR NOT NULL,
+            extra JSON,
+            -- pending -> sending -> sent; failed (given up), unknown (a person must check),
+            -- awaiting_link (manual: a person posts by hand and pastes the link)
+            state VARCHAR NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TIMESTAMPTZ NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            last_attempt_at TIMESTAMPTZ,
+            sent_at TIMESTAMPTZ,
+            external_id VARCHAR,
+            external_url VARCHAR,
+            last_error VARCHAR
+        );
+        CREATE INDEX outbox_state ON outbox (state);
+        CREATE INDEX outbox_case ON outbox (case_id);
+        ALTER TABLE cases ADD COLUMN reply_url VARCHAR;  -- where the reply is, once posted
+        """,
+    ),
 )
