@@ -295,7 +295,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             external_url VARCHAR,
             last_error VARCHAR
         );
-        CREATE INDEX outbox_state ON outbox (state);
         CREATE INDEX outbox_case ON outbox (case_id);
         ALTER TABLE cases ADD COLUMN reply_url VARCHAR;  -- where the reply is, once posted
         """,
