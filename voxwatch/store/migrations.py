@@ -299,4 +299,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE cases ADD COLUMN reply_url VARCHAR;  -- where the reply is, once posted
         """,
     ),
+    Migration(
+        6,
+        "person_tokens",
+        """
+        -- Personal tokens for the command line: proof that `--as NAME` is NAME. Only a
+        -- SHA-256 of each token is kept (tokens are 32 random bytes, so no slow hash is
+        -- needed); the token itself is shown once, when it is made.
+        CREATE TABLE person_tokens (
+            id VARCHAR PRIMARY KEY,  -- a short public id, to list and revoke by
+            person VARCHAR NOT NULL,
+            token_sha256 VARCHAR NOT NULL UNIQUE,
+            created_at TIMESTAMPTZ NOT NULL,
+            created_by VARCHAR NOT NULL,
+            revoked_at TIMESTAMPTZ,
+            revoked_by VARCHAR
+        );
+        """,
+    ),
 )
