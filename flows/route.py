@@ -1,5 +1,5 @@
 """The route flow: triage every scored mention, open and assign the cases it calls for,
-tell people about urgent cases, escalate cases whose SLA has run out, and announce spikes.
+escalate cases whose SLA has run out, note spikes, then deliver the outbox (alerts, replies).
 
 Orchestration only: each task calls one stage function (responders, insights) and
 hands its result to the next.
@@ -13,10 +13,13 @@ from datetime import datetime
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from insights.spikes import comms_emails, record_spike, spike_notice
+from insights.spikes import comms_emails, record_spike
 from responders.decide import decide
-from responders.escalation import announce_urgent_cases, escalate_overdue
-from responders.notify import Notifier
+from responders.delivery import outbox_for
+from responders.escalation import escalate_overdue
+from responders.notify import notice_messages
+from responders.outbox import DeliveryReport
+from responders.service import utcnow
 from sentiment.themes import urgent_theme_ids
 from voxwatch.domain import Decision, Routing, RoutingCandidate
 from voxwatch.runtime import crash_point
@@ -46,19 +49,20 @@ def store_cases(settings: Settings, decisions: list[Decision]) -> list[Routing]:
     return stages.save_decisions(store_for(settings), decisions)
 
 
-@task(name="notify-urgent", cache_policy=NO_CACHE)
-def notify_urgent(settings: Settings, created: list[Routing]) -> int:
-    return announce_urgent_cases(settings, created)
+@task(name="deliver-outbox", cache_policy=NO_CACHE)
+def deliver_outbox(settings: Settings) -> DeliveryReport:
+    """Send what the outbox holds: alerts queued with their cases, replies still to post."""
+    return outbox_for(settings, utcnow).deliver_due()
 
 
 def announce_spike(settings: Settings, model_id: str, now: datetime | None = None) -> dict | None:
-    """Record a new spike (insights) and tell the comms channel once (responders.notify)."""
-    spike = record_spike(settings, model_id, now)
+    """Record a new spike (insights) with its alert queued for the comms channel (responders.notify)."""
+    emails = comms_emails(settings)
+    spike = record_spike(
+        settings, model_id, now, lambda notice: notice_messages(notice, settings.notifications, emails)
+    )
     if spike is not None:
         log.info("spike %d: %s", spike["id"], spike["why"])
-        Notifier(settings.notifications, store_for(settings)).notify(
-            spike_notice(settings, spike), emails=comms_emails(settings)
-        )
     return spike
 
 
@@ -77,10 +81,17 @@ def route_settings(settings: Settings, model_id: str) -> int:
     found, load = candidates(settings, model_id)
     created = store_cases(settings, decide_routes(settings, found, load))
     crash_point("after_route")
-    notify_urgent(settings, created)
     escalated = escalate(settings)
     spike_check(settings, model_id)
-    get_run_logger().info("opened %d new case(s); escalated %d", len(created), escalated)
+    delivered = deliver_outbox(settings)
+    get_run_logger().info(
+        "opened %d new case(s); escalated %d; delivered %d message(s), %d to retry, %d failed",
+        len(created),
+        escalated,
+        delivered.sent,
+        delivered.retrying,
+        delivered.failed,
+    )
     return len(created)
 
 

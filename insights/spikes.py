@@ -13,12 +13,12 @@ keeps firing is the same spike and nobody is told again.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from voxwatch.domain import Notice
+from voxwatch.domain import Notice, Outgoing
 from voxwatch.permissions import Action
 from voxwatch.settings import Settings, SpikeSettings
 from voxwatch.store import queries, store_for
@@ -70,10 +70,17 @@ def daily_spikes(days: Sequence[tuple[Any, int]], rule: SpikeSettings) -> list[d
     return marked
 
 
-def record_spike(settings: Settings, model_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+def record_spike(
+    settings: Settings,
+    model_id: str,
+    now: datetime | None = None,
+    messages_for: Callable[[Notice], Sequence[Outgoing]] | None = None,
+) -> dict[str, Any] | None:
     """Record a new spike and return it; None when the rule is quiet or the spike is known.
 
-    Telling people is the caller's part (``flows.route.announce_spike``), after this commits.
+    ``messages_for`` turns the spike's notice into outbox messages (the caller
+    knows the channels); they are queued in the same transaction as the spike,
+    so a crash cannot record a spike and lose its alert.
     """
     now = now or datetime.now(UTC)
     rule = settings.spikes
@@ -101,6 +108,8 @@ def record_spike(settings: Settings, model_id: str, now: datetime | None = None)
             "why": result.explain(rule.k),
         }
         spike["id"] = queries.insert_spike(conn, spike)
+        for message in messages_for(spike_notice(settings, spike)) if messages_for else ():
+            queries.enqueue(conn, message, now)
         return spike
 
     return store.write(_write)
@@ -122,4 +131,5 @@ def spike_notice(settings: Settings, spike: dict[str, Any]) -> Notice:
         event="spike",
         subject=f"[VoxWatch] spike in negative mentions of {settings.brand.name}",
         text="\n".join(lines),
+        ref=f"spike-{spike['id']}" if "id" in spike else None,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from responders.alerts import new_case_messages
 from responders.routing import RouteInput, choose_owner, choose_team
 from responders.sla import clock_start, first_response_due, resolution_due
 from responders.triage import Triage, TriageInput, triage
@@ -128,5 +129,5 @@ def decide(
                 load,
                 candidate.score.themes,
             )
-        decisions.append(Decision(record, case, candidate))
+        decisions.append(Decision(record, case, candidate, new_case_messages(settings, case)))
     return decisions

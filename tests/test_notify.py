@@ -90,16 +90,37 @@ def test_webhook_and_email_are_delivered_and_recorded(
     assert all(httpserver.url_for("/hook") not in str(r) for r in rows)  # the secret URL is not stored
 
 
-def test_a_failing_webhook_is_retried_recorded_and_does_not_raise(
+def test_a_failing_webhook_stays_queued_is_retried_with_backoff_and_given_up_after_its_retries(
     routed: Path, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data("down", status=500)
     store = store_for(load_settings(routed))
-    notifier = Notifier(NotificationSettings(webhook_url=httpserver.url_for("/hook"), retries=3), store)
-    assert notifier.notify(Notice("urgent_case", "s", "t")) == {"webhook": False}
+    now = datetime.now(UTC)
+    settings = NotificationSettings(webhook_url=httpserver.url_for("/hook"), retries=3)
+    assert Notifier(settings, store, lambda: now).notify(Notice("urgent_case", "s", "t")) == {"webhook": False}
+    (entry,) = store.read(lambda c: queries.outbox_entries(c))
+    assert (entry["state"], entry["attempts"]) == ("pending", 1) and entry["next_attempt_at"] > now
+    # Not due yet: a round now sends nothing; later rounds retry until the retries are spent.
+    assert Notifier(settings, store, lambda: now).outbox().deliver_due().retrying == 0
+    for hours in (1, 2):
+        Notifier(settings, store, lambda h=hours: now + timedelta(hours=h)).outbox().deliver_due()
     assert [request.path for request, _ in httpserver.log if request.path == "/hook"] == ["/hook"] * 3
-    (row,) = store.read(lambda c: queries.notifications(c))
-    assert (row["status"], row["attempts"]) == ("failed", 3) and "500" in row["last_error"]
+    (entry,) = store.read(lambda c: queries.outbox_entries(c))
+    assert (entry["state"], entry["attempts"]) == ("failed", 3) and "500" in entry["last_error"]
+    rows = store.read(lambda c: queries.notifications(c))
+    assert [r["status"] for r in rows] == ["retrying", "retrying", "failed"]
+
+
+def test_the_same_notice_is_queued_once_and_sent_once(routed: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    store = store_for(load_settings(routed))
+    notifier = Notifier(NotificationSettings(webhook_url=httpserver.url_for("/hook")), store)
+    notice = Notice("urgent_case", "Urgent", "t", case_id="case-1")
+    assert notifier.notify(notice) == {"webhook": True}
+    notifier.notify(notice)
+    assert len([r for r, _ in httpserver.log if r.path == "/hook"]) == 1
+    (request,) = [r for r, _ in httpserver.log if r.path == "/hook"]
+    assert request.headers["Idempotency-Key"].startswith("notice-")
 
 
 def test_sla_breach_escalates_once_and_tells_the_supervisor(
@@ -134,6 +155,9 @@ def test_routing_completes_when_every_notification_fails(
     shutil.copy(demo_run[0], config)  # same live sample sources, empty store
     summary = pipeline_flow(str(config))
     assert summary["routed"] == demo_run[1]["routed"]
-    rows = store_for(load_settings(config)).read(lambda c: queries.notifications(c))
+    store = store_for(load_settings(config))
+    rows = store.read(lambda c: queries.notifications(c))
     urgent = [r for r in rows if r["event"] == "urgent_case"]
-    assert urgent and all(r["status"] == "failed" and r["attempts"] == 2 for r in urgent)
+    assert urgent and all(r["status"] == "retrying" and r["attempts"] == 1 for r in urgent)
+    queued = [e for e in store.read(lambda c: queries.outbox_entries(c)) if e["event"] == "urgent_case"]
+    assert len(queued) == len(urgent) and all(e["state"] == "pending" for e in queued)  # not lost

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -245,6 +245,8 @@ class Decision:
     triage: TriageRecord
     case: Routing | None
     candidate: RoutingCandidate  # what was decided on, for the case's audit trail
+    # Notices the new case calls for (urgent: tell the channel and the owner), queued with it.
+    messages: tuple[Outgoing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,3 +257,27 @@ class Notice:
     subject: str
     text: str
     case_id: str | None = None
+    ref: str | None = None  # what the notice is about when not a case (a spike's id): one notice per ref
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message queued in the outbox: a reply to put in public, or a notice for the team.
+
+    ``key`` is its idempotency key: queuing the same key twice queues it once, and
+    publishers hand it to platforms that dedupe on it. Built by the stages
+    (``responders.outbox``), stored by the store in the same transaction as the
+    change that calls for it, delivered afterwards.
+    """
+
+    key: str
+    kind: str  # "reply" or "notice"
+    channel: str  # mastodon, bluesky, email, webhook, manual
+    target: str
+    body: str
+    case_id: str | None = None
+    draft_version: int | None = None
+    event: str | None = None
+    subject: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    state: str = "pending"  # "awaiting_link" for a reply a person posts by hand

@@ -110,11 +110,17 @@ situation = st.selectbox(
 if st.button("Start from template") and may(me.roles, Action.DRAFT):
     act("Draft started from the template", service().draft, case["id"], me.name, situation)
 
+EDITABLE = ("draft", "rejected")  # approved, pending and sent text is read-only: edits make a new version
+
 if draft:
     st.caption(
         f"Draft v{draft['version']} ({draft['state']}), from {draft['template_key']}, by {draft['author']}"
     )
-    body = st.text_area("Draft", value=draft["body"], height=180, key=f"body-{draft['id']}")
+    if draft["state"] in EDITABLE:
+        body = st.text_area("Draft", value=draft["body"], height=180, key=f"body-{draft['id']}")
+    else:
+        body = draft["body"]
+        st.text(body)
     findings = lint_findings(body, draft["situation"], draft["lang"])
     if findings:
         st.warning(f"The linter found {len(findings)} thing(s) to fix:")
@@ -123,17 +129,36 @@ if draft:
     else:
         st.success("The linter found nothing to fix.")
     col1, col2, col3 = st.columns(3)
-    with col1:
-        if st.button("Save edits") and body != draft["body"]:
-            act("Saved", service().draft, case["id"], me.name, draft["situation"], body)
-    with col2:
-        if st.button("Submit for approval"):
-            act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
+    if draft["state"] in EDITABLE:
+        with col1:
+            if st.button("Save edits") and body != draft["body"]:
+                act("Saved", service().draft, case["id"], me.name, draft["situation"], body)
+        with col2:
+            if st.button("Submit for approval"):
+                act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
+    elif draft["state"] == "approved" and may(me.roles, Action.DRAFT):
+        with col1:
+            if st.button("Edit (a new version, approved again)"):
+                act("New version to edit", service().draft, case["id"], me.name, draft["situation"], body)
     with col3:
-        if draft["state"] == "approved" and st.button("Mark sent"):
-            act("Marked sent", service().send, case["id"], me.name)
+        if draft["state"] == "approved" and st.button(f"Send v{draft['version']} as approved"):
+            act("Sent", service().send, case["id"], me.name, draft["version"])
     if draft.get("decision_comment"):
         st.text(f"Comms lead's comment: {draft['decision_comment']}")
+
+for entry in [e for e in case["outbox"] if e["kind"] == "reply"]:
+    where = safe_link(entry["external_url"])
+    st.text(f"Reply v{entry['draft_version']} via {entry['channel']}: {entry['state']}")
+    if where:
+        st.link_button("Open the posted reply", where)
+    if entry["last_error"] and entry["state"] != "sent":
+        st.text(f"Last error: {entry['last_error']}")
+    if entry["state"] in ("awaiting_link", "unknown"):
+        posted = st.text_input("Link to the reply as posted", key=f"link-{entry['key']}")
+        if st.button("Record the link", key=f"record-{entry['key']}") and posted:
+            act("Link recorded", service().record_reply_link, case["id"], me.name, posted)
+    if entry["state"] == "unknown" and st.button("It is not there: send again", key=f"again-{entry['key']}"):
+        act("Sent again", service().resend, case["id"], me.name)
 
 if case["status"] in ("sent", "follow_up"):
     note = st.text_input("Follow-up note")

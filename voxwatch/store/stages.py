@@ -160,7 +160,11 @@ def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
 
 
 def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]:
-    """Store every triage record and open the cases; return the cases opened now."""
+    """Store every triage record and open the cases; return the cases opened now.
+
+    The notices a new case calls for are queued in the outbox in the same
+    transaction, so a crash after opening it cannot lose its alert.
+    """
     now = datetime.now(UTC)
 
     def _write(conn: Connection) -> list[Routing]:
@@ -179,6 +183,8 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
                 queries.append_audit(
                     conn, now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)
                 )
+                for message in decision.messages:  # told about with the case, or not at all
+                    queries.enqueue(conn, message, now)
         return created
 
     return store.write(_write)

@@ -16,6 +16,7 @@ the function lives in the module named for what it is about:
 - ``erasure``: forgetting an author (or a post the platform deleted), with tombstones.
 - ``authors``: one view per author: their mentions with scores, and the team's notes about them.
 - ``notifications``: notifications sent (or not) to the team, one row per event and channel.
+- ``outbox``: replies and notices queued with their idempotency key, and how each delivery went.
 - ``analytics``: read models for leaders: pipeline summary, daily sentiment, themes, KPIs, owners.
 - ``spikes``: negative counts per 24-hour window, the examples of a window, and recorded spikes.
 """
@@ -47,6 +48,7 @@ from voxwatch.store.queries.cases import (
     list_cases,
     open_load,
     overdue_cases,
+    overdue_resolutions,
     pending_approvals,
     update_case,
 )
@@ -61,6 +63,17 @@ from voxwatch.store.queries.erasure import (
 )
 from voxwatch.store.queries.mentions import Inserted, insert_mentions, unscored_mentions
 from voxwatch.store.queries.notifications import insert_notification, notifications
+from voxwatch.store.queries.outbox import (
+    OUTBOX_COLUMNS,
+    UNFINISHED,
+    case_outbox,
+    due_entries,
+    enqueue,
+    get_entry,
+    outbox_entries,
+    publish_health,
+    update_entry,
+)
 from voxwatch.store.queries.people import sync_responder
 from voxwatch.store.queries.scores import insert_label_correction, insert_scores
 from voxwatch.store.queries.sources import (
@@ -90,6 +103,8 @@ __all__ = [
     "CASE_COLUMNS",
     "DRAFT_COLUMNS",
     "OPEN_STATUSES",
+    "OUTBOX_COLUMNS",
+    "UNFINISHED",
     "Connection",
     "Inserted",
     "add_tombstone",
@@ -99,12 +114,16 @@ __all__ = [
     "author_mentions",
     "author_notes",
     "case_audit",
+    "case_outbox",
     "daily_negative_counts",
     "daily_sentiment",
+    "due_entries",
+    "enqueue",
     "erase_author_notes",
     "erase_mentions",
     "erase_spike_examples",
     "get_case",
+    "get_entry",
     "handoffs",
     "inbox",
     "insert_author_note",
@@ -124,10 +143,13 @@ __all__ = [
     "negative_counts_per_window",
     "notifications",
     "open_load",
+    "outbox_entries",
     "overdue_cases",
+    "overdue_resolutions",
     "owner_summary",
     "pending_approvals",
     "pipeline_counts",
+    "publish_health",
     "purge_raw_responses",
     "recent_spikes",
     "record_source_failure",
@@ -146,6 +168,7 @@ __all__ = [
     "untriaged",
     "update_case",
     "update_draft",
+    "update_entry",
     "upsert_source",
     "window_negatives",
 ]

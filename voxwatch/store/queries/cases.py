@@ -83,11 +83,13 @@ CASE_COLUMNS = frozenset(
         "first_response_due",
         "resolution_due",
         "updated_at",
+        "reply_url",
         "first_response_at",
         "followed_up_at",
         "follow_up_waived",
         "resolved_at",
         "escalated_at",
+        "resolution_escalated_at",
     }
 )
 
@@ -95,7 +97,7 @@ CASE_COLUMNS = frozenset(
 def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     found = dict_rows(
         conn.execute(
-            "SELECT c.*, m.source, m.author, m.lang, m.text, m.url, m.published_at, "
+            "SELECT c.*, m.source, m.external_id, m.author, m.lang, m.text, m.url, m.published_at, "
             "t.validity, t.reason AS validity_reason, t.model_id, s.label, s.p_negative, s.p_neutral, "
             "s.p_positive, s.themes, (SELECT lc.label FROM label_corrections lc WHERE lc.mention_id = "
             " c.mention_id ORDER BY lc.corrected_at DESC LIMIT 1) AS corrected_label "
@@ -141,6 +143,22 @@ def overdue_cases(conn: Connection, now: datetime) -> list[dict[str, Any]]:
             "SELECT id, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
             "WHERE list_contains(?, status) AND first_response_at IS NULL AND escalated_at IS NULL "
             "AND first_response_due < ? ORDER BY first_response_due",
+            [list(OPEN_STATUSES), now],
+        )
+    )
+
+
+def overdue_resolutions(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    """Open cases past their resolution due time whose resolution breach is not yet escalated.
+
+    Apart from ``overdue_cases``: a case answered on time can still miss being resolved,
+    and each target escalates once (``resolution_escalated_at``).
+    """
+    return dict_rows(
+        conn.execute(
+            "SELECT id, tier, reasons, owner, first_owner, team, resolution_due FROM cases "
+            "WHERE list_contains(?, status) AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
+            "AND resolution_due < ? ORDER BY resolution_due, id",
             [list(OPEN_STATUSES), now],
         )
     )

@@ -1,0 +1,117 @@
+"""The outbox: replies and notices queued with their idempotency key, and how each delivery went."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from voxwatch.domain import Outgoing
+from voxwatch.store.database import Connection
+from voxwatch.store.queries.rows import dict_rows, set_clause
+
+OUTBOX_COLUMNS = frozenset(
+    {
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "sent_at",
+        "external_id",
+        "external_url",
+        "last_error",
+    }
+)
+# What a person or the deliverer may still act on; sent and failed are final.
+UNFINISHED = ("pending", "sending", "unknown", "awaiting_link")
+
+
+def enqueue(conn: Connection, message: Outgoing, now: datetime) -> bool:
+    """Queue ``message`` once: True when it is new, False when its key was queued before."""
+    cursor = conn.execute(
+        "INSERT INTO outbox (key, kind, channel, target, case_id, draft_version, event, subject, body, "
+        "extra, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (key) DO NOTHING RETURNING key",
+        [
+            message.key,
+            message.kind,
+            message.channel,
+            message.target,
+            message.case_id,
+            message.draft_version,
+            message.event,
+            message.subject,
+            message.body,
+            json.dumps(message.extra),
+            message.state,
+            now,
+            now,
+        ],
+    )
+    return cursor.fetchone() is not None
+
+
+def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["extra"] = json.loads(row["extra"]) if row.get("extra") else {}
+    return rows
+
+
+def due_entries(conn: Connection, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    """Entries a deliverer should try now: pending ones whose time has come, and interrupted tries."""
+    return _decoded(
+        dict_rows(
+            conn.execute(
+                "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? "
+                "ORDER BY created_at, key LIMIT ?",
+                [now, limit],
+            )
+        )
+    )
+
+
+def get_entry(conn: Connection, key: str) -> dict[str, Any] | None:
+    found = _decoded(dict_rows(conn.execute("SELECT * FROM outbox WHERE key = ?", [key])))
+    return found[0] if found else None
+
+
+def update_entry(conn: Connection, key: str, changes: dict[str, Any]) -> None:
+    conn.execute(
+        f"UPDATE outbox SET {set_clause(changes, OUTBOX_COLUMNS)} WHERE key = ?", [*changes.values(), key]
+    )
+
+
+def case_outbox(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    """Everything queued for a case, oldest first: its replies and the notices about it."""
+    return _decoded(
+        dict_rows(conn.execute("SELECT * FROM outbox WHERE case_id = ? ORDER BY created_at, key", [case_id]))
+    )
+
+
+def outbox_entries(
+    conn: Connection, kind: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    return _decoded(
+        dict_rows(
+            conn.execute(
+                "SELECT * FROM outbox WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR state = ?) "
+                "ORDER BY created_at, key",
+                [kind, kind, state, state],
+            )
+        )
+    )
+
+
+def publish_health(conn: Connection) -> list[dict[str, Any]]:
+    """Per channel: replies sent, waiting, failed or unknown, and the latest error (for source health)."""
+    return dict_rows(
+        conn.execute(
+            "SELECT channel, "
+            "count(*) FILTER (WHERE state = 'sent') AS sent, "
+            "count(*) FILTER (WHERE state IN ('pending', 'sending', 'awaiting_link')) AS waiting, "
+            "count(*) FILTER (WHERE state = 'failed') AS failed, "
+            "count(*) FILTER (WHERE state = 'unknown') AS unknown, "
+            "arg_max(last_error, last_attempt_at) FILTER (WHERE last_error IS NOT NULL) AS last_error "
+            "FROM outbox WHERE kind = 'reply' GROUP BY channel ORDER BY channel"
+        )
+    )
