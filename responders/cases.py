@@ -8,15 +8,16 @@ authors are ``responders.authors``; label corrections ``responders.feedback``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from responders.lifecycle import check, check_not_own_draft, require
+from responders.delivery import outbox_for
+from responders.lifecycle import check, check_not_own_draft, check_role, require
 from responders.lint import lint, load_rules
+from responders.replies import reply_message
 from responders.routing import choose_owner
 from responders.service import Clock, Service, utcnow
 from responders.templates import TemplateLibrary, render, reply_by_text
-from voxwatch.domain import CaseStatus
+from voxwatch.domain import CaseStatus, Outgoing
 from voxwatch.errors import InvalidTransition
 from voxwatch.permissions import Action, may
 from voxwatch.settings import ResponderSettings, Settings
@@ -61,6 +62,7 @@ class CaseService(Service):
             case["draft"] = queries.latest_draft(conn, case_id)
             case["handoffs"] = queries.handoffs(conn, case_id)
             case["audit"] = queries.case_audit(conn, case_id)
+            case["outbox"] = queries.case_outbox(conn, case_id)
             return case
 
         return self.store.read(_read)
@@ -137,19 +139,25 @@ class CaseService(Service):
     # --- replying -------------------------------------------------------------------
 
     def suggest(self, case: dict[str, Any], situation: str, actor: ResponderSettings) -> tuple[str, str]:
-        """The template's suggestion for this case: ``(template key, rendered body)``."""
+        """The template's suggestion for this case: ``(template key, rendered body)``.
+
+        The reply-by promise is the resolution due time, or, when that has passed, a
+        time still ahead of this draft (``reply_by_text``), in the team's time zone.
+        """
         template = self.library.get(situation, case["lang"])
+        due, sla = case["resolution_due"], self.settings.sla
         body = render(
             template,
             customer=case["author"] or "there",
             brand=self.settings.brand.name,
             responder=actor.display_name,
-            reply_by=reply_by_text(case["resolution_due"], template.lang, self._timezone()),
+            reply_by=reply_by_text(due, template.lang, self._timezone(), now=self.clock(), sla=sla),
             case_ref=case["id"],
         )
         return template.key, body
 
     def _timezone(self) -> str:
+        """The zone customers read promises in: the team's working hours' zone, else UTC."""
         hours = self.settings.sla.business_hours
         return hours.timezone if hours else "UTC"
 
@@ -251,27 +259,89 @@ class CaseService(Service):
     def reject(self, case_id: str, actor: str, comment: str) -> None:
         self._decide(case_id, actor, False, comment)
 
-    def send(
-        self, case_id: str, actor: str, publisher: Callable[[dict[str, Any]], None] | None = None
-    ) -> None:
-        """Mark the approved draft sent (publishing it if a publisher is given)."""
+    def send(self, case_id: str, actor: str, version: int | None = None) -> dict[str, Any]:
+        """Release the approved draft: queue exactly that version in the outbox, then publish it.
+
+        Queueing and the state change are one transaction; publishing happens after
+        it, outside any transaction (``responders.outbox``), so a slow platform never
+        holds the store and a crash between the post and our commit cannot post twice.
+        ``version`` is the version the person saw approved: if a newer one exists, this
+        refuses. The first response counts from when the reply is public (published,
+        or its link recorded for a reply posted by hand). Returns the outbox entry.
+        """
         person = self.settings.person(actor)
 
-        def _do(conn: Connection, case: dict[str, Any]) -> None:
+        def _do(conn: Connection, case: dict[str, Any]) -> Outgoing:
             nxt = check("send", person, CaseStatus(case["status"]))
             draft = queries.latest_draft(conn, case["id"])
             require(draft is not None and draft["state"] == "approved", "only an approved draft can be sent")
             assert draft is not None
-            if publisher is not None:
-                publisher(draft)
+            require(
+                version is None or draft["version"] == version,
+                f"draft v{version} is not the approved one: v{draft['version']} is; review it first",
+            )
+            message = reply_message(self.settings, case, draft)
             now = self.clock()
+            queries.enqueue(conn, message, now)
             queries.update_draft(conn, draft["id"], {"state": "sent", "sent_at": now})
-            changes: dict[str, Any] = {"status": nxt}
+            self._change(
+                conn,
+                case,
+                actor,
+                "sent",
+                {"status": nxt},
+                {"draft_version": draft["version"], "channel": message.channel, "outbox": message.key},
+            )
+            return message
+
+        message: Outgoing = self._act(case_id, _do)
+        if message.state == "pending":
+            outbox_for(self.settings, self.clock).deliver(message.key)
+        return self._outbox_entry(message.key)
+
+    def record_reply_link(self, case_id: str, actor: str, url: str) -> None:
+        """A reply posted by hand (or one whose outcome was unknown) is public here: record it."""
+        person = self.settings.person(actor)
+        require(url.startswith(("https://", "http://")), f"{url!r} is not a link to the posted reply")
+
+        def _do(conn: Connection, case: dict[str, Any]) -> None:
+            check_role("send", person)
+            waiting = [e for e in queries.case_outbox(conn, case["id"]) if e["kind"] == "reply"]
+            open_ = [e for e in waiting if e["state"] in ("awaiting_link", "unknown")]
+            require(bool(open_), "no reply of this case is waiting for its link")
+            entry = open_[-1]
+            now = self.clock()
+            queries.update_entry(
+                conn, entry["key"], {"state": "sent", "sent_at": now, "external_url": url, "last_error": None}
+            )
+            changes: dict[str, Any] = {"reply_url": url}
             if case["first_response_at"] is None:
                 changes["first_response_at"] = now
-            self._change(conn, case, actor, "sent", changes, {"draft_version": draft["version"]})
+            self._change(conn, case, actor, "published", changes, {"draft_version": entry["draft_version"]})
 
         self._act(case_id, _do)
+
+    def resend(self, case_id: str, actor: str) -> dict[str, Any]:
+        """A reply whose outcome was unknown was checked by a person and is not there: send it again."""
+        person = self.settings.person(actor)
+
+        def _do(conn: Connection, case: dict[str, Any]) -> str:
+            check_role("send", person)
+            unknown = [e for e in queries.case_outbox(conn, case["id"]) if e["state"] == "unknown"]
+            require(bool(unknown), "no reply of this case has an unknown outcome")
+            key = str(unknown[-1]["key"])
+            queries.update_entry(conn, key, {"state": "pending", "next_attempt_at": self.clock()})
+            self._change(conn, case, actor, "resent", {}, {"outbox": key})
+            return key
+
+        key: str = self._act(case_id, _do)
+        outbox_for(self.settings, self.clock).deliver(key)
+        return self._outbox_entry(key)
+
+    def _outbox_entry(self, key: str) -> dict[str, Any]:
+        entry = self.store.read(lambda conn: queries.get_entry(conn, key))
+        assert entry is not None, key  # queued in a transaction that committed
+        return entry
 
     # --- closing the loop -------------------------------------------------------------
 
