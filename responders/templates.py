@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from responders.sla import promised_time
 from voxwatch.errors import SettingsError
+from voxwatch.settings import SlaSettings
 
 SITUATIONS = ("first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing")
 VARIABLES = frozenset({"customer", "brand", "responder", "reply_by", "case_ref"})
@@ -101,11 +103,30 @@ class TemplateLibrary:
         return sorted(self.latest.values(), key=lambda t: (t.situation, t.lang))
 
 
-def reply_by_text(due: datetime, lang: str | None, tz: str = "UTC") -> str:
-    """The reply-time promise as a customer reads it, in their language."""
-    local = due.astimezone(ZoneInfo(tz))
+# Zones a Chinese reader knows as Beijing time: name them as they expect to read it.
+BEIJING_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def reply_by_text(
+    due: datetime,
+    lang: str | None,
+    tz: str = "UTC",
+    now: datetime | None = None,
+    sla: SlaSettings | None = None,
+) -> str:
+    """The reply-time promise as a customer reads it: in their language, naming the time zone.
+
+    A deadline without a zone means a different hour to every reader, so both
+    languages say which clock it is on. A promise is never in the past: once
+    ``due`` has passed (at ``now``, by default the real clock), the promise is the
+    urgent first-response target in ``sla``'s working time from now (see
+    ``responders.sla.promised_time``).
+    """
+    moment = promised_time(due, now or datetime.now(UTC), sla or SlaSettings())
+    local = moment.astimezone(ZoneInfo(tz))
     if lang == "zh":
-        return f"{local.month}月{local.day}日 {local:%H:%M}"
+        zone = "北京时间" if tz in BEIJING_TIME_ZONES else f"{tz} 时间"
+        return f"{local.month}月{local.day}日 {local:%H:%M}（{zone}）"
     return f"{local:%H:%M} ({tz}) on {local:%Y-%m-%d}"
 
 

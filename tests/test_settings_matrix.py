@@ -155,7 +155,7 @@ INVALID = [
     ("urgent_first_response_hours = 2", "urgent_first_response_hours = 0", "sla.urgent_first_response_hours"),
     ("resolution_hours = 48", "resolution_hours = -48", "sla.resolution_hours"),
     ('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"', "sla.business_hours.timezone"),
-    ("end = 17:00:00", "end = 08:00:00", "sla.business_hours"),
+    ("end = 17:00:00", 'end = "17:00:00+01:00"', "sla.business_hours"),  # 08:00 is a night shift now
     ("weekdays = [0, 1, 2, 3, 4]", "weekdays = [0, 7]", "sla.business_hours"),
     ("weekdays = [0, 1, 2, 3, 4]", "weekdays = []", "sla.business_hours"),
     ("k = 3.0", "k = 0", "spikes.k"),

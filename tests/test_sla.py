@@ -2,8 +2,8 @@
 
 The due time of every case comes from ``add_working_time``; a wrong answer means cases
 breach early (alarms at night) or late (customers wait). The properties check it against
-an independent day-by-day sum of working time, in fixed-offset zones only (DST handling
-is tracked separately).
+an independent day-by-day sum of working time, in fixed-offset zones; clock changes,
+overnight and 24/7 calendars are checked in tests/test_sla_properties.py.
 """
 
 from __future__ import annotations
@@ -208,12 +208,34 @@ def test_a_calendar_with_no_working_time_says_so() -> None:
 
 @pytest.mark.parametrize(
     "fields",
-    [{"weekdays": []}, {"weekdays": [7]}, {"start": time(18), "end": time(9)}, {"timezone": "Mars/Base"}],
-    ids=["no-weekdays", "weekday-7", "end-before-start", "unknown-zone"],
+    [
+        {"weekdays": []},
+        {"weekdays": [7]},
+        {"timezone": "Mars/Base"},
+        {"end": "25:00"},
+        {"start": "09:00+01:00"},
+    ],
+    ids=["no-weekdays", "weekday-7", "unknown-zone", "hour-25", "start-with-an-offset"],
 )
 def test_impossible_calendars_are_refused_by_settings(fields: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         BusinessHours(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "overnight"),
+    [
+        ("09:00", "18:00", False),
+        ("22:00", "06:00", True),  # a night shift: closes the next morning
+        ("00:00", "24:00", True),  # a whole day; with seven weekdays, 24/7
+        ("00:00", "00:00", True),  # the same, written as start == end
+        ("08:00", "08:00", True),  # a 24-hour day from 08:00 to 08:00
+    ],
+)
+def test_calendars_that_cross_midnight_or_never_close_are_valid(start: str, end: str, overnight: bool) -> None:
+    calendar = BusinessHours(start=start, end=end)  # type: ignore[arg-type]
+    assert calendar.overnight is overnight
+    assert calendar.end == (time(0) if end == "24:00" else time.fromisoformat(end))
 
 
 # --- is_working_time -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -27,6 +28,7 @@ from responders.templates import (
     reply_by_text,
 )
 from voxwatch.errors import SettingsError
+from voxwatch.settings import BusinessHours, SlaSettings
 
 SHIPPED = TemplateLibrary.load()
 # A recognisable value for every variable, so the rendered text shows which were used.
@@ -237,6 +239,8 @@ def test_undefined_names_fail_loudly_rather_than_render_blank() -> None:
 
 # --- reply_by_text ----------------------------------------------------------------------------------------
 
+BEFORE_DUE = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the draft is written while the promise is ahead
+
 
 @pytest.mark.parametrize(
     ("lang", "tz", "text"),
@@ -245,16 +249,17 @@ def test_undefined_names_fail_loudly_rather_than_render_blank() -> None:
         (None, "UTC", "10:30 (UTC) on 2026-11-27"),
         ("fr", "UTC", "10:30 (UTC) on 2026-11-27"),
         ("en", "Asia/Shanghai", "18:30 (Asia/Shanghai) on 2026-11-27"),
-        ("zh", "Asia/Shanghai", "11月27日 18:30"),
-        ("zh", "UTC", "11月27日 10:30"),
+        ("zh", "Asia/Shanghai", "11月27日 18:30（北京时间）"),
+        ("zh", "UTC", "11月27日 10:30（UTC 时间）"),
+        ("zh", "Europe/London", "11月27日 10:30（Europe/London 时间）"),
         ("en", "Pacific/Auckland", "23:30 (Pacific/Auckland) on 2026-11-27"),
-        ("zh", "Pacific/Kiritimati", "11月28日 00:30"),  # UTC+14: the next day
+        ("zh", "Pacific/Kiritimati", "11月28日 00:30（Pacific/Kiritimati 时间）"),  # UTC+14: the next day
     ],
 )
 def test_reply_by_text_in_the_teams_zone_and_the_customers_language(
     lang: str | None, tz: str, text: str
 ) -> None:
-    assert reply_by_text(datetime(2026, 11, 27, 10, 30, tzinfo=UTC), lang, tz) == text
+    assert reply_by_text(datetime(2026, 11, 27, 10, 30, tzinfo=UTC), lang, tz, now=BEFORE_DUE) == text
 
 
 @given(
@@ -265,5 +270,59 @@ def test_reply_by_text_in_the_teams_zone_and_the_customers_language(
 def test_reply_by_text_names_the_local_day_and_minute(moment: datetime, offset: int) -> None:
     zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT-8 is UTC+8
     local = moment.astimezone(timezone(timedelta(hours=offset)))
-    assert reply_by_text(moment, "zh", zone) == f"{local.month}月{local.day}日 {local:%H:%M}"
-    assert reply_by_text(moment, "en", zone) == f"{local:%H:%M} ({zone}) on {local:%Y-%m-%d}"
+    earlier = moment - timedelta(minutes=1)
+    assert reply_by_text(moment, "zh", zone, now=earlier) == (
+        f"{local.month}月{local.day}日 {local:%H:%M}（{zone} 时间）"
+    )
+    assert reply_by_text(moment, "en", zone, now=earlier) == f"{local:%H:%M} ({zone}) on {local:%Y-%m-%d}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "tz", "text"),
+    [
+        # Due yesterday; now is 14:07 UTC, so 2 h of (round-the-clock) time and the next quarter hour.
+        ("en", "Europe/London", "16:15 (Europe/London) on 2026-11-27"),
+        ("zh", "Asia/Shanghai", "11月28日 00:15（北京时间）"),
+        ("zh", "Europe/London", "11月27日 16:15（Europe/London 时间）"),
+    ],
+)
+def test_a_promise_already_past_becomes_the_urgent_target_from_now(lang: str, tz: str, text: str) -> None:
+    now = datetime(2026, 11, 27, 14, 7, 30, tzinfo=UTC)
+    assert reply_by_text(now - timedelta(days=1), lang, tz, now=now) == text
+    assert reply_by_text(now, lang, tz, now=now) == text  # due this very instant is past too
+
+
+def test_a_past_promise_follows_the_teams_working_hours() -> None:
+    office = BusinessHours(timezone="Europe/London", start="09:00", end="17:00")  # type: ignore[arg-type]
+    friday_evening = datetime(2026, 11, 27, 18, 40, tzinfo=UTC)
+    sla = SlaSettings(urgent_first_response_hours=2, business_hours=office)
+    text = reply_by_text(
+        friday_evening - timedelta(hours=3), "en", "Europe/London", now=friday_evening, sla=sla
+    )
+    assert text == "11:00 (Europe/London) on 2026-11-30"  # Monday, two working hours in
+
+
+@given(
+    due=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    now=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    tz=st.sampled_from(["UTC", "Europe/London", "Asia/Shanghai", "America/New_York", "Australia/Sydney"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_promise_is_never_in_the_past_and_always_names_its_zone(
+    due: datetime, now: datetime, tz: str
+) -> None:
+    english = reply_by_text(due, "en", tz, now=now)
+    shown = re.fullmatch(r"(\d\d:\d\d) \((.+)\) on (\d{4}-\d\d-\d\d)", english)
+    assert shown is not None and shown[2] == tz
+    clock = shown[1]
+    wall = datetime.fromisoformat(f"{shown[3]}T{clock}").replace(tzinfo=ZoneInfo(tz))
+    # To the minute shown; a wall time that happens twice may be its second occurrence.
+    assert any(w > now - timedelta(minutes=1) for w in (wall, wall.replace(fold=1)))
+    chinese = reply_by_text(due, "zh", tz, now=now)
+    assert chinese.endswith("（北京时间）" if tz == "Asia/Shanghai" else f"（{tz} 时间）")
+    assert f" {clock}（" in chinese
+
+
+def test_a_naive_due_time_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match="2026-11-27T10:30:00"):
+        reply_by_text(datetime(2026, 11, 27, 10, 30), "en", "UTC", now=BEFORE_DUE)

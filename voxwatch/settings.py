@@ -87,7 +87,27 @@ class ModelSettings(_Section):
 
 
 class BusinessHours(_Section):
-    """When the team works; SLA clocks only run inside these hours when configured."""
+    """When the team works; SLA clocks only run inside these hours when configured.
+
+    Each working day (a weekday listed in ``weekdays`` that is not in ``holidays``)
+    has one working span that opens at ``start`` on that day, local time in
+    ``timezone``, and closes at ``end``:
+
+    - ``end`` after ``start``: the same day (9:00 to 18:00).
+    - ``end`` before ``start``: the next day, an overnight shift (22:00 to 06:00). The
+      span belongs to the day it starts on, so a holiday on Friday cancels the shift
+      from Friday 22:00 to Saturday 06:00, and weekday 4 (Friday) is what turns it on.
+    - ``end`` equal to ``start``: a whole 24-hour day. ``start = "00:00"`` with
+      ``end = "24:00"`` (or ``"00:00"``) and all seven weekdays is a 24/7 team; "24:00"
+      is accepted as the midnight that ends the day.
+
+    The clock counts real elapsed time: spans are placed on the local calendar and
+    measured in UTC, so a day on which the clocks change is 23 or 25 hours long.
+    A ``start`` or ``end`` that does not exist on a spring-forward day, or happens
+    twice on a fall-back day, is read as Python's ``zoneinfo`` reads it with
+    ``fold=0`` (PEP 495): the earlier of two, and a missing time with the offset
+    from before the change.
+    """
 
     timezone: str = "UTC"
     start: time = time(9, 0)
@@ -104,13 +124,26 @@ class BusinessHours(_Section):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("end", mode="before")
+    @classmethod
+    def _midnight_ends_the_day(cls, value: Any) -> Any:
+        """Read the text "24:00", how people write the end of a day, as 00:00; ``time`` has no 24:00."""
+        if isinstance(value, str) and value.strip() in {"24:00", "24:00:00"}:
+            return time(0, 0)
+        return value
+
     @model_validator(mode="after")
     def _order(self) -> BusinessHours:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("start and end are local times in `timezone`; give them without an offset")
         if not self.weekdays or any(d not in range(7) for d in self.weekdays):
             raise ValueError("weekdays must be numbers 0 (Monday) to 6 (Sunday)")
         return self
+
+    @property
+    def overnight(self) -> bool:
+        """Whether a working span closes on the day after it opens (including a 24-hour day)."""
+        return self.end <= self.start
 
 
 class SlaSettings(_Section):
