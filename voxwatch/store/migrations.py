@@ -317,4 +317,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "case_followups",
+        """
+        -- The author's next mentions after a case's reply was posted (within the follow-up
+        -- window): linked to the case instead of opening a new one. One row per mention, so
+        -- routing again links nothing twice. Rows are only inserted (and deleted by erasure).
+        CREATE TABLE case_followups (
+            mention_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,  -- the model's label when it was linked
+            -- what it did: reopened, noted (linked only), closed (as recovered), recovered
+            outcome VARCHAR NOT NULL,
+            said_at TIMESTAMPTZ NOT NULL,
+            linked_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
