@@ -1,13 +1,16 @@
 """Urgent cases are announced; SLA breaches escalate: priority raised, supervisors told, the case marked.
 
-Escalation happens once per case (``escalated_at``), and telling people happens
-after the store is updated, so a notification failure never undoes or blocks it.
+Escalation happens once per case and target: a missed first response once
+(``escalated_at``), a missed resolution once (``resolution_escalated_at``). Telling
+people happens after the store is updated, so a notification failure never undoes
+or blocks it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from responders.notify import Notifier
 from voxwatch.domain import SYSTEM_ACTOR, CaseStatus, Notice, Routing, Tier, case_id_for
@@ -39,50 +42,100 @@ def announce_urgent_cases(settings: Settings, created: list[Routing]) -> int:
     return len(urgent)
 
 
+class Target(NamedTuple):
+    """One SLA target whose breach escalates, once per case, as recorded in ``marker``."""
+
+    name: str  # "first_response" or "resolution": returned with each escalated case
+    due: str  # the case column holding the due time
+    marker: str  # the case column set when the breach was escalated
+    missing: str  # what the customer has not had, for people to read
+    event: str  # the notification event
+    overdue: Callable[[Connection, datetime], list[dict[str, Any]]]
+
+
+FIRST_RESPONSE = Target(
+    "first_response",
+    "first_response_due",
+    "escalated_at",
+    "first response",
+    "sla_breach",
+    queries.overdue_cases,
+)
+RESOLUTION = Target(
+    "resolution",
+    "resolution_due",
+    "resolution_escalated_at",
+    "resolution",
+    "resolution_breach",
+    queries.overdue_resolutions,
+)
+
+
 def escalate_overdue(settings: Settings, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Escalate every open case past its first-response due time; return them."""
+    """Escalate every open case past its first-response or resolution due time; return them.
+
+    Each escalated case comes back once per breached target, with ``target`` naming it.
+    Resolution breaches are read after first-response ones are written, so a case that
+    breaches both in one run keeps both reasons.
+    """
     now = now or datetime.now(UTC)
     store = store_for(settings)
 
     def _write(conn: Connection) -> list[dict[str, Any]]:
-        overdue = queries.overdue_cases(conn, now)
-        for case in overdue:
-            reason = f"SLA breached: first response was due {case['first_response_due']:%Y-%m-%d %H:%M} UTC"
-            changes = {
-                "tier": Tier.URGENT.value,
-                "reasons": [*case["reasons"], reason],
-                "escalated_at": now,
-                "updated_at": now,
-            }
-            queries.update_case(conn, case["id"], changes)
-            queries.append_audit(
-                conn,
-                now,
-                SYSTEM_ACTOR,
-                "case",
-                case["id"],
-                "escalated",
-                {"tier": case["tier"]},
-                {"tier": Tier.URGENT.value, "reason": reason},
-            )
-        return overdue
+        escalated: list[dict[str, Any]] = []
+        for target in (FIRST_RESPONSE, RESOLUTION):
+            for case in target.overdue(conn, now):
+                _escalate(conn, case, target, now)
+                escalated.append({**case, "target": target.name})
+        return escalated
 
     escalated = store.write(_write)
     if escalated:
-        supervisors = [p.email for p in settings.people_who_may(Action.HEAR_ABOUT_BREACHES) if p.email]
-        notifier = Notifier(settings.notifications, store)
-        for case in escalated:
-            notifier.notify(
-                Notice(
-                    event="sla_breach",
-                    subject=f"[VoxWatch] SLA breached on {case['id']} ({case['team']})",
-                    text=(
-                        f"Case {case['id']} owned by {case['owner'] or 'nobody'} "
-                        f"(accountable: {case['first_owner'] or 'nobody'}) had its first response due "
-                        f"{case['first_response_due']:%Y-%m-%d %H:%M} UTC and has had none. It is now urgent."
-                    ),
-                    case_id=case["id"],
-                ),
-                emails=supervisors,
-            )
+        _tell_supervisors(settings, escalated)
     return escalated
+
+
+def _breach_reason(case: dict[str, Any], target: Target) -> str:
+    return f"SLA breached: {target.missing} was due {case[target.due]:%Y-%m-%d %H:%M} UTC"
+
+
+def _escalate(conn: Connection, case: dict[str, Any], target: Target, now: datetime) -> None:
+    """Raise the case to urgent, mark the breach escalated, and audit it as the system."""
+    reason = _breach_reason(case, target)
+    changes = {
+        "tier": Tier.URGENT.value,
+        "reasons": [*case["reasons"], reason],
+        target.marker: now,
+        "updated_at": now,
+    }
+    queries.update_case(conn, case["id"], changes)
+    after = {"tier": Tier.URGENT.value, "reason": reason}
+    if target is RESOLUTION:
+        after["target"] = target.name
+    queries.append_audit(
+        conn, now, SYSTEM_ACTOR, "case", case["id"], "escalated", {"tier": case["tier"]}, after
+    )
+
+
+def _tell_supervisors(settings: Settings, escalated: list[dict[str, Any]]) -> None:
+    """After the store is updated: a failed notice must never undo or block an escalation."""
+    supervisors = [p.email for p in settings.people_who_may(Action.HEAR_ABOUT_BREACHES) if p.email]
+    notifier = Notifier(settings.notifications, store_for(settings))
+    for case in escalated:
+        notifier.notify(_breach_notice(case), emails=supervisors)
+
+
+def _breach_notice(case: dict[str, Any]) -> Notice:
+    target = RESOLUTION if case["target"] == RESOLUTION.name else FIRST_RESPONSE
+    label = "SLA breached" if target is FIRST_RESPONSE else "Resolution SLA breached"
+    still = "has had none" if target is FIRST_RESPONSE else "is not resolved"
+    return Notice(
+        event=target.event,
+        subject=f"[VoxWatch] {label} on {case['id']} ({case['team']})",
+        text=(
+            f"Case {case['id']} owned by {case['owner'] or 'nobody'} "
+            f"(accountable: {case['first_owner'] or 'nobody'}) had its {target.missing} due "
+            f"{case[target.due]:%Y-%m-%d %H:%M} UTC and {still}. It is now urgent."
+        ),
+        case_id=case["id"],
+    )

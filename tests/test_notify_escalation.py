@@ -105,6 +105,11 @@ def case_of(settings: Settings, author: str) -> dict[str, Any]:
     return store_for(settings).read(_read)
 
 
+def set_case(settings: Settings, case_id: str, changes: dict[str, Any]) -> None:
+    """Put a case in a state directly, where how it got there is not what a test is about."""
+    store_for(settings).write(lambda conn: queries.update_case(conn, case_id, changes))
+
+
 def notifications(settings: Settings) -> list[dict[str, Any]]:
     return store_for(settings).read(lambda c: queries.notifications(c))
 
@@ -160,8 +165,78 @@ def test_an_overdue_case_escalates_once_audited_by_the_system(team: Settings, ro
     assert json.loads(entry["before"]) == {"tier": "normal"}
     assert json.loads(entry["after"]) == {"tier": "urgent", "reason": pat["reasons"][-1]}
     assert escalate_overdue(team, now=when) == []
-    assert escalate_overdue(team, now=hours_from_now(24 * 7)) == []  # once, however late it gets
+    # However late it gets, the first response is not escalated again (a week on, only the
+    # resolution target is newly breached).
+    later = escalate_overdue(team, now=hours_from_now(24 * 7))
+    assert {c["target"] for c in later} == {"resolution"}
+    targets = [
+        json.loads(a["after"]).get("target")
+        for a in case_of(team, "pat")["audit"]
+        if a["action"] == "escalated"
+    ]
+    assert targets == [None, "resolution"]  # one first-response escalation, then one for resolution
+
+
+def test_a_missed_resolution_escalates_once_even_after_a_timely_first_response(
+    team: Settings, routed: list[Routing], smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    wire(team, None, port)
+    pat = case_of(team, "pat")
+    answered = {"status": "sent", "first_response_at": pat["created_at"] + timedelta(minutes=5)}
+    set_case(team, pat["id"], answered)  # answered in time: no first-response breach
+    assert pat["resolution_due"].tzinfo is not None  # TIMESTAMPTZ comes back aware
+    before_due = pat["resolution_due"] - timedelta(minutes=1)
+    assert [c for c in escalate_overdue(team, now=before_due) if c["id"] == pat["id"]] == []
+    when = pat["resolution_due"] + timedelta(minutes=1)
+    escalated = escalate_overdue(team, now=when)
+    mine = [c for c in escalated if c["id"] == pat["id"]]
+    assert [c["target"] for c in mine] == ["resolution"]
+    after = case_of(team, "pat")
+    due = f"{pat['resolution_due']:%Y-%m-%d %H:%M}"
+    assert (after["tier"], after["resolution_escalated_at"], after["escalated_at"]) == ("urgent", when, None)
+    assert after["reasons"][-1] == f"SLA breached: resolution was due {due} UTC"
+    entry = after["audit"][-1]
+    assert (entry["actor"], entry["action"]) == (SYSTEM_ACTOR, "escalated")
+    assert json.loads(entry["after"]) == {
+        "tier": "urgent",
+        "reason": after["reasons"][-1],
+        "target": "resolution",
+    }
+    mail = inbox.by_subject()[f"[VoxWatch] Resolution SLA breached on {pat['id']} ({pat['team']})"]
+    assert f"had its resolution due {due} UTC and is not resolved" in mail.get_content()
+    assert {r["event"] for r in notifications(team) if r["case_id"] == pat["id"]} == {"resolution_breach"}
+    # Once per case: not again on the next run, nor a week later.
+    assert [c for c in escalate_overdue(team, now=when + timedelta(days=7)) if c["id"] == pat["id"]] == []
     assert [a["action"] for a in case_of(team, "pat")["audit"]].count("escalated") == 1
+
+
+def test_a_case_late_on_both_targets_in_one_run_keeps_both_reasons(
+    team: Settings, routed: list[Routing]
+) -> None:
+    jean = case_of(team, "jean")
+    escalated = escalate_overdue(team, now=jean["resolution_due"] + timedelta(hours=1))
+    assert [c["target"] for c in escalated if c["id"] == jean["id"]] == ["first_response", "resolution"]
+    after = case_of(team, "jean")
+    assert after["escalated_at"] is not None and after["resolution_escalated_at"] is not None
+    assert [r.split(" was due")[0] for r in after["reasons"][-2:]] == [
+        "SLA breached: first response",
+        "SLA breached: resolution",
+    ]
+
+
+def test_closed_and_dismissed_cases_never_breach_their_resolution_target(
+    team: Settings, routed: list[Routing]
+) -> None:
+    quinn = case_of(team, "quinn")
+    done = quinn["created_at"] + timedelta(hours=1)
+    set_case(team, quinn["id"], {"status": "closed", "first_response_at": done, "resolved_at": done})
+    late = escalate_overdue(team, now=hours_from_now(24 * 30))
+    assert {c["id"] for c in late if c["target"] == "resolution"} == {
+        case_of(team, a)["id"] for a in ("pat", "kim", "jean")
+    }
+    assert case_of(team, "quinn")["resolution_escalated_at"] is None
+    assert case_of(team, "deals4u")["resolution_escalated_at"] is None
 
 
 def test_cases_with_a_first_response_are_not_escalated_but_drafts_do_not_count(
