@@ -19,7 +19,21 @@ from voxwatch.settings import Settings
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
 
-__all__ = ["month_bounds", "monthly_figures", "render_html"]
+__all__ = ["current_month", "month_bounds", "monthly_figures", "render_html"]
+
+
+def current_month(now: datetime | None = None) -> date:
+    """The first day of the month ``now`` falls in, in UTC (default: the real clock).
+
+    Trends and reports count days and months in UTC, as the store does (its
+    session time zone is UTC), never in the server's own zone: ``date.today()`` on
+    a server east or west of Greenwich turns the month hours early or late, and
+    then picks a month whose figures do not exist yet.
+    """
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError(f"now must be time-zone aware, got naive {moment.isoformat()!r}")
+    return moment.astimezone(UTC).date().replace(day=1)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

@@ -6,13 +6,14 @@ Charts where people look, numbers where they compare. Net sentiment is
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import altair as alt
 import streamlit as st
 
 from dashboard.data import current_settings, monthly_report_html, trends
 from dashboard.session import require
+from insights.report import current_month
 from sentiment.registry import model_id_for
 from voxwatch.permissions import Action
 
@@ -124,7 +125,7 @@ writer.writerows({**r, "day": r["day"].date().isoformat()} for r in data["daily"
 st.download_button("Export CSV", buffer.getvalue(), file_name=f"voxwatch-trends-{days}d.csv", mime="text/csv")
 
 st.subheader("Monthly leader report")
-this_month = date.today().replace(day=1)
+this_month = current_month()  # the UTC month, as the report's bounds are
 months = [this_month, (this_month - timedelta(days=1)).replace(day=1)]
 month = st.selectbox("Month", months, format_func=lambda m: m.strftime("%B %Y"))
 st.download_button(
