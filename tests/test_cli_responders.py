@@ -3,13 +3,15 @@
 Typer's ``CliRunner`` invokes the real app: our errors still become exit status 2
 and one line on stderr (``VoxWatchGroup``), so these see what a user sees. Each
 test gets its own Acme team and DuckDB file, with cases routed by the real stages
-(tests/builders.py), instead of a shared copy of the demo week. Only
-``test_route_explain_prints_the_whole_decision`` loads the real model.
+(tests/builders.py), instead of a shared copy of the demo week. Only the ``route``
+tests (``test_route_explain_prints_the_whole_decision`` and
+``test_an_urgent_complaint_is_due_before_a_mild_one``) load the real model.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,31 @@ def test_route_explain_prints_the_whole_decision(config: str, team: Settings) ->
     assert decision["first_response_due"] and decision["lang"] == "en"
     count = "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM cases)"
     assert store_for(team).read(lambda conn: conn.execute(count).fetchone()) == (1, 1)  # a dry run
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        "",  # round the clock
+        # a London office, whatever the clock change of the day
+        '\n[sla.business_hours]\ntimezone = "Europe/London"\nstart = "09:00"\nend = "17:00"\n',
+        # a 24/7 team in Sydney
+        '\n[sla.business_hours]\ntimezone = "Australia/Sydney"\nstart = "00:00"\nend = "24:00"\n'
+        "weekdays = [0, 1, 2, 3, 4, 5, 6]\n",
+    ],
+    ids=["no-calendar", "london-office", "sydney-24-7"],
+)
+def test_an_urgent_complaint_is_due_before_a_mild_one(tmp_path: Path, hours: str) -> None:
+    path = str(write_team_settings(tmp_path, hours))
+    urgent = voxwatch("route", "--explain", "--config", path, THIRD_TIME)
+    mild = voxwatch("route", "--explain", "--config", path, "My Acme parcel came a day late, a bit annoying.")
+    assert urgent.exit_code == 0 and mild.exit_code == 0, urgent.stderr + mild.stderr
+    fast, slow = json.loads(urgent.stdout), json.loads(mild.stdout)
+    assert (fast["tier"], slow["tier"]) == ("urgent", "normal"), (fast["reasons"], slow["reasons"])
+    fast_due = datetime.fromisoformat(fast["first_response_due"])
+    slow_due = datetime.fromisoformat(slow["first_response_due"])
+    assert fast_due.utcoffset() is not None and slow_due.utcoffset() is not None
+    assert fast_due < slow_due
 
 
 def test_route_exits_2_naming_a_model_that_will_not_load(team: Settings, tmp_path: Path) -> None:
