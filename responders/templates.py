@@ -18,12 +18,18 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from responders.plaintext import plain_text_name
 from responders.sla import promised_time
 from voxwatch.errors import SettingsError
 from voxwatch.settings import SlaSettings
 
 SITUATIONS = ("first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing")
 VARIABLES = frozenset({"customer", "brand", "responder", "reply_by", "case_ref"})
+# Values written by whoever posted (the author's display name): they go in as plain words,
+# never as the Markdown, HTML, links or @-mentions they may hold (responders/plaintext.py).
+FROM_POSTS = frozenset({"customer"})
+# What the greeting says when nothing usable is left of a name, per template language.
+NEUTRAL_NAMES = {"en": "there", "zh": "顾客"}
 
 
 @dataclass(frozen=True)
@@ -131,8 +137,16 @@ def reply_by_text(
 
 
 def render(template: Template, **values: str) -> str:
-    """Fill a template; every value is data and is never parsed as template code."""
+    """Fill a template; every value is data and is never parsed as template code.
+
+    Values from posts (``FROM_POSTS``) are reduced to plain words first: a display
+    name is internet text, and a link or image in it would otherwise go out in a
+    public reply under the brand's name, where the linter could not tell it from
+    the approved phrasing.
+    """
     missing = VARIABLES - values.keys()
     if missing:
         raise ValueError(f"template {template.key}: missing values {sorted(missing)}")
-    return _environment().from_string(template.body).render(**values)
+    neutral = NEUTRAL_NAMES.get(template.lang, NEUTRAL_NAMES["en"])
+    plain = {name: plain_text_name(values[name], neutral) for name in FROM_POSTS & values.keys()}
+    return _environment().from_string(template.body).render(**(values | plain))

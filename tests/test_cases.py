@@ -18,6 +18,7 @@ from responders.authors import AuthorService
 from responders.cases import CaseService
 from responders.feedback import LabelFeedback
 from responders.publish import WebhookPublisher
+from responders.templates import plain_text_name
 from tests.builders import Post, case_ids, seed_posts
 from voxwatch.errors import InvalidTransition, PermissionDenied, PublishError, UnapprovedText
 from voxwatch.settings import Settings
@@ -301,17 +302,16 @@ def test_a_case_is_never_handed_to_someone_who_cannot_own_it(
     assert (after["owner"], after["team"], after["handoffs"]) == (case["owner"], case["team"], [])
 
 
-def test_jinja_in_an_author_name_is_data_not_code(service: CaseService) -> None:
+def test_jinja_or_markup_in_an_author_name_is_plain_data_not_code(service: CaseService) -> None:
     case = case_of(service, "The barista at Acme Union Square")
+    name = "{{ ''.__class__.__mro__ }}{{ 7*7 }} [Sam](http://evil.example) @everyone"
     service.store.write(
-        lambda c: c.execute(
-            "UPDATE mentions SET author = ? WHERE id = ?",
-            ["{{ ''.__class__.__mro__ }}{{ 7*7 }}", case["mention_id"]],
-        )
+        lambda c: c.execute("UPDATE mentions SET author = ? WHERE id = ?", [name, case["mention_id"]])
     )
     draft = service.draft(case["id"], case["owner"])
-    assert draft["body"].startswith("Hi {{ ''.__class__.__mro__ }}{{ 7*7 }},")
-    assert "49" not in draft["body"]
+    assert draft["body"].startswith(f"Hi {plain_text_name(name)},") and draft["findings"] == []
+    for piece in ("49", "{{", "http", "](", "@"):
+        assert piece not in draft["body"], piece
 
 
 def test_confidential_author_notes_are_only_for_allowed_roles(service: CaseService) -> None:

@@ -24,6 +24,7 @@ from responders.templates import (
     VARIABLES,
     Template,
     TemplateLibrary,
+    plain_text_name,
     render,
     reply_by_text,
 )
@@ -103,14 +104,31 @@ def test_an_unknown_situation_is_a_settings_error() -> None:
 def test_values_are_data_never_template_code() -> None:
     template = SHIPPED.get("closing", "en")
     sneaky = "{{ 7*7 }}{% for x in range(3) %}x{% endfor %}{{ ''.__class__ }}"
-    body = render(template, **(VALUES | {"customer": sneaky}))
-    assert body.startswith(f"Hi {sneaky},")
+    body = render(template, **(VALUES | {"brand": sneaky}))
+    assert f"from {sneaky} here" not in body  # closing does not name the brand; follow_up does
+    body = render(SHIPPED.get("follow_up", "en"), **(VALUES | {"brand": sneaky}))
+    assert f"from {sneaky} here" in body
     assert "49" not in body
 
 
 def test_values_are_not_html_escaped() -> None:
-    body = render(SHIPPED.get("closing", "en"), **(VALUES | {"customer": "<Tom & Jerry>"}))
-    assert body.startswith("Hi <Tom & Jerry>,")
+    body = render(SHIPPED.get("follow_up", "en"), **(VALUES | {"brand": "Tom & Jerry's"}))
+    assert "from Tom & Jerry's here" in body
+
+
+def test_a_name_from_a_post_goes_in_as_plain_words() -> None:
+    body = render(SHIPPED.get("closing", "en"), **(VALUES | {"customer": "<b>Tom & Jerry</b>"}))
+    assert body.startswith("Hi Tom & Jerry,")
+    sneaky = "{{ 7*7 }}{% for x in range(3) %}x{% endfor %}"
+    body = render(SHIPPED.get("closing", "en"), **(VALUES | {"customer": sneaky}))
+    assert body.startswith(f"Hi {plain_text_name(sneaky)},") and "{" not in body and "49" not in body
+
+
+@pytest.mark.parametrize(("lang", "greeting"), [("en", "Hi there,"), ("zh", "顾客您好")])
+def test_a_name_with_nothing_left_gets_a_neutral_greeting(lang: str, greeting: str) -> None:
+    for name in ("", "![x](http://track.example/p.png)", "<img src=x>", "https://evil.example"):
+        body = render(SHIPPED.get("closing", lang), **(VALUES | {"customer": name}))
+        assert body.startswith(greeting), name
 
 
 def test_a_missing_value_is_refused_by_name() -> None:
@@ -156,10 +174,10 @@ def test_harmless_filters_still_work_in_the_sandbox() -> None:
 
 @given(customer=st.text(max_size=80), brand=st.text(max_size=30))
 @settings(max_examples=200, deadline=None)
-def test_any_value_is_inserted_verbatim(customer: str, brand: str) -> None:
+def test_any_value_is_inserted_verbatim_except_a_name_from_a_post(customer: str, brand: str) -> None:
     template = SHIPPED.get("follow_up", "en")
     body = render(template, **(VALUES | {"customer": customer, "brand": brand}))
-    values = VALUES | {"customer": customer, "brand": brand}
+    values = VALUES | {"customer": plain_text_name(customer), "brand": brand}
     assert body == re.sub(r"\{\{ (\w+) \}\}", lambda m: values[m.group(1)], template.body)
 
 
