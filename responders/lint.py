@@ -2,7 +2,9 @@
 
 Rules are data (``responders/data/lint_rules.toml`` plus any file the user adds);
 this module only applies them. Each finding names its rule and the offending
-span, so an editor can underline it.
+span, so an editor can underline it. ``responders/LINT_RULES.md`` gives each
+rule's precision and recall on the labelled replies in
+``tests/fixtures/lint_replies.jsonl`` (``bench/lint_report.py`` writes it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class LintRule:
     patterns: tuple[str, ...]
     situations: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
+    # A match that the template itself put in the draft (its text is in ``allowed``) is
+    # no finding: a template's own link is approved phrasing, a pasted one is not.
+    allowed_in_template: bool = False
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +72,7 @@ def _rules_from_toml(text: str, origin: str) -> list[LintRule]:
                 patterns=tuple(r["patterns"]),
                 situations=tuple(r.get("situations", ())),
                 langs=tuple(r.get("langs", ())),
+                allowed_in_template=bool(r.get("allowed_in_template", False)),
             )
             for r in data.get("rules", [])
         ]
@@ -91,22 +97,45 @@ def load_rules(extra: Path | None = None) -> tuple[LintRule, ...]:
     return default_rules() + tuple(_rules_from_toml(text, str(extra)))
 
 
+def _forbidden(rule: LintRule, text: str, allowed: str | None) -> list[Finding]:
+    """A finding per match, except matches the template put there when the rule allows them."""
+    return [
+        Finding(rule.id, m.start(), m.end(), rule.message, rule.severity, m.group(0))
+        for m in rule.regex.finditer(text)
+        if not (rule.allowed_in_template and allowed is not None and m.group(0) in allowed)
+    ]
+
+
 def lint(
     text: str,
     situation: str | None = None,
     lang: str | None = None,
     rules: Iterable[LintRule] | None = None,
+    allowed: str | None = None,
 ) -> list[Finding]:
-    """All findings for ``text``, in the order they occur."""
+    """All findings for ``text``, in the order they occur.
+
+    ``allowed`` is the text the draft started from (the rendered template): a match
+    of an ``allowed_in_template`` rule (links, markup, @-mentions) that also
+    appears there is the template's own and is not flagged. Without it, every
+    match is.
+    """
     findings: list[Finding] = []
     for rule in rules if rules is not None else default_rules():
         if not rule.applies(situation, lang):
             continue
         if rule.kind == "forbidden":
-            findings.extend(
-                Finding(rule.id, m.start(), m.end(), rule.message, rule.severity, m.group(0))
-                for m in rule.regex.finditer(text)
-            )
+            findings.extend(_forbidden(rule, text, allowed))
         elif not rule.regex.search(text):
             findings.append(Finding(rule.id, 0, len(text), rule.message, rule.severity, ""))
     return sorted(findings, key=lambda f: (f.start, f.rule))
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings that stop a draft as it stands: every ``error`` and every ``needs_approval``.
+
+    ``voxwatch lint`` exits 1 on any of them, so an unapproved promise of money or a
+    deadline fails a check as surely as a forbidden phrase. Submitting a draft is
+    stricter only about errors: a promise may go to the comms lead, who approves it.
+    """
+    return [f for f in findings if f.severity in ("error", "needs_approval")]

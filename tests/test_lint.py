@@ -57,8 +57,8 @@ BAD: list[tuple[str, str, str, str]] = [
     ("promise-needs-approval", "resolved", "We will add $ 5 to your account.", "$ 5"),
     ("promise-needs-approval", "resolved", "We will compensate you for the trip.", "compensate"),
     ("promise-needs-approval", "resolved", "We guarantee it works now.", "guarantee"),
-    ("promise-needs-approval", "resolved", "We will fix it by Friday.", "fix it by "),
-    ("promise-needs-approval", "resolved", "We will reimburse the delivery fee.", "reimburs"),
+    ("promise-needs-approval", "resolved", "We will fix it by Friday.", "fix it by"),
+    ("promise-needs-approval", "resolved", "We will reimburse the delivery fee.", "reimburse"),
     ("promise-needs-approval", "resolved", "我们会给您退款。", "退款"),
     ("promise-needs-approval", "resolved", "我们会补偿您。", "补偿"),
     ("promise-needs-approval", "resolved", "我们会返您50元。", "50元"),
@@ -68,6 +68,12 @@ BAD: list[tuple[str, str, str, str]] = [
     ("selling-in-recovery", "follow_up", "We will check. Check out our new blend!", "Check out our new"),
     ("selling-in-recovery", "apology_recovery", "非常抱歉，我们会处理。欢迎尝试新品。", "新品"),
     ("selling-in-recovery", "follow_up", "我们会跟进，充值还能打折。", "充值"),
+    ("link-in-draft", "resolved", "We will update you. Track it at https://t.example/1", "https://t.example/1"),
+    ("link-in-draft", "resolved", "我们会跟进，请看www.example.cn/help", "www.example.cn/help"),
+    ("markup-in-draft", "resolved", "Hi Sam<br>we will call you.", "<br>"),
+    ("markup-in-draft", "resolved", "您好[点我](x)，我们会联系您。", "[点我](x)"),
+    ("mention-in-draft", "resolved", "Hi @everyone, we will post an update.", "@everyone"),
+    ("mention-in-draft", "resolved", "感谢 @小王 的反馈，我们会联系您。", "@小王"),
 ]
 
 # Complete replies that pass every rule for their situation.
@@ -360,6 +366,9 @@ def test_without_a_user_file_the_shipped_rules_are_used() -> None:
         "selling-in-recovery",
         "missing-reply-time",
         "missing-next-step",
+        "link-in-draft",
+        "markup-in-draft",
+        "mention-in-draft",
     }
 
 

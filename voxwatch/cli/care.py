@@ -184,8 +184,13 @@ def lint_command(
     situation: Annotated[str | None, typer.Option(help="Template situation, e.g. first_response.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Lint a draft: one JSON object per finding; exit 1 if there is any, 0 if clean."""
-    from responders.lint import lint, load_rules
+    """Lint a draft: one JSON object per finding; exit 1 on any error or needs_approval finding, else 0.
+
+    An unapproved promise of money, a refund or a deadline (``needs_approval``) fails
+    the check too: a draft that still needs the comms lead is not ready to post as
+    it stands. (Submitting it in a case is allowed; only errors block that.)
+    """
+    from responders.lint import blocking, lint, load_rules
     from voxwatch.errors import VoxWatchError
 
     extra = _library(config).lint_rules
@@ -199,4 +204,4 @@ def lint_command(
         print(
             json.dumps(out | {"severity": finding.severity, "excerpt": finding.excerpt}, ensure_ascii=False)
         )
-    raise typer.Exit(1 if findings else 0)
+    raise typer.Exit(1 if blocking(findings) else 0)
