@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from voxwatch.domain import RoutingCandidate, Tier
@@ -139,7 +138,7 @@ def round_up_to_quarter_hour(moment: datetime) -> datetime:
     """The first quarter hour at or after ``moment``: people promise 17:15, not 17:08:41."""
     instant = require_aware(moment, "moment").astimezone(UTC)
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    quarters = ceil((instant - epoch) / QUARTER_HOUR)
+    quarters = -(-(instant - epoch) // QUARTER_HOUR)  # whole quarter hours, rounded up, in integers
     return (epoch + quarters * QUARTER_HOUR).astimezone(moment.tzinfo)
 
 

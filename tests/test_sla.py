@@ -232,7 +232,7 @@ def test_impossible_calendars_are_refused_by_settings(fields: dict[str, object])
         ("08:00", "08:00", True),  # a 24-hour day from 08:00 to 08:00
     ],
 )
-def test_calendars_that_cross_midnight_or_never_close_are_valid(start: str, end: str, overnight: bool) -> None:
+def test_night_shifts_and_all_day_calendars_are_valid(start: str, end: str, overnight: bool) -> None:
     calendar = BusinessHours(start=start, end=end)  # type: ignore[arg-type]
     assert calendar.overnight is overnight
     assert calendar.end == (time(0) if end == "24:00" else time.fromisoformat(end))
