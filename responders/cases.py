@@ -63,6 +63,7 @@ class CaseService(Service):
             case["handoffs"] = queries.handoffs(conn, case_id)
             case["audit"] = queries.case_audit(conn, case_id)
             case["outbox"] = queries.case_outbox(conn, case_id)
+            case["follow_ups"] = queries.case_follow_ups(conn, case_id)  # the customer's next mentions
             return case
 
         return self.store.read(_read)
@@ -148,7 +149,7 @@ class CaseService(Service):
         due, sla = case["resolution_due"], self.settings.sla
         body = render(
             template,
-            customer=case["author"] or "there",
+            customer=case["author"] or "",  # an empty name greets in the template's language
             brand=self.settings.brand.name,
             responder=actor.display_name,
             reply_by=reply_by_text(due, template.lang, self._timezone(), now=self.clock(), sla=sla),
@@ -173,7 +174,7 @@ class CaseService(Service):
             require(case["owner"] == actor, f"only the owner ({case['owner']}) drafts replies on this case")
             key, suggested = self.suggest(case, situation, person)
             text = suggested if body is None else body
-            findings = [f.as_dict() for f in lint(text, situation, case["lang"], rules)]
+            findings = [f.as_dict() for f in lint(text, situation, case["lang"], rules, allowed=suggested)]
             draft = {
                 "case_id": case["id"],
                 "situation": situation,

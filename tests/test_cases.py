@@ -77,7 +77,8 @@ def test_the_whole_loop_from_claim_to_close_is_audited(service: CaseService) -> 
     assert draft["body"].startswith("Hi mtorres_88,") and "from Acme" in draft["body"]
     service.submit(case["id"], owner)
     service.approve(case["id"], "maya", "good tone")
-    service.send(case["id"], owner)
+    service.send(case["id"], owner)  # no publisher for this source: posted by hand, link recorded
+    service.record_reply_link(case["id"], owner, "https://social.example/@acme/2")
     service.follow_up(case["id"], owner, "customer confirmed the new barista training")
     service.close(case["id"], owner)
 
@@ -94,6 +95,7 @@ def test_the_whole_loop_from_claim_to_close_is_audited(service: CaseService) -> 
         "submitted",
         "approved",
         "sent",
+        "published",
         "followed_up",
         "closed",
     ]
@@ -258,13 +260,15 @@ def test_the_first_response_time_is_kept_when_a_second_reply_is_sent(service: Ca
     case = case_of(service, "Same here. Their Acme app charged my card")
     to_approved(service, case)
     service.send(case["id"], case["owner"])
+    service.record_reply_link(case["id"], case["owner"], "https://social.example/@acme/3")
     first = service.show(case["id"])["first_response_at"]
     service.draft(case["id"], case["owner"], situation="apology_recovery")
     service.submit(case["id"], case["owner"])
     service.approve(case["id"], "maya")
     service.send(case["id"], case["owner"])
+    service.record_reply_link(case["id"], case["owner"], "https://social.example/@acme/4")
     after = service.show(case["id"])
-    assert after["first_response_at"] == first and after["status"] == "sent"
+    assert first is not None and after["first_response_at"] == first and after["status"] == "sent"
     assert [a["action"] for a in after["audit"]].count("sent") == 2
 
 
@@ -379,6 +383,7 @@ def test_actions_use_the_service_clock(team: Settings) -> None:
     service.submit(case_id, owner)
     service.approve(case_id, "maya")
     service.send(case_id, owner)
+    service.record_reply_link(case_id, owner, "https://social.example/@acme/5")
     after = service.show(case_id)
     assert after["first_response_at"] == fixed and after["updated_at"] == fixed
     assert after["draft"]["decided_at"] == fixed and after["draft"]["sent_at"] == fixed
