@@ -122,16 +122,20 @@ def is_working_time(calendar: BusinessHours, moment: datetime) -> bool:
 
 
 def first_response_due(sla: SlaSettings, tier: Tier, since: datetime) -> datetime:
-    """When the first reply is due: the tier's target in working time from ``since``."""
+    """When the first reply is due: the tier's target in working time from ``since``, in UTC.
+
+    UTC, as the store keeps it, so a notice that says "UTC" beside it is right even
+    when the post gave its time with another offset.
+    """
     hours = sla.urgent_first_response_hours if tier is Tier.URGENT else sla.normal_first_response_hours
-    return add_working_time(require_aware(since, "first-response clock start"), hours, sla.business_hours)
+    since = require_aware(since, "first-response clock start")
+    return add_working_time(since, hours, sla.business_hours).astimezone(UTC)
 
 
 def resolution_due(sla: SlaSettings, since: datetime) -> datetime:
-    """When the case should be resolved: the resolution target in working time from ``since``."""
-    return add_working_time(
-        require_aware(since, "resolution clock start"), sla.resolution_hours, sla.business_hours
-    )
+    """When the case should be resolved: the resolution target in working time from ``since``, in UTC."""
+    since = require_aware(since, "resolution clock start")
+    return add_working_time(since, sla.resolution_hours, sla.business_hours).astimezone(UTC)
 
 
 def round_up_to_quarter_hour(moment: datetime) -> datetime:
@@ -150,7 +154,7 @@ def promised_time(due: datetime, now: datetime, sla: SlaSettings) -> datetime:
     """
     require_aware(due, "reply-by due time")
     require_aware(now, "now")
-    if due > now:
+    if due.astimezone(UTC) > now.astimezone(UTC):  # in UTC: a fold=1 time compares oddly across zones
         return due
     soonest = add_working_time(now, sla.urgent_first_response_hours, sla.business_hours)
     return round_up_to_quarter_hour(soonest)
