@@ -98,7 +98,14 @@ def test_cli_reports_user_errors_without_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("section", "key"),
-    [("notifications", "smtp_password"), ("notifications", "webhook_url"), ("bluesky", "app_password")],
+    [
+        ("notifications", "smtp_password"),
+        ("notifications", "webhook_url"),
+        ("bluesky", "app_password"),
+        ("publishing", "mastodon_token"),
+        ("publishing", "bluesky_app_password"),
+        ("publishing", "webhook_url"),
+    ],
 )
 def test_secrets_in_the_file_are_refused(tmp_path: Path, section: str, key: str) -> None:
     path = write(tmp_path, VALID + f'\n[{section}]\n{key} = "hunter2"\n')
@@ -112,6 +119,39 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     assert settings.notifications.smtp_password is not None
     assert settings.notifications.smtp_password.get_secret_value() == "hunter2"
     assert "hunter2" not in repr(settings)
+
+
+def test_publishing_secrets_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXWATCH_PUBLISHING__MASTODON_TOKEN", "masto-tok-1234")
+    monkeypatch.setenv("VOXWATCH_PUBLISHING__WEBHOOK_URL", "https://relay.example/hooks/tok-5678")
+    monkeypatch.setenv("VOXWATCH_NOTIFICATIONS__WEBHOOK_URL", "https://hooks.example/T0/B1/xyz-9012")
+    settings = load_settings(
+        write(tmp_path, VALID + '\n[publishing]\nmastodon_base_url = "https://social.example"\n')
+    )
+    publishing = settings.publishing
+    assert publishing.mastodon_token is not None and publishing.webhook_url is not None
+    assert publishing.mastodon_token.get_secret_value() == "masto-tok-1234"
+    assert publishing.webhook_url.get_secret_value() == "https://relay.example/hooks/tok-5678"
+    assert settings.notifications.webhook_url is not None
+    assert settings.notifications.webhook_url.get_secret_value().endswith("xyz-9012")
+    assert not any(s in repr(settings) for s in ("masto-tok-1234", "tok-5678", "xyz-9012"))
+    assert settings.source("blog").reply_via == "manual"
+
+
+@pytest.mark.parametrize(
+    ("kind", "reply_via", "problem"),
+    [
+        ("rss", "mastodon", "a rss source can reply via email, webhook or manual"),
+        ("rss", "bluesky", "answers bluesky posts"),
+        ("rss", "fax", "sources.0.reply_via"),
+    ],
+)
+def test_reply_via_must_fit_the_source(tmp_path: Path, kind: str, reply_via: str, problem: str) -> None:
+    text = VALID.replace('kind = "rss"', f'kind = "{kind}"\nreply_via = "{reply_via}"')
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(write(tmp_path, text))
 
 
 def test_passwords_are_stored_as_salted_hashes_only() -> None:

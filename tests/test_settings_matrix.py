@@ -277,7 +277,9 @@ def test_secrets_come_only_from_the_environment(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("VOXWATCH_NOTIFICATIONS__WEBHOOK_URL", "https://hooks.example/abc")
     monkeypatch.setenv("VOXWATCH_BLUESKY__APP_PASSWORD", "app-pw-1234")
     settings = load_settings(write(tmp_path, BASE))
-    assert settings.notifications.webhook_url == "https://hooks.example/abc"
+    assert settings.notifications.webhook_url is not None
+    assert settings.notifications.webhook_url.get_secret_value() == "https://hooks.example/abc"
+    assert "hooks.example/abc" not in repr(settings.notifications)
     assert settings.bluesky.app_password is not None
     assert settings.bluesky.app_password.get_secret_value() == "app-pw-1234"
     assert "app-pw-1234" not in repr(settings.bluesky)

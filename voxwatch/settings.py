@@ -32,10 +32,21 @@ from voxwatch.errors import SettingsError
 from voxwatch.permissions import Action, Role, may
 
 CONFIG_ENV = "VOXWATCH_CONFIG"
-SECRET_KEYS = ("notifications.smtp_password", "notifications.webhook_url", "bluesky.app_password")
+SECRET_KEYS = (
+    "notifications.smtp_password",
+    "notifications.webhook_url",
+    "bluesky.app_password",
+    "publishing.mastodon_token",
+    "publishing.bluesky_app_password",
+    "publishing.webhook_url",
+)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore", "bluesky"]
 NEEDS_QUERY = {"mastodon": "the hashtag to follow", "bluesky": "the search terms"}
+# How approved replies leave; "manual": a person posts them and pastes the link.
+ReplyChannel = Literal["mastodon", "bluesky", "email", "webhook", "manual"]
+# Channels that answer on the platform itself, so only a source of that kind may use them.
+NATIVE_CHANNELS = ("mastodon", "bluesky")
 
 
 class _Section(BaseModel):
@@ -181,7 +192,7 @@ class LibrarySettings(_Section):
 class NotificationSettings(_Section):
     """Where alerts go. The webhook URL and SMTP password are secrets: environment only."""
 
-    webhook_url: str | None = None
+    webhook_url: SecretStr | None = None  # it carries the channel's token
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -199,6 +210,34 @@ class BlueskySettings(_Section):
     app_password: SecretStr | None = None
 
 
+class PublishingSettings(_Section):
+    """How approved replies reach the platforms (``responders.publishing``).
+
+    Each source picks its channel with ``reply_via``. Unset URLs default to the
+    source's own (its Mastodon instance, its Bluesky service); the Bluesky account
+    defaults to ``[bluesky]``'s, email goes through ``[notifications]``' SMTP server.
+    The Mastodon token, the Bluesky app password and the webhook URL are secrets:
+    environment only (``VOXWATCH_PUBLISHING__MASTODON_TOKEN`` and so on).
+    """
+
+    timeout_seconds: float = Field(default=15, gt=0)
+    mastodon_base_url: str | None = None
+    mastodon_token: SecretStr | None = None
+    mastodon_visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    bluesky_service_url: str | None = None
+    bluesky_identifier: str | None = None
+    bluesky_app_password: SecretStr | None = None
+    email_from: str | None = None  # default: [notifications] email_from
+    webhook_url: SecretStr | None = None  # it carries the relay's token
+
+    @field_validator("mastodon_base_url", "bluesky_service_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
 class SourceSettings(_Section):
     name: str
     kind: SourceKind
@@ -210,6 +249,7 @@ class SourceSettings(_Section):
     require_brand_keyword: bool = False
     # Pace per host (Reddit's feeds allow about 10 requests a minute: use 6).
     min_request_interval_seconds: float = Field(default=1.0, ge=0)
+    reply_via: ReplyChannel = "manual"
 
     @field_validator("name")
     @classmethod
@@ -229,6 +269,16 @@ class SourceSettings(_Section):
     def _query_when_needed(self) -> SourceSettings:
         if self.kind in NEEDS_QUERY and not (self.query or "").strip("# "):
             raise ValueError(f"a {self.kind} source needs query = {NEEDS_QUERY[self.kind]}")
+        return self
+
+    @model_validator(mode="after")
+    def _reply_where_it_came_from(self) -> SourceSettings:
+        """A Mastodon reply answers a Mastodon status: the channel must match the source."""
+        if self.reply_via in NATIVE_CHANNELS and self.reply_via != self.kind:
+            raise ValueError(
+                f"reply_via = {self.reply_via!r} answers {self.reply_via} posts; a {self.kind} source "
+                "can reply via email, webhook or manual"
+            )
         return self
 
 
@@ -296,6 +346,7 @@ class Settings(BaseSettings):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     bluesky: BlueskySettings = Field(default_factory=BlueskySettings)
+    publishing: PublishingSettings = Field(default_factory=PublishingSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @classmethod
