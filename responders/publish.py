@@ -10,13 +10,10 @@ from typing import Any
 
 import httpx
 
-from voxwatch.errors import PublishError, UnapprovedText
+from responders.publishing.approval import ensure_approved
+from voxwatch.errors import PublishError
 
-
-def ensure_approved(draft: dict[str, Any]) -> None:
-    if draft.get("state") != "approved" or not draft.get("decided_by"):
-        state = draft.get("state", "unknown")
-        raise UnapprovedText(f"draft {draft.get('id', '?')} is {state}, not approved: refusing to publish")
+__all__ = ["WebhookPublisher", "ensure_approved"]
 
 
 class WebhookPublisher:
