@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fakes"]  # fake Mastodon, Bluesky, webhook relay and SMTP servers
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 
