@@ -253,7 +253,9 @@ def test_bluesky_posts_once_for_one_key(fake_bluesky: FakeBluesky, taken: tuple[
     assert fake_bluesky.sessions == 1  # one login serves the publisher
 
 
-def test_bluesky_lost_answer_is_found_at_once(fake_bluesky: FakeBluesky) -> None:
+@pytest.mark.parametrize("not_found", ["RecordNotFound", "InvalidRequest"])
+def test_bluesky_lost_answer_is_found_at_once(fake_bluesky: FakeBluesky, not_found: str) -> None:
+    fake_bluesky.not_found_name = not_found
     parent = fake_bluesky.add_post("bob.bsky.example", "Acme lost my order")
     publisher = bluesky(fake_bluesky, timeout=TIMEOUT)
     assert publisher.find(delivery(parent)) is None

@@ -117,6 +117,11 @@ def reply_record(text: str, parent: dict[str, Any], lang: str | None, now: datet
     return record
 
 
+def not_found(exc: Refused) -> bool:
+    """A getRecord refusal meaning "no such record": named RecordNotFound, or worded so by older PDSes."""
+    return exc.code == "RecordNotFound" or (exc.status == 400 and "Could not locate record" in str(exc))
+
+
 @dataclass(frozen=True)
 class Session:
     did: str
@@ -192,7 +197,7 @@ class BlueskyPublisher:
         try:
             found = self.api.call("GET", "/xrpc/com.atproto.repo.getRecord", doing, params=params)
         except Refused as exc:
-            if exc.code == "RecordNotFound":
+            if not_found(exc):
                 return None
             raise
         uri = pick(found, "uri") or f"at://{session.did}/{POST}/{rkey}"

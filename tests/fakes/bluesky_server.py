@@ -57,6 +57,7 @@ class FakeBluesky(FakeApi):
         self.sessions = 0
         self.clock = 0
         self.taken_key_answer: tuple[int, dict[str, str]] = INTERNAL
+        self.not_found_name = "RecordNotFound"  # older PDSes and the app view say "InvalidRequest"
 
     # --- set-up and inspection -----------------------------------------------------------
 
@@ -128,7 +129,7 @@ class FakeBluesky(FakeApi):
         uri = f"at://{repo}/{args['collection']}/{args['rkey']}"
         record = self.records.get(uri)
         if record is None:
-            return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
+            return xrpc_error(400, self.not_found_name, f"Could not locate record: {uri}")
         return json_response(record)
 
     def _create_record(self, request: Request) -> Response:
