@@ -8,7 +8,7 @@ hands its result to the next.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 
 @task(name="route-candidates", cache_policy=NO_CACHE)
 def candidates(settings: Settings, model_id: str) -> tuple[list[RoutingCandidate], dict[str, int]]:
+    """Mentions to route, each with the answered case it follows up (if any), and the team's load."""
+
     def _read(conn: Connection) -> tuple[list[RoutingCandidate], dict[str, int]]:
-        found = queries.untriaged(conn, model_id, settings.routing.negative_threshold)
+        window = timedelta(hours=settings.sla.follow_up_window_hours)
+        found = queries.untriaged(conn, model_id, settings.routing.negative_threshold, window)
         return found, queries.open_load(conn)
 
     return store_for(settings).read(_read)

@@ -10,10 +10,20 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from responders.alerts import new_case_messages
+from responders.follow_ups import follow_up_for
 from responders.routing import RouteInput, choose_owner, choose_team
 from responders.sla import clock_start, first_response_due, resolution_due
 from responders.triage import Triage, TriageInput, triage
-from voxwatch.domain import CaseStatus, Decision, Routing, RoutingCandidate, TriageRecord, Validity
+from voxwatch.domain import (
+    AnsweredCase,
+    CaseStatus,
+    Decision,
+    FollowUp,
+    Routing,
+    RoutingCandidate,
+    TriageRecord,
+    Validity,
+)
 from voxwatch.settings import Settings
 
 
@@ -92,6 +102,22 @@ def route_case(
     )
 
 
+def link_follow_up(
+    candidate: RoutingCandidate,
+    answered: AnsweredCase,
+    statuses: dict[str, CaseStatus],
+    load: dict[str, int],
+) -> FollowUp:
+    """Link ``candidate`` to its answered case; track the case's new status and its owner's load."""
+    before = statuses.get(answered.case_id, answered.status)
+    follow_up = follow_up_for(candidate, answered, before)
+    if follow_up.status is not None and answered.owner is not None:
+        was_open, now_open = before is not CaseStatus.CLOSED, follow_up.status is not CaseStatus.CLOSED
+        load[answered.owner] = load.get(answered.owner, 0) + now_open - was_open
+    statuses[answered.case_id] = follow_up.status or before
+    return follow_up
+
+
 def decide(
     settings: Settings,
     candidates: list[RoutingCandidate],
@@ -100,10 +126,15 @@ def decide(
 ) -> list[Decision]:
     """Triage every candidate in order; open a case for those that need one.
 
-    The themes that make a complaint urgent come from the caller (the model's
-    theme definitions are the sentiment stage's data, not ours).
+    A candidate that answers one of its author's posted replies (``answered_case``)
+    opens no case: it is triaged, then linked to that case (``responders.follow_ups``),
+    whatever its validity, since a "thanks, that worked" is the follow-up we wait
+    for even though it names no complaint. The themes that make a complaint urgent
+    come from the caller (the model's theme definitions are the sentiment stage's
+    data, not ours).
     """
     load = dict(load)
+    statuses: dict[str, CaseStatus] = {}  # answered cases moved by earlier mentions of this batch
     decisions = []
     for candidate in candidates:
         mention = candidate.mention
@@ -116,6 +147,10 @@ def decide(
             result.tier,
             result.reasons,
         )
+        if candidate.answered_case is not None:
+            follow_up = link_follow_up(candidate, candidate.answered_case, statuses, load)
+            decisions.append(Decision(record, None, candidate, follow_up=follow_up))
+            continue
         case = None
         if result.needs_case:
             case = route_case(

@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
@@ -34,6 +35,15 @@ class CaseStatus(StrEnum):
     FOLLOW_UP = "follow_up"
     CLOSED = "closed"
     DISMISSED = "dismissed"
+
+
+class FollowUpOutcome(StrEnum):
+    """What the author's next mention after a posted reply did to the case (``FollowUp``)."""
+
+    REOPENED = "reopened"  # negative: the case is back with its owner
+    NOTED = "noted"  # linked only: the case is being worked on already, or a person moved it meanwhile
+    CLOSED = "closed"  # not negative: the case was waiting on the customer, and is closed as recovered
+    RECOVERED = "recovered"  # not negative, the case's status left as it was (closed already, or in work)
 
 
 class Validity(StrEnum):
@@ -224,6 +234,39 @@ class RawResponse:
         return self.headers.get("content-type")
 
 
+def in_follow_up_window(replied_at: datetime, said_at: datetime, window: timedelta) -> bool:
+    """Whether a mention said at ``said_at`` answers a reply posted at ``replied_at``.
+
+    The closed loop's follow-up (DOMAIN.md): what the author says next, from the
+    moment the reply is public until ``window`` later, is their answer to it. The
+    store (which finds the cases) and the tests share this one definition.
+    """
+    return replied_at <= said_at <= replied_at + window
+
+
+@dataclass(frozen=True)
+class AnsweredCase:
+    """A case whose reply is public, by the same author on the same source as a new mention."""
+
+    case_id: str
+    status: CaseStatus
+    owner: str | None
+    replied_at: datetime  # the case's first_response_at: when its reply was posted
+
+
+def latest_answered(
+    answered: Iterable[AnsweredCase], said_at: datetime, window: timedelta
+) -> AnsweredCase | None:
+    """The case a mention said at ``said_at`` follows up: the latest reply within the window.
+
+    The most recent reply is the one the author is most likely answering; ties
+    (two replies at the same instant) go to the higher case id, so the choice never
+    depends on the order the store returned them in.
+    """
+    inside = [a for a in answered if in_follow_up_window(a.replied_at, said_at, window)]
+    return max(inside, key=lambda a: (a.replied_at, a.case_id), default=None)
+
+
 @dataclass(frozen=True)
 class RoutingCandidate:
     """A scored, not yet triaged mention with what triage needs to know.
@@ -236,6 +279,33 @@ class RoutingCandidate:
     score: Score
     prior_negatives: int
     watch_started_at: datetime | None = None  # when this source was first collected
+    # The author's answered case this mention follows up (``latest_answered``), if any.
+    answered_case: AnsweredCase | None = None
+
+    @property
+    def said_at(self) -> datetime:
+        """When the mention was said: its publication time, else when it was collected."""
+        return self.mention.published_at or self.mention.collected_at
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The author's next mention after a posted reply, linked to that case, and what it does to it.
+
+    ``status`` is the case's new status (None: it stays) and ``expected`` the status
+    it was decided from: if a person moved the case between routing's read and its
+    write, the store changes nothing and only notes the link. ``reason`` goes in the
+    audit entry of the change.
+    """
+
+    case_id: str
+    mention_id: str
+    label: str
+    said_at: datetime
+    outcome: FollowUpOutcome
+    expected: CaseStatus
+    status: CaseStatus | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -247,6 +317,8 @@ class Decision:
     candidate: RoutingCandidate  # what was decided on, for the case's audit trail
     # Notices the new case calls for (urgent: tell the channel and the owner), queued with it.
     messages: tuple[Outgoing, ...] = ()
+    # The author answering a posted reply: linked to that case instead of opening a new one.
+    follow_up: FollowUp | None = None
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,9 @@ class SlaSettings(_Section):
     urgent_first_response_hours: float = Field(default=2, gt=0)
     normal_first_response_hours: float = Field(default=24, gt=0)
     resolution_hours: float = Field(default=48, gt=0)
+    # After a reply is posted, the author's next mention on the same source within this many
+    # hours (real time) is their answer: linked to the case, it reopens or closes it.
+    follow_up_window_hours: float = Field(default=72, gt=0)
     business_hours: BusinessHours | None = None
 
 

@@ -12,11 +12,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from voxwatch.domain import (
     SYSTEM_ACTOR,
     CaseStatus,
     Decision,
+    FollowUp,
+    FollowUpOutcome,
     Mention,
     RawResponse,
     Routing,
@@ -160,10 +163,12 @@ def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
 
 
 def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]:
-    """Store every triage record and open the cases; return the cases opened now.
+    """Store every triage record, open the cases and link follow-ups; return the cases opened now.
 
     The notices a new case calls for are queued in the outbox in the same
-    transaction, so a crash after opening it cannot lose its alert.
+    transaction, so a crash after opening it cannot lose its alert. A mention that
+    follows up an answered case is linked to it in the same transaction too, once
+    (``link_follow_up``).
     """
     now = datetime.now(UTC)
 
@@ -171,6 +176,8 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
         created: list[Routing] = []
         for decision in decisions:
             queries.insert_triage(conn, decision.triage, now)
+            if decision.follow_up is not None:
+                link_follow_up(conn, decision.follow_up, now)
             routing = decision.case
             if routing is None:
                 continue
@@ -188,6 +195,41 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
         return created
 
     return store.write(_write)
+
+
+def link_follow_up(conn: Connection, follow_up: FollowUp, now: datetime) -> None:
+    """Link the author's next mention to its case, audit it, and reopen or close the case as decided.
+
+    Exactly once: the link's key is the mention, and nothing changes when it was
+    linked before (a second run of the same decisions). If a person moved the case
+    since routing read it, their move stands and the link is only noted.
+    """
+    case = queries.get_case(conn, follow_up.case_id)
+    if case is None:  # erased in the meantime: nothing left to follow up
+        return
+    outcome, changes = follow_up.outcome, _follow_up_changes(follow_up, case, now)
+    if case["status"] != follow_up.expected.value:
+        outcome, changes = FollowUpOutcome.NOTED, {}
+    if not queries.insert_follow_up(conn, follow_up, outcome, now):
+        return
+    said = {"mention_id": follow_up.mention_id, "label": follow_up.label, "outcome": outcome.value}
+    queries.append_audit(conn, now, SYSTEM_ACTOR, "case", case["id"], "customer_replied", None, said)
+    if changes:
+        before = {key: case[key] for key in changes}
+        queries.update_case(conn, case["id"], changes | {"updated_at": now})
+        action = "reopened" if outcome is FollowUpOutcome.REOPENED else "closed"
+        after = changes | {"reason": follow_up.reason}
+        queries.append_audit(conn, now, SYSTEM_ACTOR, "case", case["id"], action, before, after)
+
+
+def _follow_up_changes(follow_up: FollowUp, case: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The case's columns a follow-up changes: reopening clears the resolution, closing sets it."""
+    if follow_up.status is None:
+        return {}
+    if follow_up.status is CaseStatus.CLOSED:
+        heard_back = {} if case["followed_up_at"] is not None else {"followed_up_at": now}
+        return {"status": follow_up.status.value, "resolved_at": now} | heard_back
+    return {"status": follow_up.status.value, "resolved_at": None}
 
 
 def _audit_history(conn: Connection, case_id: str, decision: Decision, now: datetime) -> None:

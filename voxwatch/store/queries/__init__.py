@@ -18,6 +18,7 @@ the function lives in the module named for what it is about:
 - ``notifications``: notifications sent (or not) to the team, one row per event and channel.
 - ``outbox``: replies and notices queued with their idempotency key, and how each delivery went.
 - ``analytics``: read models for leaders: pipeline summary, daily sentiment, themes, KPIs, owners.
+- ``followups``: answered cases a new mention may follow up, the links made, a case's next mentions.
 - ``spikes``: negative counts per 24-hour window, the examples of a window, and recorded spikes.
 """
 
@@ -33,6 +34,7 @@ from voxwatch.store.queries.analytics import (
     pipeline_counts,
     response_kpis,
     sentiment_totals,
+    service_recovery,
     top_complaint_themes,
 )
 from voxwatch.store.queries.audit import append_audit, audit_entries, case_audit
@@ -60,6 +62,12 @@ from voxwatch.store.queries.erasure import (
     erase_mentions,
     erase_spike_examples,
     mention_ids_for,
+)
+from voxwatch.store.queries.followups import (
+    answered_cases,
+    case_follow_ups,
+    insert_follow_up,
+    with_answered_cases,
 )
 from voxwatch.store.queries.mentions import Inserted, insert_mentions, unscored_mentions
 from voxwatch.store.queries.notifications import insert_notification, notifications
@@ -108,12 +116,14 @@ __all__ = [
     "Connection",
     "Inserted",
     "add_tombstone",
+    "answered_cases",
     "append_audit",
     "audit_entries",
     "author_mention_ids",
     "author_mentions",
     "author_notes",
     "case_audit",
+    "case_follow_ups",
     "case_outbox",
     "daily_negative_counts",
     "daily_sentiment",
@@ -129,6 +139,7 @@ __all__ = [
     "insert_author_note",
     "insert_case",
     "insert_draft",
+    "insert_follow_up",
     "insert_handoff",
     "insert_label_correction",
     "insert_mentions",
@@ -159,6 +170,7 @@ __all__ = [
     "response_kpis",
     "save_raw_response",
     "sentiment_totals",
+    "service_recovery",
     "source_health",
     "source_state",
     "spikes_between",
@@ -171,4 +183,5 @@ __all__ = [
     "update_entry",
     "upsert_source",
     "window_negatives",
+    "with_answered_cases",
 ]

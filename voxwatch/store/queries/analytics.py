@@ -1,4 +1,7 @@
-"""Read models for leaders: the pipeline summary, daily sentiment, themes, response KPIs, owners."""
+"""Read models for leaders: the pipeline summary, daily sentiment, themes, response KPIs, owners.
+
+Also service recovery: what answered customers said next (``service_recovery``).
+"""
 
 from __future__ import annotations
 
@@ -146,6 +149,40 @@ def response_kpis(
         "first_contact_resolution_pct": 100.0 * row[5] / row[4] if row[4] else None,
         "repeat_complaint_pct": 100.0 * repeat[0] / repeat[1] if repeat[1] else None,
         "open_backlog_by_age": dict(backlog),
+    }
+
+
+def service_recovery(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Service recovery (DOMAIN.md): of the complaints answered in public, how many did we win back?
+
+    The share of answered complaints (a complaint's case with a posted reply, opened
+    in ``[since, until)`` or ever) whose author's next mention, linked by routing within
+    the follow-up window (``case_followups``), is not negative; a person's label
+    correction wins over the model's label. Complaints whose author never spoke
+    again are left out of the share, not counted as won: silence is not an answer.
+    ``service_recovery_n`` says how many the share is of, so nobody reads 100% from one case.
+    """
+    row = conn.execute(
+        "WITH answered AS (SELECT c.id FROM cases c JOIN triage t ON t.mention_id = c.mention_id "
+        " WHERE t.validity = 'complaint' AND c.status <> 'dismissed' AND c.first_response_at IS NOT NULL "
+        " AND (? IS NULL OR c.created_at >= ?) AND (? IS NULL OR c.created_at < ?)), "
+        "corrected AS (SELECT mention_id, arg_max(label, corrected_at) AS label FROM label_corrections "
+        " GROUP BY mention_id), "
+        "nxt AS (SELECT f.case_id, coalesce(lc.label, f.label) AS label FROM case_followups f "
+        " LEFT JOIN corrected lc ON lc.mention_id = f.mention_id "
+        " QUALIFY row_number() OVER (PARTITION BY f.case_id ORDER BY f.said_at, f.mention_id) = 1) "
+        "SELECT count(*), count(n.case_id), count(*) FILTER (WHERE n.label <> 'negative') "
+        "FROM answered a LEFT JOIN nxt n ON n.case_id = a.id",
+        [since, since, until, until],
+    ).fetchone()
+    assert row is not None
+    answered, spoke_again, recovered = (int(v) for v in row)
+    return {
+        "service_recovery_pct": 100.0 * recovered / spoke_again if spoke_again else None,
+        "service_recovery_n": spoke_again,
+        "answered_complaints": answered,
     }
 
 

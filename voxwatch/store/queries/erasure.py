@@ -47,7 +47,7 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
             f"SELECT DISTINCT raw_sha256 FROM mentions WHERE id IN ({marks}) AND raw_sha256 IS NOT NULL", ids
         ).fetchall()
     ]
-    for table in ("scores", "triage", "label_corrections"):
+    for table in ("scores", "triage", "label_corrections", "case_followups"):
         conn.execute(f"DELETE FROM {table} WHERE mention_id IN ({marks})", ids)
     if cases:
         case_marks = ", ".join("?" for _ in cases)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voxwatch.domain import (
     RoutingCandidate,
@@ -10,11 +10,19 @@ from voxwatch.domain import (
     TriageRecord,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries.followups import with_answered_cases
 from voxwatch.store.queries.mentions import _MENTION_COLUMNS, _stored_mention
 
 
-def untriaged(conn: Connection, model_id: str, threshold: float) -> list[RoutingCandidate]:
-    """Scored mentions without a triage, oldest first, with the author's earlier complaints."""
+def untriaged(
+    conn: Connection, model_id: str, threshold: float, follow_up_window: timedelta | None = None
+) -> list[RoutingCandidate]:
+    """Scored mentions without a triage, oldest first, with the author's earlier complaints.
+
+    With ``follow_up_window`` (the route flow passes ``[sla] follow_up_window_hours``),
+    each also carries the author's answered case it follows up, if any
+    (``with_answered_cases``); without it none does, as for a dry run.
+    """
     rows = conn.execute(
         f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, s.themes, "
         "(SELECT count(*) FROM mentions p JOIN scores ps ON ps.mention_id = p.id AND ps.model_id = ? "
@@ -27,7 +35,7 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
         "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
         [model_id, threshold, model_id],
     ).fetchall()
-    return [
+    found = [
         RoutingCandidate(
             mention=_stored_mention(row[:10]),
             score=Score(
@@ -41,6 +49,7 @@ def untriaged(conn: Connection, model_id: str, threshold: float) -> list[Routing
         )
         for row in rows
     ]
+    return found if follow_up_window is None else with_answered_cases(conn, found, follow_up_window)
 
 
 def insert_triage(conn: Connection, record: TriageRecord, at: datetime) -> None:
