@@ -61,7 +61,7 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
             "previous_totals": queries.sentiment_totals(conn, model_id, prev_start, start),
             "themes": queries.top_complaint_themes(conn, start, None, end),
             "previous_themes": queries.top_complaint_themes(conn, prev_start, None, start),
-            "kpis": queries.response_kpis(conn, now, start, end),
+            "kpis": queries.response_kpis(conn, now, start, end) | queries.service_recovery(conn, start, end),
             "owners": queries.owner_summary(conn, start, end),
             "negatives": queries.daily_negative_counts(
                 conn, model_id, start - timedelta(days=7), end - timedelta(days=1)

@@ -41,7 +41,7 @@ def read_trends(conn: Any, model_id: str, since: datetime, now: datetime, by: st
         "first_day": first_day,
         "totals": totals,
         "themes": queries.top_complaint_themes(conn, since),
-        "kpis": queries.response_kpis(conn, now),
+        "kpis": queries.response_kpis(conn, now) | queries.service_recovery(conn),
     }
 
 

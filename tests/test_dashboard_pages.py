@@ -265,8 +265,10 @@ def check_trends(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
         "SLA met",
         "First-contact resolution",
         "Repeat complaints",
+        "Service recovery",
     ]
     assert metrics["Net sentiment"] == "-1.0"  # complaints only: the lovely one scored neutral
+    assert metrics["Service recovery"] == "- (n=0)"  # no answered complaint, so no figure, and its n
     assert metrics["Median first response"] == "-"  # nothing sent yet
     assert len(at.get("vega_lite_chart")) == 5  # by sentiment, by source, spikes, themes, backlog
     assert [d.proto.label for d in at.get("download_button")] == ["Export CSV", "Download report (HTML)"]

@@ -33,13 +33,19 @@ def shown(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:.1f}{unit}"
 
 
-cols = st.columns(6)
+cols = st.columns(7)
 cols[0].metric("Net sentiment", shown(data["net_sentiment"]))
 cols[1].metric("Median first response", shown(kpis["median_first_response_hours"], " h"))
 cols[2].metric("Median resolution", shown(kpis["median_resolution_hours"], " h"))
 cols[3].metric("SLA met", shown(kpis["sla_met_pct"], " %"))
 cols[4].metric("First-contact resolution", shown(kpis["first_contact_resolution_pct"], " %"))
 cols[5].metric("Repeat complaints", shown(kpis["repeat_complaint_pct"], " %"))
+cols[6].metric(  # with its n, so nobody reads 100 % from one case
+    "Service recovery",
+    f"{shown(kpis['service_recovery_pct'], ' %')} (n={kpis['service_recovery_n']})",
+    help="Answered complaints whose author's next mention (within the follow-up window) was not negative; "
+    f"n of {kpis['answered_complaints']} answered complaints had a next mention.",
+)
 
 st.subheader("Mentions per day by sentiment")
 if data["daily"]:
