@@ -95,6 +95,12 @@ with right:
         )
         for note in history["notes"]:
             st.text(("[confidential] " if note["confidential"] else "") + note["note"])
+    if case["follow_ups"]:  # what the author said after the reply was posted (responders/follow_ups.py)
+        st.subheader("Customer's next mentions")
+        for said in case["follow_ups"]:
+            mood = said["corrected_label"] or said["label"]
+            st.caption(f"{said['said_at']:%Y-%m-%d %H:%M} UTC · {mood} · {said['outcome']}")
+            st.text(said["text"])
 
 st.subheader("Reply")
 claimable = (

@@ -69,7 +69,7 @@ def list_cases(
 
 @cases_app.command("show")
 def show(case_id: CaseArg, config: ConfigOption = None) -> None:
-    """Everything about one case as JSON: mention, triage, draft, hand-offs, audit trail."""
+    """One case as JSON: mention, triage, draft, hand-offs, audit trail, the customer's next mentions."""
     print_json(_service(config).show(case_id))
 
 
