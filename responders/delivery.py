@@ -45,9 +45,18 @@ def secrets(settings: Settings) -> tuple[str, ...]:
 
 
 def outbox_for(settings: Settings, clock: Clock) -> Outbox:
+    """An outbox for one round of delivery: one client per channel, so a Bluesky login is reused."""
+    clients: dict[tuple[str, str], Publisher] = {}
+
+    def publisher_for(entry: dict[str, Any]) -> Publisher:
+        which = (entry["kind"], entry["channel"])
+        if which not in clients:
+            clients[which] = _publisher(settings, entry)
+        return clients[which]
+
     return Outbox(
         store_for(settings),
-        lambda entry: _publisher(settings, entry),
+        publisher_for,
         clock,
         secrets=secrets(settings),
         on_failure=lambda entry, error: failure_notices(settings, entry, error),

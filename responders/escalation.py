@@ -1,9 +1,11 @@
-"""Urgent cases are announced; SLA breaches escalate: priority raised, supervisors told, the case marked.
+"""SLA breaches escalate: priority raised, supervisors told, the case marked.
 
 Escalation happens once per case and target: a missed first response once
-(``escalated_at``), a missed resolution once (``resolution_escalated_at``). Telling
-people happens after the store is updated, so a notification failure never undoes
-or blocks it.
+(``escalated_at``), a missed resolution once (``resolution_escalated_at``). The
+supervisors' notice is queued in the outbox in the same transaction as the
+escalation and delivered after it (``responders.outbox``), so a failed or
+interrupted notice never undoes an escalation, and is never lost to a crash.
+(Urgent new cases are announced by ``responders.alerts``, queued with the case.)
 """
 
 from __future__ import annotations
@@ -12,34 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from responders.notify import Notifier
-from voxwatch.domain import SYSTEM_ACTOR, CaseStatus, Notice, Routing, Tier, case_id_for
+from responders.notify import notice_messages
+from voxwatch.domain import SYSTEM_ACTOR, Notice, Tier
 from voxwatch.permissions import Action
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 from voxwatch.store.database import Connection
-
-
-def announce_urgent_cases(settings: Settings, created: list[Routing]) -> int:
-    """Tell the comms channel (and the owner by email) about each new urgent case; return how many."""
-    notifier = Notifier(settings.notifications, store_for(settings))
-    emails = {p.name: p.email for p in settings.responders if p.email}
-    urgent = [r for r in created if r.tier is Tier.URGENT and r.status is not CaseStatus.DISMISSED]
-    for routing in urgent:
-        notifier.notify(
-            Notice(
-                event="urgent_case",
-                subject=f"[VoxWatch] urgent case for {routing.owner or routing.team}",
-                text=(
-                    f"Why: {'; '.join(routing.reasons)}. Team {routing.team}, "
-                    f"owner {routing.owner or 'unassigned'}, "
-                    f"first response due {routing.first_response_due:%Y-%m-%d %H:%M} UTC."
-                ),
-                case_id=case_id_for(routing.mention_id),
-            ),
-            emails=[emails[routing.owner]] if routing.owner in emails else [],
-        )
-    return len(urgent)
 
 
 class Target(NamedTuple):
@@ -79,7 +59,7 @@ def escalate_overdue(settings: Settings, now: datetime | None = None) -> list[di
     breaches both in one run keeps both reasons.
     """
     now = now or datetime.now(UTC)
-    store = store_for(settings)
+    supervisors = [p.email for p in settings.people_who_may(Action.HEAR_ABOUT_BREACHES) if p.email]
 
     def _write(conn: Connection) -> list[dict[str, Any]]:
         escalated: list[dict[str, Any]] = []
@@ -87,12 +67,12 @@ def escalate_overdue(settings: Settings, now: datetime | None = None) -> list[di
             for case in target.overdue(conn, now):
                 _escalate(conn, case, target, now)
                 escalated.append({**case, "target": target.name})
+                notice = _breach_notice(escalated[-1])
+                for message in notice_messages(notice, settings.notifications, supervisors):
+                    queries.enqueue(conn, message, now)
         return escalated
 
-    escalated = store.write(_write)
-    if escalated:
-        _tell_supervisors(settings, escalated)
-    return escalated
+    return store_for(settings).write(_write)
 
 
 def _breach_reason(case: dict[str, Any], target: Target) -> str:
@@ -115,14 +95,6 @@ def _escalate(conn: Connection, case: dict[str, Any], target: Target, now: datet
     queries.append_audit(
         conn, now, SYSTEM_ACTOR, "case", case["id"], "escalated", {"tier": case["tier"]}, after
     )
-
-
-def _tell_supervisors(settings: Settings, escalated: list[dict[str, Any]]) -> None:
-    """After the store is updated: a failed notice must never undo or block an escalation."""
-    supervisors = [p.email for p in settings.people_who_may(Action.HEAR_ABOUT_BREACHES) if p.email]
-    notifier = Notifier(settings.notifications, store_for(settings))
-    for case in escalated:
-        notifier.notify(_breach_notice(case), emails=supervisors)
 
 
 def _breach_notice(case: dict[str, Any]) -> Notice:

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 
 from responders.outbox import Clock, Outbox, message_key
 from responders.publishing.base import Delivery, Posted, Publisher
+from responders.publishing.http import hide_in_logs
 from voxwatch.domain import Notice, Outgoing
 from voxwatch.errors import PublishError, TransientPublishError
 from voxwatch.settings import NotificationSettings
@@ -85,6 +86,7 @@ class WebhookNotice:
         url = _secret(self.settings.webhook_url)
         if not url:
             raise PublishError("no webhook is configured ([notifications] webhook_url)")
+        hide_in_logs(url)  # httpx logs each request's URL, and this one carries a token
         payload = {"text": f"*{delivery.subject}*\n{delivery.text}"}
         try:
             response = httpx.post(

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from responders.publishing.base import Delivery, Posted, Publisher, redact
+from responders.publishing.errors import PossiblyPosted
 from voxwatch.domain import SYSTEM_ACTOR, Outgoing
 from voxwatch.errors import OutcomeUnknown, PublishError, TransientPublishError
 from voxwatch.runtime import crash_point
@@ -126,6 +127,8 @@ class Outbox:
             posted = self._publish(entry, interrupted)
         except OutcomeUnknown as exc:
             return self._record_unknown(entry, self._safe(exc))
+        except PossiblyPosted as exc:  # it may be there: the next try looks before posting
+            return self._record_transient(entry, self._safe(exc), exc.retry_after, look_first=True)
         except TransientPublishError as exc:
             return self._record_transient(entry, self._safe(exc), exc.retry_after)
         except PublishError as exc:
@@ -204,13 +207,20 @@ class Outbox:
         elif entry["kind"] == "notice":
             self._log_notice(conn, entry, "sent", None)
 
-    def _record_transient(self, entry: dict[str, Any], error: str, retry_after: datetime | None) -> str:
+    def _record_transient(
+        self, entry: dict[str, Any], error: str, retry_after: datetime | None, look_first: bool = False
+    ) -> str:
         if entry["attempts"] >= self.max_attempts[entry["kind"]]:
             return self._record_failure(entry, f"gave up after {entry['attempts']} attempts: {error}")
         now = self.clock()
         when = max(retry_after or now, now + backoff(entry["attempts"]))
         log.warning("outbox %s: try %d failed, again at %s: %s", entry["key"], entry["attempts"], when, error)
-        changes = {"state": "pending", "next_attempt_at": when, "last_error": error}
+        # "sending" past its lease reads as an interrupted try: the next claim asks find() first.
+        changes = {
+            "state": "sending" if look_first else "pending",
+            "next_attempt_at": when,
+            "last_error": error,
+        }
 
         def _write(conn: Connection) -> None:
             queries.update_entry(conn, entry["key"], changes)

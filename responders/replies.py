@@ -50,6 +50,10 @@ def reply_message(settings: Settings, case: dict[str, Any], draft: dict[str, Any
         case_id=case["id"],
         draft_version=draft["version"],
         subject=f"Re: your message to {settings.brand.name}",
-        extra={"mention_url": case["url"] or "", "lang": draft["lang"] or ""},
+        extra={
+            "mention_url": case["url"] or "",
+            "lang": draft["lang"] or "",
+            "version": str(draft["version"]),
+        },
         state="awaiting_link" if channel == MANUAL else "pending",
     )

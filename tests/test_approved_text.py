@@ -57,7 +57,9 @@ def test_an_edit_after_approval_is_a_new_version_that_must_be_approved_again(ser
 
 
 @pytest.mark.parametrize("stale", [1, 3])
-def test_send_names_the_version_the_person_saw_and_refuses_any_other(service: CaseService, stale: int) -> None:
+def test_send_names_the_version_the_person_saw_and_refuses_any_other(
+    service: CaseService, stale: int
+) -> None:
     case = approved(service)
     owner = case["owner"]
     service.draft(case["id"], owner, body=EDITED)

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from flows.pipeline import pipeline_flow
+from responders.delivery import outbox_for
 from responders.escalation import escalate_overdue
 from responders.notify import Notice, Notifier
 from tests.builders import Post, fresh_store, seed_posts, write_team_settings
@@ -97,7 +98,9 @@ def test_a_failing_webhook_stays_queued_is_retried_with_backoff_and_given_up_aft
     store = store_for(load_settings(routed))
     now = datetime.now(UTC)
     settings = NotificationSettings(webhook_url=httpserver.url_for("/hook"), retries=3)
-    assert Notifier(settings, store, lambda: now).notify(Notice("urgent_case", "s", "t")) == {"webhook": False}
+    assert Notifier(settings, store, lambda: now).notify(Notice("urgent_case", "s", "t")) == {
+        "webhook": False
+    }
     (entry,) = store.read(lambda c: queries.outbox_entries(c))
     assert (entry["state"], entry["attempts"]) == ("pending", 1) and entry["next_attempt_at"] > now
     # Not due yet: a round now sends nothing; later rounds retry until the retries are spent.
@@ -135,6 +138,7 @@ def test_sla_breach_escalates_once_and_tells_the_supervisor(
     later = datetime.now(UTC) + timedelta(days=3)
 
     escalated = escalate_overdue(settings, now=later)
+    outbox_for(settings, lambda: later).deliver_due()  # as the route flow does after escalating
     assert {c["id"] for c in escalated} == {c["id"] for c in open_before}
     case = store.read(lambda c: queries.get_case(c, escalated[0]["id"]))
     assert case is not None and case["tier"] == "urgent" and case["escalated_at"] is not None

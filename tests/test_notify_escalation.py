@@ -1,5 +1,8 @@
 """SLA escalation and urgent-case announcements on a fresh small store, told through real channels.
 
+Escalating and opening a case queue their notices in the outbox in the same
+transaction; ``deliver`` then runs a round of the outbox as the route flow does.
+
 tests/test_notify.py checks one delivery of each channel and the pipeline over the
 demo week; here the cases are seeded one by one (tests/builders.py), so each test
 knows which case is due when, who owns it and who must hear about it. The webhook
@@ -22,7 +25,8 @@ from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from responders.cases import CaseService
-from responders.escalation import announce_urgent_cases, escalate_overdue
+from responders.delivery import outbox_for
+from responders.escalation import escalate_overdue
 from responders.notify import Notifier
 from tests.builders import Post, seed_posts
 from voxwatch.domain import SYSTEM_ACTOR, Notice, Routing, Tier
@@ -122,6 +126,24 @@ def hours_from_now(hours: float) -> datetime:
     return datetime.now(UTC) + timedelta(hours=hours)
 
 
+def deliver(settings: Settings, now: datetime | None = None) -> None:
+    """One round of the outbox, as the route flow runs after routing and escalating."""
+    outbox_for(settings, lambda: now or datetime.now(UTC)).deliver_due()
+
+
+def escalate(settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    escalated = escalate_overdue(settings, now=now)
+    deliver(settings, now)
+    return escalated
+
+
+def seed_wired(settings: Settings, posts: list[Post] = POSTS) -> list[Routing]:
+    """Route the posts with the channels already wired, then deliver what the new cases queued."""
+    created = seed_posts(store_for(settings), settings, posts)
+    deliver(settings)
+    return created
+
+
 def test_the_seeded_cases_are_routed_as_these_tests_expect(team: Settings, routed: list[Routing]) -> None:
     assert len(routed) == 5
     assert {case_of(team, a)["owner"] for a in ("pat", "quinn")} == {"amy", "ben"}  # one each
@@ -189,7 +211,7 @@ def test_a_missed_resolution_escalates_once_even_after_a_timely_first_response(
     before_due = pat["resolution_due"] - timedelta(minutes=1)
     assert [c for c in escalate_overdue(team, now=before_due) if c["id"] == pat["id"]] == []
     when = pat["resolution_due"] + timedelta(minutes=1)
-    escalated = escalate_overdue(team, now=when)
+    escalated = escalate(team, when)
     mine = [c for c in escalated if c["id"] == pat["id"]]
     assert [c["target"] for c in mine] == ["resolution"]
     after = case_of(team, "pat")
@@ -249,6 +271,7 @@ def test_cases_with_a_first_response_are_not_escalated_but_drafts_do_not_count(
     service.submit(answered, pat["owner"])
     service.approve(answered, "maya")
     service.send(answered, pat["owner"])
+    service.record_reply_link(answered, pat["owner"], "https://social.example/@acme/9")  # public now
     service.draft(drafted, quinn["owner"])
     service.dismiss(case_of(team, "jean")["id"], "grace", "not about our shop")
     escalated = {c["id"] for c in escalate_overdue(team, now=hours_from_now(25))}
@@ -262,7 +285,7 @@ def test_supervisors_are_emailed_and_the_channel_told_about_each_breach(
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     port, inbox = smtp
     wire(team, httpserver.url_for("/hook"), port)
-    escalated = escalate_overdue(team, now=hours_from_now(25))
+    escalated = escalate(team, hours_from_now(25))
     # amy and maya have addresses too, but only the supervisor hears about breaches
     assert [rcpt for rcpt, _ in inbox.messages] == [["grace@acme.example"]] * len(escalated)
     subjects = [f"[VoxWatch] SLA breached on {c['id']} ({c['team']})" for c in escalated]
@@ -284,7 +307,7 @@ def test_the_breach_email_names_the_owner_and_who_stays_accountable(
     wire(team, None, port)
     pat, jean = case_of(team, "pat"), case_of(team, "jean")
     CaseService(team).handoff(pat["id"], pat["owner"], "the app team must look at it", to_team="escalations")
-    escalate_overdue(team, now=hours_from_now(25))
+    escalate(team, hours_from_now(25))
     mail = inbox.by_subject()
     to_pat = mail[f"[VoxWatch] SLA breached on {pat['id']} (escalations)"].get_content()
     to_jean = mail[f"[VoxWatch] SLA breached on {jean['id']} (care)"].get_content()
@@ -293,26 +316,31 @@ def test_the_breach_email_names_the_owner_and_who_stays_accountable(
     assert to_pat.rstrip().endswith("has had none. It is now urgent.")
 
 
-def test_a_failing_webhook_is_recorded_and_neither_blocks_the_escalation_nor_the_email(
+def test_a_failing_webhook_is_retried_later_and_neither_blocks_the_escalation_nor_the_email(
     team: Settings, routed: list[Routing], httpserver: HTTPServer, smtp: tuple[int, Inbox]
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data("down", status=500)
     port, inbox = smtp
     wire(team, httpserver.url_for("/hook"), port, retries=2)
-    (escalated,) = escalate_overdue(team, now=hours_from_now(3))
+    when = hours_from_now(3)
+    (escalated,) = escalate(team, when)
     assert case_of(team, "kim")["escalated_at"] is not None
-    assert len(hooks(httpserver)) == 2  # tried as often as settings say
-    webhook, email = notifications(team)
-    assert (webhook["channel"], webhook["status"], webhook["attempts"]) == ("webhook", "failed", 2)
-    assert "500" in webhook["last_error"] and webhook["sent_at"] is None
+    deliver(team, when)  # not due again yet: the backoff holds
+    assert len(hooks(httpserver)) == 1
+    deliver(team, when + timedelta(hours=1))  # the next round tries again, as often as settings say
+    assert len(hooks(httpserver)) == 2
+    webhook, email, webhook_again = notifications(team)
+    assert (webhook["channel"], webhook["status"], webhook["attempts"]) == ("webhook", "retrying", 1)
     assert (email["channel"], email["status"], email["attempts"]) == ("email", "sent", 1)
+    assert (webhook_again["status"], webhook_again["attempts"]) == ("failed", 2)
+    assert "500" in webhook_again["last_error"] and webhook_again["sent_at"] is None
     assert webhook["case_id"] == email["case_id"] == escalated["id"]
     assert len(inbox.messages) == 1
 
 
 def test_an_unreachable_mail_server_is_recorded_as_failed(team: Settings, routed: list[Routing]) -> None:
     wire(team, None, free_port(), retries=1)  # nothing listens there
-    (escalated,) = escalate_overdue(team, now=hours_from_now(3))
+    (escalated,) = escalate(team, hours_from_now(3))
     (row,) = notifications(team)
     assert (row["channel"], row["status"], row["attempts"]) == ("email", "failed", 1)
     assert row["target"] == "grace@acme.example" and row["case_id"] == escalated["id"]
@@ -321,13 +349,13 @@ def test_an_unreachable_mail_server_is_recorded_as_failed(team: Settings, routed
 
 
 def test_urgent_cases_are_announced_to_the_channel_and_their_owner(
-    team: Settings, routed: list[Routing], httpserver: HTTPServer, smtp: tuple[int, Inbox]
+    team: Settings, httpserver: HTTPServer, smtp: tuple[int, Inbox]
 ) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     port, inbox = smtp
     wire(team, httpserver.url_for("/hook"), port)
     team.person("sara").email = "sara@acme.example"
-    assert announce_urgent_cases(team, routed) == 1  # one urgent; normal and dismissed ones are not
+    seed_wired(team)  # one urgent; normal and dismissed ones are not announced
     kim = case_of(team, "kim")
     (text,) = hooks(httpserver)
     assert text.startswith("*[VoxWatch] urgent case for sara*\nWhy: legal or safety words")
@@ -343,13 +371,13 @@ def test_urgent_cases_are_announced_to_the_channel_and_their_owner(
 
 
 def test_an_owner_without_an_address_hears_only_through_the_channel(
-    team: Settings, routed: list[Routing], httpserver: HTTPServer, smtp: tuple[int, Inbox]
+    team: Settings, httpserver: HTTPServer, smtp: tuple[int, Inbox]
 ) -> None:
     httpserver.expect_request("/hook").respond_with_data("ok")
     port, inbox = smtp
     wire(team, httpserver.url_for("/hook"), port)
     assert team.person("sara").email is None
-    assert announce_urgent_cases(team, routed) == 1
+    seed_wired(team)
     assert len(hooks(httpserver)) == 1 and inbox.messages == []
     assert [r["channel"] for r in notifications(team)] == ["webhook"]
 
@@ -360,21 +388,18 @@ def test_an_urgent_case_nobody_can_take_is_announced_for_the_team(
     httpserver.expect_request("/hook").respond_with_data("ok")
     wire(team, httpserver.url_for("/hook"), None)
     post = Post("Acme: j'ai trouvé du verre, my lawyer will hear about it.", 0.9, author="luc", lang="fr")
-    created = seed_posts(store_for(team), team, [post])
+    created = seed_wired(team, [post])
     assert [(r.tier, r.team, r.owner) for r in created] == [(Tier.URGENT, "escalations", None)]
-    assert announce_urgent_cases(team, created) == 1
     (text,) = hooks(httpserver)
     assert text.startswith("*[VoxWatch] urgent case for escalations*")
     assert "owner unassigned" in text
 
 
-def test_announcing_without_channels_counts_but_records_nothing(
-    team: Settings, routed: list[Routing]
-) -> None:
+def test_without_channels_nothing_is_queued_or_recorded(team: Settings, routed: list[Routing]) -> None:
     assert team.notifications.webhook_url is None and team.notifications.smtp_host is None
-    assert announce_urgent_cases(team, routed) == 1
-    assert announce_urgent_cases(team, []) == 0
-    assert notifications(team) == []
+    assert any(r.tier is Tier.URGENT for r in routed)
+    deliver(team)
+    assert notifications(team) == [] and store_for(team).read(lambda c: queries.outbox_entries(c)) == []
 
 
 def test_one_email_goes_to_every_recipient_and_blank_addresses_are_skipped(

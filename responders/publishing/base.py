@@ -48,7 +48,10 @@ class Publisher(Protocol):
         ...
 
     def find(self, delivery: Delivery) -> Posted | None:
-        """An earlier post of ``delivery`` if the platform shows one, else None (OutcomeUnknown if it cannot tell)."""
+        """An earlier post of ``delivery`` if the platform shows one, else None.
+
+        Raises OutcomeUnknown when the platform gives no way to tell.
+        """
         ...
 
 

@@ -272,8 +272,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         -- it, and delivered afterwards outside any transaction. The key is the idempotency
         -- key: the same message is queued once, and a platform that dedupes on it (Mastodon's
         -- Idempotency-Key, a Bluesky record key) never shows it twice.
+        CREATE SEQUENCE outbox_order;
         CREATE TABLE outbox (
             key VARCHAR PRIMARY KEY,
+            seq BIGINT NOT NULL DEFAULT nextval('outbox_order'),  -- delivered in the order queued
             kind VARCHAR NOT NULL,  -- 'reply' or 'notice'
             channel VARCHAR NOT NULL,  -- mastodon, bluesky, email, webhook, manual
             target VARCHAR NOT NULL,  -- the post answered, or the recipient

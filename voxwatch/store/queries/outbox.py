@@ -63,7 +63,7 @@ def due_entries(conn: Connection, now: datetime, limit: int = 100) -> list[dict[
         dict_rows(
             conn.execute(
                 "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? "
-                "ORDER BY created_at, key LIMIT ?",
+                "ORDER BY seq LIMIT ?",
                 [now, limit],
             )
         )
@@ -84,7 +84,7 @@ def update_entry(conn: Connection, key: str, changes: dict[str, Any]) -> None:
 def case_outbox(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     """Everything queued for a case, oldest first: its replies and the notices about it."""
     return _decoded(
-        dict_rows(conn.execute("SELECT * FROM outbox WHERE case_id = ? ORDER BY created_at, key", [case_id]))
+        dict_rows(conn.execute("SELECT * FROM outbox WHERE case_id = ? ORDER BY seq", [case_id]))
     )
 
 
@@ -95,7 +95,7 @@ def outbox_entries(
         dict_rows(
             conn.execute(
                 "SELECT * FROM outbox WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR state = ?) "
-                "ORDER BY created_at, key",
+                "ORDER BY seq",
                 [kind, kind, state, state],
             )
         )
