@@ -33,7 +33,7 @@ from responders.publishing.base import Delivery, Posted, Publisher, redact
 from responders.publishing.errors import PossiblyPosted
 from voxwatch.domain import SYSTEM_ACTOR, Outgoing
 from voxwatch.errors import OutcomeUnknown, PublishError, TransientPublishError
-from voxwatch.runtime import crash_point
+from voxwatch.runtime import claim_is_abandoned, crash_point, process_identity
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
 
@@ -84,6 +84,15 @@ def delivery_of(entry: dict[str, Any]) -> Delivery:
         subject=entry.get("subject"),
         extra={k: str(v) for k, v in (entry.get("extra") or {}).items()},
     )
+
+
+def _due(entry: dict[str, Any], now: datetime) -> bool:
+    """Pending and its time has come; or being sent by a claim that lapsed or whose process died."""
+    if entry["state"] == "pending":
+        return bool(entry["next_attempt_at"] <= now)
+    if entry["state"] == "sending":
+        return bool(entry["next_attempt_at"] <= now) or claim_is_abandoned(entry["claimed_by"])
+    return False
 
 
 class Outbox:
@@ -143,7 +152,7 @@ class Outbox:
         """Take the message for LEASE if it is due; say whether an earlier try was interrupted."""
         entry = queries.get_entry(conn, key)
         now = self.clock()
-        if entry is None or entry["state"] not in ("pending", "sending") or entry["next_attempt_at"] > now:
+        if entry is None or not _due(entry, now):
             return None
         interrupted = entry["state"] == "sending"
         changes = {
@@ -151,6 +160,7 @@ class Outbox:
             "attempts": entry["attempts"] + 1,
             "last_attempt_at": now,
             "next_attempt_at": now + LEASE,
+            "claimed_by": process_identity(),
         }
         queries.update_entry(conn, key, changes)
         return entry | changes, interrupted
@@ -187,7 +197,7 @@ class Outbox:
             case = queries.get_case(conn, entry["case_id"])
             changes: dict[str, Any] = {"reply_url": posted.url, "updated_at": now}
             if case is not None and case["first_response_at"] is None:
-                changes["first_response_at"] = now  # the customer can see it from now
+                changes["first_response_at"] = min(posted.posted_at or now, now)  # public since then
             queries.update_case(conn, entry["case_id"], changes)
             queries.append_audit(
                 conn,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,40 @@ def start_prefect_server() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+
+def process_identity() -> str:
+    """``host:pid`` of this process, recorded on work it claims (see ``claim_is_abandoned``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_is_abandoned(claimed_by: str | None) -> bool:
+    """True when ``claimed_by`` names a process on this machine that no longer runs.
+
+    Work claimed by a process that was killed can be taken over at once instead of
+    waiting for its lease to run out; a claim from another machine is never judged.
+    """
+    host, _, pid = (claimed_by or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed child its parent has not reaped yet still answers kill(0): read its state."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def crash_point(name: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -34,10 +35,16 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Posted:
-    """Where the message landed: the platform's id and a link a person can open."""
+    """Where the message landed: the platform's id, a link a person can open, and when it went up.
+
+    ``posted_at`` is the platform's own time for the post, when it says: the first
+    response counts from then, even if our record of it comes later (a retry that
+    found the post after a crash).
+    """
 
     external_id: str | None
     url: str | None
+    posted_at: datetime | None = None
 
 
 class Publisher(Protocol):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import SecretStr
@@ -60,6 +61,15 @@ def with_mention(text: str, acct: str | None) -> str:
     if not acct or mentions(text, acct):
         return text
     return f"@{acct} {text}"
+
+
+def posted_time(status: Any) -> datetime | None:
+    """The status's ``created_at`` (ISO 8601, UTC), or None when it is missing or unreadable."""
+    try:
+        when = datetime.fromisoformat(str(pick(status, "created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 class MastodonPublisher:
@@ -135,4 +145,4 @@ class MastodonPublisher:
     def _posted(self, status: Any, doing: str) -> Posted:
         if not pick(status, "id"):
             raise self.api.error(doing, "the answer is not a status (no id)")
-        return Posted(str(status["id"]), pick(status, "url") or pick(status, "uri"))
+        return Posted(str(status["id"]), pick(status, "url") or pick(status, "uri"), posted_time(status))

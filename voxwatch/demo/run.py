@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from voxwatch.demo.mastodon import DEMO_MASTODON_TOKEN
 from voxwatch.demo.server import DEMO_BLUESKY_ACCOUNT, DemoServer
 
 IDENTIFIER_ENV = "VOXWATCH_BLUESKY__IDENTIFIER"
 PASSWORD_ENV = "VOXWATCH_BLUESKY__APP_PASSWORD"
+MASTODON_TOKEN_ENV = "VOXWATCH_PUBLISHING__MASTODON_TOKEN"
 
 
 def write_demo_settings(data_dir: Path, server_url: str) -> Path:
@@ -27,12 +29,13 @@ def write_demo_settings(data_dir: Path, server_url: str) -> Path:
 def demo_sources(data_dir: Path, port: int = 0) -> Iterator[Path]:
     """Serve the sample sources for as long as the block runs; yield the settings path.
 
-    The demo's Bluesky account is put in the environment for the block, as a real
-    user's app password would be, and taken out again afterwards.
+    The demo's Bluesky account and Mastodon token are put in the environment for
+    the block, as a real user's secrets would be, and taken out again afterwards.
     """
     identifier, password = DEMO_BLUESKY_ACCOUNT
-    saved = {key: os.environ.get(key) for key in (IDENTIFIER_ENV, PASSWORD_ENV)}
+    saved = {key: os.environ.get(key) for key in (IDENTIFIER_ENV, PASSWORD_ENV, MASTODON_TOKEN_ENV)}
     os.environ[IDENTIFIER_ENV], os.environ[PASSWORD_ENV] = identifier, password
+    os.environ[MASTODON_TOKEN_ENV] = DEMO_MASTODON_TOKEN
     try:
         with DemoServer(port) as server:
             yield write_demo_settings(data_dir, server.base_url)

@@ -23,6 +23,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from voxwatch.demo.mastodon import ACCOUNT, DemoMastodon
+
 ATOM = "http://www.w3.org/2005/Atom"
 # The demo's own Bluesky stand-in accepts only this account; `voxwatch demo` puts it
 # in its environment, the way a real app password would arrive.
@@ -104,22 +106,34 @@ class SampleWeek:
         )
         return page.encode("utf-8")
 
-    def mastodon_tag(self, min_id: int | None) -> bytes:
+    def mastodon_items(self) -> list[dict[str, Any]]:
+        """The week's statuses with the URI their own server gives them (what a reply answers)."""
+        items = []
+        for item in self.week["mastodon"]:
+            user, _, server = item["author"].partition("@")
+            items.append(item | {"uri": f"https://{server}/users/{user}/statuses/{item['id']}"})
+        return items
+
+    def mastodon_tag(self, min_id: int | None, answers: list[dict[str, Any]] | None = None) -> bytes:
+        """The tag timeline, newest first: the week's statuses and customers' answers to our replies."""
+        posts = [(self._at(item), item) for item in self.week["mastodon"]]
+        posts += [(answer["at"], answer) for answer in answers or []]
         statuses = []
-        for item in sorted(self.week["mastodon"], key=lambda i: i["hours_ago"]):  # newest first
+        for at, item in sorted(posts, key=lambda p: p[0], reverse=True):
             if min_id is not None and int(item["id"]) <= min_id:
                 continue
             user, _, server = item["author"].partition("@")
             statuses.append(
                 {
                     "id": item["id"],
-                    "created_at": self._at(item).isoformat().replace("+00:00", "Z"),
+                    "created_at": at.isoformat().replace("+00:00", "Z"),
                     "uri": f"https://{server}/users/{user}/statuses/{item['id']}",
                     "url": f"https://{server}/@{user}/{item['id']}",
                     "content": f"<p>{html.escape(item['text'])}</p>",
                     "spoiler_text": "",
                     "reblog": None,
                     "language": "en",
+                    "in_reply_to_id": item.get("in_reply_to_id"),
                     "account": {
                         "acct": item["author"],
                         "username": user,
@@ -236,7 +250,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif url.path == "/api/v1/timelines/tag/larkspur":
             min_id = parse_qs(url.query).get("min_id", [None])[0]
-            self._send(week.mastodon_tag(int(min_id) if min_id else None), "application/json; charset=utf-8")
+            answers = list(self.server.mastodon.follow_ups)
+            body = week.mastodon_tag(int(min_id) if min_id else None, answers)
+            self._send(body, "application/json; charset=utf-8")
+        elif url.path.startswith(("/api/v2/search", "/api/v1/accounts/")):
+            self._mastodon_get(url.path, parse_qs(url.query))
         elif url.path == "/cn/rss/customerreviews/page=1/id=1234567890/sortby=mostrecent/json":
             self._send(week.appstore_feed(), "application/json; charset=utf-8")
         elif url.path == "/xrpc/app.bsky.feed.searchPosts":
@@ -248,9 +266,45 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
 
+    def _json(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _mastodon_get(self, path: str, query: dict[str, list[str]]) -> None:
+        mastodon = self.server.mastodon
+        if not mastodon.authorised(self.headers):
+            self._json(401, {"error": "The access token is invalid"})
+        elif path == "/api/v2/search":
+            self._json(*mastodon.search(query.get("q", [""])[0]))
+        elif path == "/api/v1/accounts/verify_credentials":
+            self._json(200, ACCOUNT)
+        elif path == f"/api/v1/accounts/{ACCOUNT['id']}/statuses":
+            self._json(*mastodon.our_statuses(int(query.get("limit", ["20"])[0])))
+        else:
+            self._json(404, {"error": "Record not found"})
+
+    def _mastodon_post(self, raw: bytes) -> None:
+        mastodon = self.server.mastodon
+        if not mastodon.authorised(self.headers):
+            self._json(401, {"error": "The access token is invalid"})
+            return
+        if "json" in (self.headers.get("Content-Type") or ""):
+            params = json.loads(raw or b"{}")
+        else:
+            params = {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+        self._json(*mastodon.post(params, self.headers.get("Idempotency-Key")))
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        if urlsplit(self.path).path == "/api/v1/statuses":
+            self._mastodon_post(raw)
+            return
+        body = json.loads(raw or b"{}")
         if urlsplit(self.path).path != "/xrpc/com.atproto.server.createSession":
             self.send_error(404)
         elif (body.get("identifier"), body.get("password")) != DEMO_BLUESKY_ACCOUNT:
@@ -269,6 +323,7 @@ class DemoServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         now = datetime.now(UTC)
         self.week = SampleWeek(anchor or now.replace(minute=0, second=0, microsecond=0))
+        self.mastodon = DemoMastodon(self.base_url, self.week.mastodon_items())
         self._thread = threading.Thread(target=self.serve_forever, name="voxwatch-demo-server", daemon=True)
 
     @property

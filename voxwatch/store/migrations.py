@@ -292,6 +292,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             next_attempt_at TIMESTAMPTZ NOT NULL,
             created_at TIMESTAMPTZ NOT NULL,
             last_attempt_at TIMESTAMPTZ,
+            claimed_by VARCHAR,  -- host:pid of the process delivering it (a dead one's claim lapses)
             sent_at TIMESTAMPTZ,
             external_id VARCHAR,
             external_url VARCHAR,

@@ -16,6 +16,7 @@ OUTBOX_COLUMNS = frozenset(
         "attempts",
         "next_attempt_at",
         "last_attempt_at",
+        "claimed_by",
         "sent_at",
         "external_id",
         "external_url",
@@ -58,12 +59,16 @@ def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def due_entries(conn: Connection, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-    """Entries a deliverer should try now: pending ones whose time has come, and interrupted tries."""
+    """Entries a deliverer may try now: pending ones whose time has come, and every one being sent.
+
+    A message being sent is due when its claim's lease ran out or the process that
+    claimed it is gone; the deliverer decides that (``responders.outbox``).
+    """
     return _decoded(
         dict_rows(
             conn.execute(
-                "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? "
-                "ORDER BY seq LIMIT ?",
+                "SELECT * FROM outbox WHERE (state = 'pending' AND next_attempt_at <= ?) "
+                "OR state = 'sending' ORDER BY seq LIMIT ?",
                 [now, limit],
             )
         )
@@ -83,9 +88,7 @@ def update_entry(conn: Connection, key: str, changes: dict[str, Any]) -> None:
 
 def case_outbox(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     """Everything queued for a case, oldest first: its replies and the notices about it."""
-    return _decoded(
-        dict_rows(conn.execute("SELECT * FROM outbox WHERE case_id = ? ORDER BY seq", [case_id]))
-    )
+    return _decoded(dict_rows(conn.execute("SELECT * FROM outbox WHERE case_id = ? ORDER BY seq", [case_id])))
 
 
 def outbox_entries(
