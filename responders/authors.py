@@ -1,7 +1,8 @@
 """One view per author: their history and mood over time, and the team's notes about them.
 
-Confidential notes are shown only to the roles allowed to read them
-(``voxwatch.permissions``); every note is audited. An author can also be
+Only the care team writes notes (``Action.WRITE_AUTHOR_NOTES``) and reads an
+author's record (``Action.VIEW_CASE``); confidential notes are shown only to the
+roles allowed to read them (``voxwatch.permissions``); every note is audited. An author can also be
 forgotten (``forget``): their posts and what came of them are erased and a
 tombstone keeps later collections from bringing them back.
 """
@@ -23,7 +24,12 @@ class AuthorService(Service):
     """Notes about an author, and the view of their history, for a named person."""
 
     def add_note(self, actor: str, source: str, author: str, note: str, confidential: bool) -> None:
-        self.settings.person(actor)
+        """Remember something about a customer; checked here so no screen can skip the role check.
+
+        Anyone allowed to write notes may mark one confidential: that only narrows
+        who reads it, even if the writer is not among them.
+        """
+        check_role(Action.WRITE_AUTHOR_NOTES, self.settings.person(actor))
         now = self.clock()
 
         def _do(conn: Connection) -> None:
@@ -45,6 +51,7 @@ class AuthorService(Service):
     def view(self, actor: str, source: str, author: str) -> dict[str, Any]:
         """An author's history and mood over time; confidential notes only for allowed roles."""
         person = self.settings.person(actor)
+        check_role(Action.VIEW_CASE, person)
         allowed = may(person.roles, Action.READ_CONFIDENTIAL_NOTES)
 
         def _read(conn: Connection) -> dict[str, Any]:

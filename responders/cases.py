@@ -77,19 +77,29 @@ class CaseService(Service):
     # --- ownership ------------------------------------------------------------------
 
     def assign(self, case_id: str, actor: str, to: str) -> None:
-        """Give the case to ``to`` (claiming is assigning to oneself)."""
+        """Give the case to ``to`` (claiming is assigning to oneself).
+
+        A case that would change team, or that belongs to a team the actor is not
+        in, is a claim on another team's work: only supervisors may (a responder
+        hands off, with a reason), and the audit entry names both teams.
+        """
+        from responders.lifecycle import check_team  # imported here: this method's edit stays in it
+
         person = self.settings.person(actor)
         target = self.settings.person(to)
         require(may(target.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             nxt = check("assign", person, CaseStatus(case["status"]))
+            check_team("assign", person, case["team"], case["owner"], target.team)
+            moved = target.team != case["team"]
             self._change(
                 conn,
                 case,
                 actor,
                 "assigned",
                 {"owner": to, "first_owner": case["first_owner"] or to, "team": target.team, "status": nxt},
+                {"team_moved": {"from": case["team"], "to": target.team}} if moved else None,
             )
 
         self._act(case_id, _do)
@@ -97,13 +107,20 @@ class CaseService(Service):
     def handoff(
         self, case_id: str, actor: str, reason: str, to_team: str | None = None, to: str | None = None
     ) -> None:
-        """Hand the work to another team or person; the first owner stays accountable."""
+        """Hand the work to another team or person; the first owner stays accountable.
+
+        Only the case's team (or its owner) hands it off; taking another team's case
+        this way is a claim, for supervisors only.
+        """
+        from responders.lifecycle import check_team
+
         person = self.settings.person(actor)
         require(bool(reason.strip()), "a hand-off needs a reason")
         require(bool(to_team or to), "say which team (--team) or person (--to) takes it")
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             check("handoff", person, CaseStatus(case["status"]))
+            check_team("handoff", person, case["team"], case["owner"], case["team"])
             if to:
                 taker = self.settings.person(to)
                 require(may(taker.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from responders.lifecycle import require
+from responders.lifecycle import check_role, require
 from responders.service import Service
 from voxwatch.domain import LABELS
+from voxwatch.permissions import Action
 from voxwatch.store import queries
 from voxwatch.store.database import Connection
 
@@ -20,8 +21,12 @@ class LabelFeedback(Service):
     """A person says the model got a case's sentiment wrong."""
 
     def correct(self, case_id: str, actor: str, label: str) -> None:
-        """A person says the model got the sentiment wrong: stored beside the score, never over it."""
-        self.settings.person(actor)
+        """A person says the model got the sentiment wrong: stored beside the score, never over it.
+
+        Corrections may train the next model, so only people who read cases
+        (``Action.CORRECT_LABELS``) make them.
+        """
+        check_role(Action.CORRECT_LABELS, self.settings.person(actor))
         require(label in LABELS, f"label must be one of {', '.join(LABELS)}")
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from voxwatch.domain import CaseStatus as S
 from voxwatch.errors import InvalidTransition, PermissionDenied
-from voxwatch.permissions import may, roles_for
+from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import ResponderSettings
 
 # action -> (states it may start from, state it leads to; None = unchanged).
@@ -45,6 +45,36 @@ def check(action: str, person: ResponderSettings, status: S) -> S | None:
         allowed = ", ".join(sorted(s.value for s in starts))
         raise InvalidTransition(f"cannot {action} a case that is {status.value} (only from: {allowed})")
     return target
+
+
+def crosses_teams(person: ResponderSettings, case_team: str, case_owner: str | None, to_team: str) -> bool:
+    """Whether taking the case reaches outside the person's own team's work.
+
+    It does when the case belongs to a team the person is not in (and is not the
+    case's owner), or when the case would leave its team (``to_team``). Either is a
+    claim on another team's case: the team would lose it without a word.
+    """
+    outsider = person.team != case_team and person.name != case_owner
+    return outsider or to_team != case_team
+
+
+def may_move(person: ResponderSettings, case_team: str, case_owner: str | None, to_team: str) -> bool:
+    """Whether the team rule lets the person take the case to ``to_team`` (the dashboard asks too)."""
+    crosses = crosses_teams(person, case_team, case_owner, to_team)
+    return not crosses or may(person.roles, Action.CLAIM_OTHER_TEAMS_CASE)
+
+
+def check_team(
+    action: str, person: ResponderSettings, case_team: str, case_owner: str | None, to_team: str
+) -> None:
+    """Raise PermissionDenied unless ``may_move``: claiming other teams' cases is a supervisor's call."""
+    if not may_move(person, case_team, case_owner, to_team):
+        needed = ", ".join(roles_for(Action.CLAIM_OTHER_TEAMS_CASE))
+        move = f"from team {case_team} to {to_team}" if to_team != case_team else f"of team {case_team}"
+        raise PermissionDenied(
+            f"{person.name} ({', '.join(person.roles)}) may not {action} a case {move}: "
+            f"claiming another team's case needs one of {needed}; hand your own cases off with a reason"
+        )
 
 
 def check_not_own_draft(person: ResponderSettings, draft_author: str) -> None:

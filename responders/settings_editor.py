@@ -23,7 +23,9 @@ from typing import Any, Literal
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from responders.lifecycle import check_role
 from voxwatch.errors import SettingsError
+from voxwatch.permissions import Action
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import Store, queries
 
@@ -120,7 +122,12 @@ def _replace(target: Path, text: str) -> None:
 
 
 def save_area(path: Path, area: Area, text: str, actor: str, store: Store) -> None:
-    """Validate, write and audit one area's change. Nothing is written if it is invalid."""
+    """Validate, write and audit one area's change. Nothing is written if it is invalid.
+
+    The actor's role is checked against the settings as they are now, before the
+    change, so nobody can grant themselves the right to make it.
+    """
+    check_role(Action.EDIT_SETTINGS, load_settings(path).person(actor))
     settings_text, templates_text = validate_area(path, area, text)
     before = area_text(path, area)
     if templates_text is not None:  # first, so the settings never name a file that is not there

@@ -26,6 +26,7 @@ import dashboard
 from dashboard.session import SINCE_KEY, USER_KEY
 from responders.cases import CaseService
 from responders.decide import decide
+from responders.lifecycle import may_move
 from sentiment.themes import urgent_theme_ids
 from tests.builders import MODEL, Post, fresh_store, seed_posts, write_team_settings
 from voxwatch.domain import Mention, RawResponse, Score, mention_id
@@ -243,6 +244,8 @@ def check_case(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
     assert [t.value for t in at.title] == ["Case"]
     claimable = case["status"] in ("new", "assigned") and case["owner"] != name
     claimable = claimable and may(ROLES[name], Action.OWN_CASES)
+    person = load_settings(seeded["config"]).person(name)
+    claimable = claimable and may_move(person, case["team"], case["owner"], person.team)
     assert ("Claim this case" in [b.label for b in at.button]) is claimable
 
 
@@ -480,6 +483,32 @@ def test_a_responder_claims_someone_elses_case(world: dict[str, Any]) -> None:
     assert not at.exception and not at.error
     assert CaseService(load_settings(world["config"])).show(parcel["case_id"])["owner"] == "ben"
     assert "Owner: ben · team care" in texts(at)
+
+
+LABELS = ["It is negative", "It is neutral", "It is positive"]
+
+
+@pytest.mark.parametrize(
+    ("name", "buttons"),
+    [
+        ("amy", [*LABELS, "Start from template"]),  # her case: she drafts
+        ("ben", [*LABELS, "Claim this case"]),  # a colleague in care may claim it
+        ("sara", LABELS),  # escalations: claiming care's case is a supervisor's call
+        ("maya", LABELS),  # an approver corrects labels, never drafts
+        ("grace", LABELS),
+        ("sam", LABELS),
+        ("adam", LABELS),
+    ],
+)
+def test_the_case_page_shows_only_the_buttons_the_table_allows(
+    world: dict[str, Any], name: str, buttons: list[str]
+) -> None:
+    parcel = world["cases"][TEXTS["parcel"]]
+    assert (parcel["owner"], parcel["team"], parcel["status"]) == ("amy", "care", "assigned")
+    at = open_page("case", name, case=parcel["case_id"])
+    assert not at.exception and not at.error
+    assert [b.label for b in at.button] == buttons
+    assert ("Situation" in [s.label for s in at.selectbox]) is (name == "amy")
 
 
 def test_an_unknown_case_is_said_plainly(world: dict[str, Any]) -> None:

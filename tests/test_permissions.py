@@ -9,6 +9,8 @@ leaves the store untouched.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +43,9 @@ follow_up                x         .        x          .     .
 close                    x         .        x          x     .
 dismiss                  x         .        x          x     .
 reopen                   x         .        x          x     .
+claim_other_teams_case   .         .        x          .     .
+write_author_notes       x         x        x          x     .
+correct_labels           x         x        x          x     .
 own_cases                x         .        .          .     .
 read_confidential_notes  .         x        x          x     .
 forget_author            .         .        x          x     .
@@ -52,6 +57,7 @@ view_approvals           .         x        .          .     .
 view_trends              .         x        x          x     x
 view_sources             .         .        x          x     .
 edit_settings            .         .        .          x     .
+manage_tokens            .         .        .          x     .
 """
 
 
@@ -337,3 +343,73 @@ def test_the_same_action_by_someone_allowed_goes_through(team: Settings, action:
     starts, target = EXPECTED_TRANSITIONS[action]
     assert status_before in starts
     assert CaseStatus(after["status"]) == (target or status_before)
+
+
+# --- another team's case: claimed only by a supervisor, and the move is audited -------------------------
+
+URGENT = Post("Third time I report this: Acme made me ill and I will go to the press.", 0.9, author="wu")
+
+
+def escalated_case(settings: Settings) -> tuple[CaseService, str]:
+    """An urgent case, routed to the escalations team (owner sara)."""
+    (routing,) = seed_posts(store_for(settings), settings, [URGENT])
+    assert (routing.team, routing.owner) == ("escalations", "sara")
+    return CaseService(settings), case_ids([routing])[0]
+
+
+def test_claiming_another_teams_case_is_a_supervisors_call(team: Settings) -> None:
+    assert roles_for(Action.CLAIM_OTHER_TEAMS_CASE) == ("supervisor",)
+    assert ALLOWED[Action.CLAIM_OTHER_TEAMS_CASE] <= ALLOWED[Action.ASSIGN]
+
+
+@pytest.mark.parametrize(
+    ("actor", "to", "refusal"),
+    [
+        ("amy", "amy", "amy (responder) may not assign a case from team escalations to care"),  # one click
+        ("ben", "amy", "ben (responder) may not assign a case from team escalations to care"),
+    ],
+)
+def test_a_responder_cannot_take_another_teams_case(
+    team: Settings, actor: str, to: str, refusal: str
+) -> None:
+    service, case_id = escalated_case(team)
+    before = snapshot(service, case_id)
+    with pytest.raises(PermissionDenied, match=f"^{re.escape(refusal)}: claiming another team's case needs"):
+        service.assign(case_id, actor, to)
+    assert snapshot(service, case_id) == before
+
+
+def test_a_responder_moves_their_own_case_by_hand_off_not_by_assigning(team: Settings) -> None:
+    (routing,) = seed_posts(store_for(team), team, [COMPLAINT])
+    (case_id,) = case_ids([routing])
+    service = CaseService(team)
+    with pytest.raises(PermissionDenied, match=r"amy .* may not assign a case from team care to escalations"):
+        service.assign(case_id, "amy", "sara")
+    service.handoff(case_id, "amy", "needs a refund decision", to_team="escalations")
+    after = service.show(case_id)
+    assert (after["team"], after["owner"], after["first_owner"]) == ("escalations", "sara", "amy")
+
+
+def test_an_outsider_cannot_hand_off_another_teams_case_nor_reassign_inside_it(team: Settings) -> None:
+    service, case_id = escalated_case(team)
+    before = snapshot(service, case_id)
+    with pytest.raises(PermissionDenied, match=r"ben .* may not handoff a case of team escalations"):
+        service.handoff(case_id, "ben", "I will take it", to="ben")
+    with pytest.raises(PermissionDenied, match=r"amy .* may not assign a case of team escalations"):
+        service.assign(case_id, "amy", "sara")  # stays in escalations, but amy is not on that team
+    assert snapshot(service, case_id) == before
+    service.handoff(case_id, "sara", "care knows this customer", to="ben")  # the owner hands off her own
+    assert service.show(case_id)["team"] == "care"
+
+
+def test_a_supervisor_claims_it_and_the_audit_says_from_which_team_to_which(team: Settings) -> None:
+    service, case_id = escalated_case(team)
+    service.assign(case_id, "grace", "amy")
+    after = service.show(case_id)
+    assert (after["team"], after["owner"]) == ("care", "amy")
+    entry = after["audit"][-1]
+    assert (entry["actor"], entry["action"]) == ("grace", "assigned")
+    assert json.loads(entry["before"])["team"] == "escalations"
+    assert json.loads(entry["after"])["team_moved"] == {"from": "escalations", "to": "care"}
+    service.assign(case_id, "grace", "ben")  # inside one team: no move to record
+    assert "team_moved" not in json.loads(service.show(case_id)["audit"][-1]["after"])

@@ -4,7 +4,8 @@ A person holds one or more roles (``[[responders]] roles`` in settings). Every
 action below is allowed to the roles listed for it, and only to them; the case
 service checks it on every call (``responders.lifecycle.check``), the dashboard
 uses the same table to decide which pages and buttons a person sees, and the CLI
-goes through the case service. Case *states* (what may follow what) are the
+goes through the same services, acting only for a person it has verified (a
+personal token or their password). Case *states* (what may follow what) are the
 life cycle's business, not this module's.
 
 The table is data, so adding a role or an action is one line here and the test
@@ -43,6 +44,11 @@ class Action(StrEnum):
     CLOSE = "close"
     DISMISS = "dismiss"
     REOPEN = "reopen"
+    # take a case that belongs to another team (or move it to another team) without a hand-off
+    CLAIM_OTHER_TEAMS_CASE = "claim_other_teams_case"
+    # what a person may write beside a case
+    WRITE_AUTHOR_NOTES = "write_author_notes"
+    CORRECT_LABELS = "correct_labels"
     # what a person may own or read
     OWN_CASES = "own_cases"
     READ_CONFIDENTIAL_NOTES = "read_confidential_notes"
@@ -56,6 +62,8 @@ class Action(StrEnum):
     VIEW_TRENDS = "view_trends"
     VIEW_SOURCES = "view_sources"
     EDIT_SETTINGS = "edit_settings"
+    # issue or revoke anyone's command-line token (everyone may manage their own, with their password)
+    MANAGE_TOKENS = "manage_tokens"
 
 
 _CARE = frozenset({R.RESPONDER, R.SUPERVISOR, R.ADMIN})
@@ -73,6 +81,11 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CLOSE: _CARE,
     Action.DISMISS: _CARE,
     Action.REOPEN: _CARE,
+    # Moving work between teams is a supervisor's call; a responder hands off, with a reason.
+    Action.CLAIM_OTHER_TEAMS_CASE: frozenset({R.SUPERVISOR}),
+    # The people who read cases may note what they learn and correct the model; executives only read trends.
+    Action.WRITE_AUTHOR_NOTES: _CASE_READERS,
+    Action.CORRECT_LABELS: _CASE_READERS,
     Action.OWN_CASES: frozenset({R.RESPONDER}),
     Action.READ_CONFIDENTIAL_NOTES: frozenset({R.SUPERVISOR, R.ADMIN, R.APPROVER}),
     Action.FORGET_AUTHOR: frozenset({R.SUPERVISOR, R.ADMIN}),
@@ -84,6 +97,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_TRENDS: frozenset({R.EXECUTIVE, R.SUPERVISOR, R.ADMIN, R.APPROVER}),
     Action.VIEW_SOURCES: frozenset({R.SUPERVISOR, R.ADMIN}),
     Action.EDIT_SETTINGS: frozenset({R.ADMIN}),
+    Action.MANAGE_TOKENS: frozenset({R.ADMIN}),
 }
 
 

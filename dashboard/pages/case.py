@@ -1,8 +1,10 @@
 """Case view: the mention, why it is here, who the author is, and the reply being written.
 
 Everything from the internet is shown with ``st.text`` or in tables, never as
-Markdown or HTML. Every button calls ``CaseService``, which checks the role and
-the case's state again; its refusals are shown as they are.
+Markdown or HTML. A button is shown only to people whose roles allow its action
+(``voxwatch.permissions``, and the team rule in ``responders.lifecycle``), and
+calls ``CaseService``, which checks the role and the case's state again; its
+refusals are shown as they are.
 """
 
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from dashboard.data import (
 )
 from dashboard.display import safe_link
 from dashboard.session import require
+from responders.lifecycle import may_move
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
@@ -81,7 +84,7 @@ with left:
         st.text(f"Model: {case['label']}{corrected} · {probs} · themes: {', '.join(case['themes']) or '-'}")
         fix = st.columns(3)
         for column, label in zip(fix, ("negative", "neutral", "positive"), strict=True):
-            if column.button(f"It is {label}", key=f"label-{label}"):
+            if may(me.roles, Action.CORRECT_LABELS) and column.button(f"It is {label}", key=f"label-{label}"):
                 act(f"Label corrected to {label}", label_feedback().correct, case["id"], me.name, label)
 
 with right:
@@ -104,17 +107,24 @@ with right:
 
 st.subheader("Reply")
 claimable = (
-    case["status"] in ("new", "assigned") and case["owner"] != me.name and may(me.roles, Action.OWN_CASES)
+    case["status"] in ("new", "assigned")
+    and case["owner"] != me.name
+    and may(me.roles, Action.ASSIGN)
+    and may(me.roles, Action.OWN_CASES)
+    and may_move(me, case["team"], case["owner"], me.team)  # another team's case: supervisors only
 )
 if claimable and st.button("Claim this case"):
     act("Claimed", service().assign, case["id"], me.name, me.name)
 
 draft = case["draft"]
-situation = st.selectbox(
-    "Situation", ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"]
-)
-if st.button("Start from template") and may(me.roles, Action.DRAFT):
-    act("Draft started from the template", service().draft, case["id"], me.name, situation)
+drafts_here = may(me.roles, Action.DRAFT) and case["owner"] == me.name  # only the owner drafts
+if drafts_here:
+    situation = st.selectbox(
+        "Situation",
+        ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"],
+    )
+    if st.button("Start from template"):
+        act("Draft started from the template", service().draft, case["id"], me.name, situation)
 
 EDITABLE = ("draft", "rejected")  # approved, pending and sent text is read-only: edits make a new version
 
@@ -135,19 +145,20 @@ if draft:
     else:
         st.success("The linter found nothing to fix.")
     col1, col2, col3 = st.columns(3)
-    if draft["state"] in EDITABLE:
+    if draft["state"] in EDITABLE and drafts_here:
         with col1:
             if st.button("Save edits") and body != draft["body"]:
                 act("Saved", service().draft, case["id"], me.name, draft["situation"], body)
         with col2:
-            if st.button("Submit for approval"):
+            if may(me.roles, Action.SUBMIT) and st.button("Submit for approval"):
                 act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
-    elif draft["state"] == "approved" and may(me.roles, Action.DRAFT):
+    elif draft["state"] == "approved" and drafts_here:
         with col1:
             if st.button("Edit (a new version, approved again)"):
                 act("New version to edit", service().draft, case["id"], me.name, draft["situation"], body)
     with col3:
-        if draft["state"] == "approved" and st.button(f"Send v{draft['version']} as approved"):
+        sendable = draft["state"] == "approved" and may(me.roles, Action.SEND)
+        if sendable and st.button(f"Send v{draft['version']} as approved"):
             act("Sent", service().send, case["id"], me.name, draft["version"])
     if draft.get("decision_comment"):
         st.text(f"Comms lead's comment: {draft['decision_comment']}")
@@ -159,20 +170,23 @@ for entry in [e for e in case["outbox"] if e["kind"] == "reply"]:
         st.link_button("Open the posted reply", where)
     if entry["last_error"] and entry["state"] != "sent":
         st.text(f"Last error: {entry['last_error']}")
-    if entry["state"] in ("awaiting_link", "unknown"):
+    if entry["state"] in ("awaiting_link", "unknown") and may(me.roles, Action.SEND):
         posted = st.text_input("Link to the reply as posted", key=f"link-{entry['key']}")
         if st.button("Record the link", key=f"record-{entry['key']}") and posted:
             act("Link recorded", service().record_reply_link, case["id"], me.name, posted)
-    if entry["state"] == "unknown" and st.button("It is not there: send again", key=f"again-{entry['key']}"):
+    resendable = entry["state"] == "unknown" and may(me.roles, Action.SEND)
+    if resendable and st.button("It is not there: send again", key=f"again-{entry['key']}"):
         act("Sent again", service().resend, case["id"], me.name)
 
 if case["status"] in ("sent", "follow_up"):
-    note = st.text_input("Follow-up note")
-    if st.button("Record follow-up") and note:
-        act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
-    waive = st.text_input("Reason to close without a follow-up (optional)")
-    if st.button("Close case"):
-        act("Closed", service().close, case["id"], me.name, waive or None)
+    if may(me.roles, Action.FOLLOW_UP):
+        note = st.text_input("Follow-up note")
+        if st.button("Record follow-up") and note:
+            act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
+    if may(me.roles, Action.CLOSE):
+        waive = st.text_input("Reason to close without a follow-up (optional)")
+        if st.button("Close case"):
+            act("Closed", service().close, case["id"], me.name, waive or None)
 
 with st.expander("Audit trail"):
     st.dataframe(

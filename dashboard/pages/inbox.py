@@ -18,6 +18,7 @@ from dashboard.data import (
 from dashboard.display import due_in
 from dashboard.session import require
 from responders.inbox import filter_cases, is_breached
+from responders.lifecycle import may_move
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
@@ -68,8 +69,13 @@ if not cases:
 
 if cases and may(me.roles, Action.ASSIGN):
     with st.expander("Assign several cases at once"):
-        picked = st.multiselect("Cases", [c["case_id"] for c in cases])
-        to = st.selectbox("Assign to", [p.name for p in settings.people_who_may(Action.OWN_CASES)])
+        # Only what the team rule lets this person move: their own team's cases, to their own team,
+        # unless they may claim other teams' cases (responders.lifecycle.may_move, checked again on save).
+        mine = [c["case_id"] for c in cases if may_move(me, c["team"], c["owner"], c["team"])]
+        owners = settings.people_who_may(Action.OWN_CASES)
+        claims = may(me.roles, Action.CLAIM_OTHER_TEAMS_CASE)
+        picked = st.multiselect("Cases", mine)
+        to = st.selectbox("Assign to", [p.name for p in owners if claims or p.team == me.team])
         if st.button("Assign selected") and picked:
             problems = []
             for case_id in picked:
