@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from responders.decide import decide
+from responders.identity import new_token, token_digest
 from sentiment.themes import load_themes, tag_themes, urgent_theme_ids
 from voxwatch.domain import Mention, RawResponse, Routing, Score, case_id_for
 from voxwatch.settings import Settings, load_settings
@@ -166,6 +167,22 @@ def seed_posts(store: Store, settings: Settings, posts: Sequence[Post], now: dat
         )
     )
     return stages.save_decisions(store, decide(settings, found, load, urgent_theme_ids()))
+
+
+def issue_tokens(settings: Settings) -> dict[str, str]:
+    """A personal command-line token for everyone on the team, stored as the product stores them.
+
+    Written straight to the store (a fixture, like seeded posts): issuing through
+    ``IdentityService`` needs an admin's or the person's password, tested on its own.
+    """
+    tokens = {person.name: new_token() for person in settings.responders}
+
+    def _insert(conn: queries.Connection) -> None:
+        for index, (name, token) in enumerate(tokens.items()):
+            queries.insert_token(conn, f"t{index}", name, token_digest(token), NOW, "tests")
+
+    store_for(settings).write(_insert)
+    return tokens
 
 
 def case_ids(routings: Sequence[Routing]) -> list[str]:

@@ -11,6 +11,7 @@ check, which runs before Prefect, Streamlit or the model would start.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -23,12 +24,13 @@ import typer
 from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
-from tests.builders import Post, case_ids, seed_posts, team_settings, write_team_settings
+from tests.builders import Post, case_ids, issue_tokens, seed_posts, team_settings, write_team_settings
 from tests.conftest import FIXTURES
 from voxwatch.cli import app
-from voxwatch.passwords import verify_password
-from voxwatch.settings import Settings
-from voxwatch.store import store_for
+from voxwatch.cli.identity import TOKEN_ENV
+from voxwatch.passwords import hash_password, verify_password
+from voxwatch.settings import Settings, load_settings
+from voxwatch.store import queries, store_for
 
 THIRD_TIME = (
     "This is the third time I report this. Three orders paid, zero delivered, and support keeps "
@@ -40,40 +42,54 @@ CLEAN_REPLY = (
 )
 
 
-def cli(*args: str, stdin: str | None = None) -> Result:
-    """``voxwatch ARGS`` in-process on a wide terminal."""
-    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200"})
+def cli(*args: str, stdin: str | None = None, token: str | None = None) -> Result:
+    """``voxwatch ARGS`` in-process on a wide terminal, with ``token`` as $VOXWATCH_TOKEN (None: unset)."""
+    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200", TOKEN_ENV: token})
 
 
-def ok(*args: str, stdin: str | None = None) -> Result:
-    result = cli(*args, stdin=stdin)
+def ok(*args: str, stdin: str | None = None, token: str | None = None) -> Result:
+    result = cli(*args, stdin=stdin, token=token)
     assert result.exit_code == 0, result.stderr or result.stdout
     return result
 
 
-def refused(*args: str, stdin: str | None = None) -> str:
+def refused(*args: str, stdin: str | None = None, token: str | None = None) -> str:
     """Run a command that must be refused; its one error message, whitespace normalised."""
-    result = cli(*args, stdin=stdin)
+    result = cli(*args, stdin=stdin, token=token)
     assert result.exit_code == 2, result.stdout
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     return " ".join(result.stderr.split())
 
 
+def actor_of(args: tuple[str, ...]) -> str | None:
+    """The name after ``--as``, if any."""
+    return args[args.index("--as") + 1] if "--as" in args else None
+
+
 @dataclass(frozen=True)
 class Desk:
-    """A team's settings file and its routed cases, by the author who wrote each post."""
+    """A team's settings file, its routed cases by the author who wrote each post, everyone's token.
+
+    Commands run with the token of whoever ``--as`` names, as a person would set
+    $VOXWATCH_TOKEN to their own.
+    """
 
     config: str
     cases: dict[str, str]
+    tokens: dict[str, str]
 
     def show(self, author: str) -> dict[str, Any]:
         return json.loads(ok("cases", "show", self.cases[author], "--config", self.config).stdout)
 
+    def run(self, *args: str, stdin: str | None = None) -> Result:
+        return ok(*args, "--config", self.config, stdin=stdin, token=self.tokens.get(actor_of(args) or ""))
+
     def act(self, command: str, author: str, *args: str, stdin: str | None = None) -> Result:
-        return ok("cases", command, self.cases[author], *args, "--config", self.config, stdin=stdin)
+        return self.run("cases", command, self.cases[author], *args, stdin=stdin)
 
     def refuse(self, command: str, author: str, *args: str) -> str:
-        return refused("cases", command, self.cases[author], *args, "--config", self.config)
+        token = self.tokens.get(actor_of(args) or "")
+        return refused("cases", command, self.cases[author], *args, "--config", self.config, token=token)
 
 
 @pytest.fixture
@@ -97,7 +113,7 @@ def desk(team: Settings, config: str) -> Desk:
     )
     rows = json.loads(ok("cases", "list", "--json", "--config", config).stdout)
     rows += json.loads(ok("cases", "list", "--json", "--status", "dismissed", "--config", config).stdout)
-    return Desk(config, {row["author"]: row["id"] for row in rows})
+    return Desk(config, {row["author"]: row["id"] for row in rows}, issue_tokens(team))
 
 
 # --- check-config ----------------------------------------------------------------------
@@ -193,7 +209,9 @@ def test_cases_show_returns_mention_triage_and_audit(desk: Desk) -> None:
 
 def test_unknown_case_is_refused_by_every_case_command(desk: Desk) -> None:
     assert refused("cases", "show", "case-nope", "--config", desk.config) == "error: no case 'case-nope'"
-    message = refused("cases", "send", "case-nope", "--as", "sara", "--config", desk.config)
+    message = refused(
+        "cases", "send", "case-nope", "--as", "sara", "--config", desk.config, token=desk.tokens["sara"]
+    )
     assert "no case 'case-nope'" in message
 
 
@@ -328,7 +346,7 @@ def test_refused_actions_say_why_and_change_nothing(desk: Desk, args: tuple[str,
 
 
 def test_a_missing_required_option_is_a_usage_error(desk: Desk) -> None:
-    result = cli("cases", "reject", desk.cases["tom"], "--as", "maya", "--config", desk.config)
+    result = cli("cases", "reject", desk.cases["tom"], "--as", "maya", "--config", desk.config, token="x")
     assert result.exit_code == 2 and "Missing option" in result.stderr and "--comment" in result.stderr
 
 
@@ -336,20 +354,13 @@ def test_a_missing_required_option_is_a_usage_error(desk: Desk) -> None:
 
 
 def test_author_notes_are_shown_by_role_and_audited(desk: Desk, team: Settings) -> None:
-    ok("authors", "note", "blog", "tom", "--as", "amy", "--note", "prefers oat milk", "--config", desk.config)
-    ok(
-        "authors", "note", "blog", "tom", "--as", "grace", "--note", "spoke to legal", "--confidential",
-        "--config", desk.config,
-    )  # fmt: skip
-    seen_by_amy = json.loads(
-        ok("authors", "show", "blog", "tom", "--as", "amy", "--config", desk.config).stdout
-    )
+    desk.run("authors", "note", "blog", "tom", "--as", "amy", "--note", "prefers oat milk")
+    desk.run("authors", "note", "blog", "tom", "--as", "grace", "--note", "spoke to legal", "--confidential")
+    seen_by_amy = json.loads(desk.run("authors", "show", "blog", "tom", "--as", "amy").stdout)
     assert [n["note"] for n in seen_by_amy["notes"]] == ["prefers oat milk"]
     assert (seen_by_amy["interactions"], seen_by_amy["latest_mood"]) == (1, "negative")
     assert seen_by_amy["mentions"][0]["case_id"] == desk.cases["tom"]
-    seen_by_grace = json.loads(
-        ok("authors", "show", "blog", "tom", "--as", "grace", "--config", desk.config).stdout
-    )
+    seen_by_grace = json.loads(desk.run("authors", "show", "blog", "tom", "--as", "grace").stdout)
     assert [(n["note"], n["confidential"]) for n in seen_by_grace["notes"]] == [
         ("prefers oat milk", False),
         ("spoke to legal", True),
@@ -363,9 +374,7 @@ def test_author_notes_are_shown_by_role_and_audited(desk: Desk, team: Settings) 
 
 
 def test_an_unknown_author_has_an_empty_record(desk: Desk) -> None:
-    view = json.loads(
-        ok("authors", "show", "blog", "nobody", "--as", "grace", "--config", desk.config).stdout
-    )
+    view = json.loads(desk.run("authors", "show", "blog", "nobody", "--as", "grace").stdout)
     assert view == {
         "author": "nobody",
         "source": "blog",
@@ -587,6 +596,191 @@ def test_hash_password_asks_again_when_the_two_entries_differ() -> None:
 
 def test_hash_password_refuses_a_short_password() -> None:
     assert refused("users", "hash-password", stdin="short\nshort\n") == "error: use at least 10 characters"
+
+
+# --- proof of who acts: personal tokens and passwords ------------------------------------------------
+
+AMY_PASSWORD = "amy's long passphrase"
+
+
+@pytest.fixture
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if a person sat at a terminal: the hidden password prompt reads CliRunner's input."""
+    monkeypatch.setattr("voxwatch.cli.identity.interactive", lambda: True)
+
+
+@pytest.fixture
+def amy_has_a_password(desk: Desk) -> None:
+    path = Path(desk.config)
+    text = path.read_text(encoding="utf-8")
+    hashed = hash_password(AMY_PASSWORD)
+    path.write_text(text.replace('name = "amy"\n', f'name = "amy"\npassword_hash = "{hashed}"\n', 1), "utf-8")
+
+
+def stored_tokens(config: str) -> list[tuple[Any, ...]]:
+    settings = load_settings(config)
+    return store_for(settings).read(
+        lambda c: c.execute("SELECT * FROM person_tokens ORDER BY ALL").fetchall()
+    )
+
+
+def token_audit(config: str) -> list[tuple[str, str, str]]:
+    settings = load_settings(config)
+    return store_for(settings).read(
+        lambda c: c.execute(
+            "SELECT actor, entity_id, action FROM audit_log WHERE entity = 'person' ORDER BY id"
+        ).fetchall()
+    )
+
+
+def test_acting_without_a_token_where_nobody_can_type_a_password_is_refused(desk: Desk) -> None:
+    before = desk.show("tom")
+    message = refused("cases", "assign", desk.cases["tom"], "--as", "ben", "--config", desk.config)
+    assert message == (
+        "error: acting as ben needs proof: set $VOXWATCH_TOKEN to ben's personal token "
+        "(an admin issues one: voxwatch users token ben --as ADMIN)"
+    )
+    assert desk.show("tom") == before
+
+
+@pytest.mark.parametrize("who", ["amy", "nobody"])
+def test_a_token_proves_only_its_own_person(desk: Desk, who: str) -> None:
+    before = desk.show("tom")
+    token = desk.tokens["amy"] if who == "amy" else "vxw_" + "A" * 43
+    message = refused(
+        "cases", "dismiss", desk.cases["tom"], "--as", "grace", "--reason", "spam", "--config", desk.config,
+        token=token,
+    )  # fmt: skip
+    assert "the token given is not a valid token of grace" in message
+    assert desk.show("tom") == before
+
+
+@pytest.mark.usefixtures("at_a_terminal", "amy_has_a_password")
+def test_at_a_terminal_the_password_is_proof_and_a_wrong_one_changes_nothing(desk: Desk) -> None:
+    before = desk.show("wang")
+    args = (
+        "authors",
+        "note",
+        "blog",
+        "wang",
+        "--as",
+        "amy",
+        "--note",
+        "prefers WeChat",
+        "--config",
+        desk.config,
+    )
+    assert refused(*args, stdin="not her password\n") == "error: wrong password for amy"
+    assert refused(*args, stdin="") == "error: no password given for amy"
+    assert desk.show("wang") == before and token_audit(desk.config) == []
+    result = ok(*args, stdin=f"{AMY_PASSWORD}\n")
+    assert "Password for amy:" in result.stdout and AMY_PASSWORD not in result.stdout
+    audit = store_for(load_settings(desk.config)).read(lambda c: queries.audit_entries(c, "author", 5))
+    assert [(a["actor"], a["action"]) for a in audit] == [("amy", "noted")]
+
+
+@pytest.mark.usefixtures("amy_has_a_password")
+def test_where_nobody_can_type_the_password_is_not_asked_for(desk: Desk) -> None:
+    """A script (stdin not a terminal) never has its input read as a password: a token is needed."""
+    message = refused(
+        "cases", "draft", desk.cases["wang"], "--as", "amy", "--body-file", "-", "--config", desk.config,
+        stdin=f"{AMY_PASSWORD}\n",
+    )  # fmt: skip
+    assert message.startswith("error: acting as amy needs proof: set $VOXWATCH_TOKEN to amy's personal token")
+    assert desk.show("wang")["draft"] is None
+
+
+@pytest.mark.usefixtures("at_a_terminal", "amy_has_a_password")
+def test_a_person_makes_their_own_token_with_their_password_and_it_is_stored_only_as_a_hash(
+    desk: Desk,
+) -> None:
+    assert refused("users", "token", "amy", "--config", desk.config, stdin="wrong password\n") == (
+        "error: wrong password for amy"
+    )
+    before = stored_tokens(desk.config)
+    result = ok("users", "token", "amy", "--config", desk.config, stdin=f"{AMY_PASSWORD}\n")
+    token = next(line for line in result.stdout.splitlines() if line.startswith("vxw_"))
+    assert len(token) == 4 + 43  # the prefix and 32 random bytes, base64url
+    (new,) = [row for row in stored_tokens(desk.config) if row not in before]
+    assert token not in str(new)  # only the hash is kept
+    assert new[1:3] == ("amy", hashlib.sha256(token.encode()).hexdigest()) and new[4] == "amy"
+    assert token_audit(desk.config) == [("amy", "amy", "token_issued")]
+    assert (
+        "assigned to amy"
+        in ok(
+            "cases", "assign", desk.cases["tom"], "--as", "amy", "--config", desk.config, token=token
+        ).stdout
+    )
+
+
+@pytest.mark.usefixtures("at_a_terminal")
+def test_a_token_for_yourself_needs_your_password_not_a_token(desk: Desk) -> None:
+    """grace has no password here: her token cannot make her another one, even though she is an admin."""
+    message = refused(
+        "users", "token", "grace", "--config", desk.config, token=desk.tokens["grace"], stdin="x\n"
+    )
+    assert message.startswith("error: grace has no password in settings")
+
+
+def test_an_admin_issues_a_token_for_anyone_and_others_may_not(desk: Desk) -> None:
+    result = desk.run("users", "token", "erin", "--as", "grace")
+    token = next(line for line in result.stdout.splitlines() if line.startswith("vxw_"))
+    assert "shown only now" in result.stdout
+    assert ok(
+        "authors", "show", "blog", "tom", "--as", "grace", "--config", desk.config, token=desk.tokens["grace"]
+    )
+    refusal = refused("authors", "show", "blog", "tom", "--as", "erin", "--config", desk.config, token=token)
+    assert "erin (executive) may not view_case" in refusal  # proven, and still only an executive
+    before = stored_tokens(desk.config)
+    message = refused(
+        "users", "token", "ben", "--as", "amy", "--config", desk.config, token=desk.tokens["amy"]
+    )
+    assert message == "error: amy (responder) may not manage ben's tokens: it needs one of admin"
+    assert stored_tokens(desk.config) == before
+    assert token_audit(desk.config) == [("grace", "erin", "token_issued")]
+
+
+def test_a_revoked_token_is_refused_and_listings_never_show_a_token(desk: Desk) -> None:
+    amy = desk.tokens["amy"]
+    listed = json.loads(desk.run("users", "tokens", "--as", "amy", "--json").stdout)
+    assert [(t["person"], t["revoked_at"]) for t in listed] == [("amy", None)]
+    everyone = json.loads(desk.run("users", "tokens", "--as", "grace", "--json").stdout)
+    assert {t["person"] for t in everyone} == set(desk.tokens)
+    shown = json.dumps(everyone)
+    assert not any(token in shown for token in desk.tokens.values()) and "sha256" not in shown
+    assert "may not manage ben's tokens" in refused(
+        "users", "tokens", "--as", "amy", "--person", "ben", "--config", desk.config, token=amy
+    )
+
+    assert "revoked 1 token(s) of amy" in desk.run("users", "revoke-token", "amy", "--as", "amy").stdout
+    before = desk.show("wang")
+    message = refused("cases", "dismiss", desk.cases["wang"], "--as", "amy", "--reason", "x", "--config",
+                      desk.config, token=amy)  # fmt: skip
+    assert "the token given is not a valid token of amy" in message
+    assert desk.show("wang") == before
+    table = CliRunner().invoke(
+        app, ["users", "tokens", "--as", "grace", "--config", desk.config],
+        env={"COLUMNS": "200", TOKEN_ENV: desk.tokens["grace"]},
+    )  # fmt: skip
+    assert table.exit_code == 0 and "by amy" in table.stdout and amy not in table.stdout
+    assert token_audit(desk.config) == [("amy", "amy", "token_revoked")]
+
+
+def test_an_admin_revokes_someone_elses_token_by_id_and_a_responder_may_not(desk: Desk) -> None:
+    listed = json.loads(desk.run("users", "tokens", "--as", "grace", "--person", "ben", "--json").stdout)
+    (ben,) = listed
+    assert "may not manage ben's tokens" in refused(
+        "users", "revoke-token", "ben", "--as", "amy", "--config", desk.config, token=desk.tokens["amy"]
+    )
+    assert "no live token 'nope'" in refused(
+        "users", "revoke-token", "ben", "--id", "nope", "--as", "grace", "--config", desk.config,
+        token=desk.tokens["grace"],
+    )  # fmt: skip
+    out = desk.run("users", "revoke-token", "ben", "--id", ben["id"], "--as", "grace").stdout
+    assert f"revoked 1 token(s) of ben: {ben['id']}" in " ".join(out.split())
+    assert "not a valid token of ben" in refused(
+        "cases", "assign", desk.cases["tom"], "--as", "ben", "--config", desk.config, token=desk.tokens["ben"]
+    )
 
 
 # --- the heavy commands, up to their settings check --------------------------------------------------

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.builders import Post, case_ids, seed_posts, write_team_settings
+from tests.builders import Post, case_ids, issue_tokens, seed_posts, write_team_settings
 from voxwatch.cli import app
+from voxwatch.cli.identity import TOKEN_ENV
 from voxwatch.settings import Settings
 from voxwatch.store import store_for
 
@@ -28,9 +29,12 @@ THIRD_TIME = (
 )
 
 
-def voxwatch(*args: str, stdin: str | None = None) -> Result:
-    """``voxwatch ARGS`` in-process, on a wide terminal, with ``stdin`` as standard input."""
-    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200"})
+def voxwatch(*args: str, stdin: str | None = None, token: str | None = None) -> Result:
+    """``voxwatch ARGS`` in-process, on a wide terminal, with ``stdin`` as standard input.
+
+    ``token`` is the acting person's proof, as $VOXWATCH_TOKEN (None: the variable is unset).
+    """
+    return CliRunner().invoke(app, list(args), input=stdin, env={"COLUMNS": "200", TOKEN_ENV: token})
 
 
 @pytest.fixture
@@ -108,19 +112,27 @@ def test_route_exits_2_naming_a_model_that_will_not_load(team: Settings, tmp_pat
     assert "cannot load sentiment model '/nonexistent/model'" in " ".join(result.stderr.split())
 
 
-def test_cases_commands_walk_a_case_and_refuse_self_approval(config: str) -> None:
+def urgent_case(config: str) -> str:
     listed = json.loads(voxwatch("cases", "list", "--json", "--config", config, "--owner", "sara").stdout)
-    case_id = next(c["id"] for c in listed if c["excerpt"].startswith("This is the third time"))
-    drafted = voxwatch("cases", "draft", case_id, "--as", "sara", "--config", config)
+    return next(c["id"] for c in listed if c["excerpt"].startswith("This is the third time"))
+
+
+def test_cases_commands_walk_a_case_and_refuse_self_approval(config: str, team: Settings) -> None:
+    tokens = issue_tokens(team)
+    sara, maya = tokens["sara"], tokens["maya"]
+    case_id = urgent_case(config)
+    drafted = voxwatch("cases", "draft", case_id, "--as", "sara", "--config", config, token=sara)
     assert drafted.exit_code == 0, drafted.stderr
     assert json.loads(drafted.stdout)["findings"] == []
-    assert voxwatch("cases", "submit", case_id, "--as", "sara", "--config", config).exit_code == 0
-    self_approval = voxwatch("cases", "approve", case_id, "--as", "sara", "--config", config)
+    assert voxwatch("cases", "submit", case_id, "--as", "sara", "--config", config, token=sara).exit_code == 0
+    self_approval = voxwatch("cases", "approve", case_id, "--as", "sara", "--config", config, token=sara)
     assert self_approval.exit_code == 2
     assert "cannot approve it" in self_approval.stderr and "Traceback" not in self_approval.stderr
     assert self_approval.stderr.count("\n") <= 2  # one message, at most wrapped once
-    assert voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config).exit_code == 0
-    assert voxwatch("cases", "send", case_id, "--as", "sara", "--config", config).exit_code == 0
+    assert (
+        voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config, token=maya).exit_code == 0
+    )
+    assert voxwatch("cases", "send", case_id, "--as", "sara", "--config", config, token=sara).exit_code == 0
     shown = json.loads(voxwatch("cases", "show", case_id, "--config", config).stdout)
     assert shown["status"] == "sent" and shown["first_response_at"]
     assert [a["action"] for a in shown["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]
@@ -139,3 +151,33 @@ def test_templates_render_in_chinese() -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("王女士您好") and "前给您答复" in result.stdout
     assert "lint" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("token", "refusal"),
+    [
+        (None, "acting as maya needs proof: set $VOXWATCH_TOKEN to maya's personal token"),
+        ("", "acting as maya needs proof"),
+        ("vxw_not-a-real-token", "the token given is not a valid token of maya"),
+        ("sara", "the token given is not a valid token of maya"),  # sara's own token, posing as maya
+    ],
+)
+def test_four_eyes_hold_on_the_command_line_without_proof_nothing_changes(
+    config: str, team: Settings, token: str | None, refusal: str
+) -> None:
+    """Without proof, sara could approve her own draft by typing ``--as maya``: refused, case unchanged."""
+    tokens = issue_tokens(team)
+    case_id = urgent_case(config)
+    for step in ("draft", "submit"):
+        assert (
+            voxwatch(
+                "cases", step, case_id, "--as", "sara", "--config", config, token=tokens["sara"]
+            ).exit_code
+            == 0
+        )
+    before = voxwatch("cases", "show", case_id, "--config", config).stdout
+    given = tokens["sara"] if token == "sara" else token
+    result = voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config, token=given)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert refusal in " ".join(result.stderr.split())
+    assert voxwatch("cases", "show", case_id, "--config", config).stdout == before

@@ -25,6 +25,7 @@ from tests.settings_files import source, write_settings
 from voxwatch.cli import app
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.errors import PermissionDenied
+from voxwatch.passwords import hash_password
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages
 
@@ -102,10 +103,21 @@ def test_only_supervisors_and_admins_may_forget_someone(
     assert everything(settings.store.path) == before
 
 
-def test_the_command_forgets_and_says_what_it_did(routed: tuple[Path, Settings, list[str]]) -> None:
+def test_the_command_forgets_and_says_what_it_did(
+    routed: tuple[Path, Settings, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """grace proves who she is with her password at the prompt (a token's hash in the store could,
+    by chance, hold the digits this test looks for)."""
     config, settings, _ = routed
+    text = config.read_text(encoding="utf-8")
+    hashed = hash_password("grace's passphrase")
+    config.write_text(text.replace('name = "grace"\n', f'name = "grace"\npassword_hash = "{hashed}"\n', 1))
+    monkeypatch.setattr("voxwatch.cli.identity.interactive", lambda: True)
     result = CliRunner().invoke(
-        app, ["authors", "forget", "blog", "@PatQuinn", "--as", "grace", "--config", str(config)]
+        app,
+        ["authors", "forget", "blog", "@PatQuinn", "--as", "grace", "--config", str(config)],
+        input="grace's passphrase\n",
+        env={"VOXWATCH_TOKEN": None},
     )
     assert result.exit_code == 0, result.output
     assert "1 mention(s)" in result.stdout and "tombstone" in result.stdout

@@ -13,6 +13,7 @@ message. The hierarchy, as httpx draws its own::
     ├── SourceError               a source could not be fetched; names the source
     │   ├── TransientSourceError  ... in a way that may pass (429, 5xx, timeout): retried
     │   └── RateLimited           ... the source asked us to come back later (Retry-After)
+    ├── Unverified                the command line could not verify who is acting (token, password)
     ├── PublishError              a reply or notice could not be published, for good
     │   ├── UnapprovedText        ... because the text is not an approved draft
     │   ├── TransientPublishError ... in a way that may pass (timeout, 5xx, 429): retried
@@ -67,6 +68,10 @@ class RateLimited(SourceError):
     def __init__(self, source: str, message: str, until: datetime) -> None:
         super().__init__(source, message)
         self.until = until
+
+
+class Unverified(VoxWatchError):
+    """``--as NAME`` came without valid proof: no token, a wrong or revoked one, or a wrong password."""
 
 
 class PublishError(VoxWatchError):

@@ -24,6 +24,9 @@ st.dataframe(
             "new last run": s["items_last_run"],
             "mentions": s["mentions"],
             "last error": s["last_error"],
+            "replies posted": s["replies_posted"],
+            "replies failing": s["replies_failing"],
+            "last publish error": s["last_publish_error"],
         }
         for s in source_health()
     ],

@@ -1,8 +1,9 @@
 """The care team's other commands: ``authors ...``, ``templates ...``, ``route``, ``lint``.
 
-Every action goes through ``responders.cases.CaseService``, so the same role,
-state and four-eyes checks apply here as in the dashboard. ``--as NAME`` says who
-is acting (a name from the settings' responders).
+Every action goes through the services in ``responders``, so the same role checks
+apply here as in the dashboard. ``--as NAME`` says who is acting (a name from the
+settings' responders), believed only with NAME's token or password
+(``voxwatch.cli.identity``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from voxwatch.cli.identity import verified
 from voxwatch.cli.options import ActorOption, ConfigOption, config_path
 from voxwatch.cli.output import print_json
 from voxwatch.settings import LibrarySettings, load_settings
@@ -30,10 +32,13 @@ templates_app = typer.Typer(help="The approved response templates.")
 authors_app = typer.Typer(help="One view per author: history, mood over time, notes.")
 
 
-def _authors(config: Path | None) -> AuthorService:
+def _authors(config: Path | None, actor: str) -> AuthorService:
+    """The author service, once ``actor`` is proven: even reading shows notes by role."""
     from responders.authors import AuthorService
 
-    return AuthorService(load_settings(config_path(config)))
+    settings = load_settings(config_path(config))
+    verified(settings, actor)
+    return AuthorService(settings)
 
 
 @authors_app.command("show")
@@ -44,7 +49,7 @@ def author_show(
     config: ConfigOption = None,
 ) -> None:
     """An author's mentions, cases and mood over time; confidential notes only for allowed roles."""
-    print_json(_authors(config).view(actor, source, author))
+    print_json(_authors(config, actor).view(actor, source, author))
 
 
 @authors_app.command("note")
@@ -59,7 +64,7 @@ def author_note(
     config: ConfigOption = None,
 ) -> None:
     """Add a note to an author's record (audited)."""
-    _authors(config).add_note(actor, source, author, note, confidential)
+    _authors(config, actor).add_note(actor, source, author, note, confidential)
     console.print("note added")
 
 
@@ -71,7 +76,7 @@ def author_forget(
     config: ConfigOption = None,
 ) -> None:
     """Erase an author's posts, scores, triage and case details; never collect them again (audited)."""
-    erased = _authors(config).forget(actor, source, author)
+    erased = _authors(config, actor).forget(actor, source, author)
     console.print(
         f"forgot {author} on {source}: {erased['mentions']} mention(s), {erased['cases']} case(s) redacted, "
         f"{erased.get('notes', 0)} note(s); a tombstone keeps them from coming back"

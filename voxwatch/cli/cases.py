@@ -2,7 +2,9 @@
 
 Every action goes through ``responders.cases.CaseService``, so the same role,
 state and four-eyes checks apply here as in the dashboard. ``--as NAME`` says who
-is acting (a name from the settings' responders).
+is acting (a name from the settings' responders), and is believed only with proof:
+NAME's token in ``$VOXWATCH_TOKEN``, or NAME's password at a prompt
+(``voxwatch.cli.identity``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from voxwatch.cli.identity import verified
 from voxwatch.cli.options import ActorOption, ConfigOption, config_path
 from voxwatch.cli.output import print_json
 from voxwatch.settings import load_settings
@@ -30,9 +33,19 @@ CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. case-1a2b3c...")]
 
 
 def _service(config: Path | None) -> CaseService:
+    """The case service, for reading: listing and showing need nobody's proof."""
     from responders.cases import CaseService
 
     return CaseService(load_settings(config_path(config)))
+
+
+def _acting(config: Path | None, actor: str) -> CaseService:
+    """The case service, once ``actor`` is proven (token or password); nothing is read before."""
+    from responders.cases import CaseService
+
+    settings = load_settings(config_path(config))
+    verified(settings, actor)
+    return CaseService(settings)
 
 
 @cases_app.command("list")
@@ -81,7 +94,7 @@ def assign(
     config: ConfigOption = None,
 ) -> None:
     """Assign a case, or claim it for yourself."""
-    _service(config).assign(case_id, actor, to or actor)
+    _acting(config, actor).assign(case_id, actor, to or actor)
     console.print(f"{case_id} assigned to {to or actor}")
 
 
@@ -95,7 +108,7 @@ def handoff(
     config: ConfigOption = None,
 ) -> None:
     """Hand work to another team or person; you stay accountable as first owner."""
-    _service(config).handoff(case_id, actor, reason, to_team=team, to=to)
+    _acting(config, actor).handoff(case_id, actor, reason, to_team=team, to=to)
     console.print(f"{case_id} handed off")
 
 
@@ -113,13 +126,13 @@ def draft(
     body = None
     if body_file is not None:
         body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
-    print_json(_service(config).draft(case_id, actor, situation, body))
+    print_json(_acting(config, actor).draft(case_id, actor, situation, body))
 
 
 @cases_app.command("submit")
 def submit(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
     """Send the latest draft to a comms lead for approval."""
-    _service(config).submit(case_id, actor)
+    _acting(config, actor).submit(case_id, actor)
     console.print(f"{case_id}: draft submitted for approval")
 
 
@@ -131,7 +144,7 @@ def approve(
     config: ConfigOption = None,
 ) -> None:
     """Approve the waiting draft (comms leads only; never your own)."""
-    _service(config).approve(case_id, actor, comment)
+    _acting(config, actor).approve(case_id, actor, comment)
     console.print(f"{case_id}: draft approved")
 
 
@@ -143,14 +156,14 @@ def reject(
     config: ConfigOption = None,
 ) -> None:
     """Send the waiting draft back with a comment."""
-    _service(config).reject(case_id, actor, comment)
+    _acting(config, actor).reject(case_id, actor, comment)
     console.print(f"{case_id}: draft sent back")
 
 
 @cases_app.command("send")
 def send(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
     """Mark the approved draft as sent (stamps the first-response time)."""
-    _service(config).send(case_id, actor)
+    _acting(config, actor).send(case_id, actor)
     console.print(f"{case_id}: reply sent")
 
 
@@ -162,7 +175,7 @@ def follow_up(
     config: ConfigOption = None,
 ) -> None:
     """Record the follow-up with the customer."""
-    _service(config).follow_up(case_id, actor, note)
+    _acting(config, actor).follow_up(case_id, actor, note)
     console.print(f"{case_id}: follow-up recorded")
 
 
@@ -176,7 +189,7 @@ def close(
     config: ConfigOption = None,
 ) -> None:
     """Close a case (after its follow-up, or with a reason to waive it)."""
-    _service(config).close(case_id, actor, waive_follow_up)
+    _acting(config, actor).close(case_id, actor, waive_follow_up)
     console.print(f"{case_id}: closed")
 
 
@@ -188,7 +201,7 @@ def dismiss(
     config: ConfigOption = None,
 ) -> None:
     """Dismiss a case as invalid (kept, with the reason)."""
-    _service(config).dismiss(case_id, actor, reason)
+    _acting(config, actor).dismiss(case_id, actor, reason)
     console.print(f"{case_id}: dismissed")
 
 
@@ -200,5 +213,5 @@ def reopen(
     config: ConfigOption = None,
 ) -> None:
     """Reopen a closed or dismissed case."""
-    _service(config).reopen(case_id, actor, reason)
+    _acting(config, actor).reopen(case_id, actor, reason)
     console.print(f"{case_id}: reopened")

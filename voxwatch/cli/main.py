@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 from voxwatch.cli.care import authors_app, lint_command, route, templates_app
 from voxwatch.cli.cases import cases_app
 from voxwatch.cli.options import ConfigOption, config_path
+from voxwatch.cli.users import users_app
 from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment, route_tracebacks, start_prefect_server
 from voxwatch.settings import CONFIG_ENV, load_settings
@@ -338,21 +339,6 @@ def report(
     console.print(f"wrote {output} ({figures['month']}: {figures['volume']} mentions)")
 
 
-users_app = typer.Typer(help="Dashboard accounts.")
-app.add_typer(users_app, name="users")
-
-
-@users_app.command("hash-password")
-def hash_password_command() -> None:
-    """Ask for a password and print its hash, for a person's password_hash in settings."""
-    from voxwatch.passwords import hash_password
-
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise VoxWatchError("use at least 10 characters")
-    print(hash_password(password))
-
-
 @app.command("check-store")
 def check_store(config: ConfigOption = None) -> None:
     """Read the whole store once, read-only: is it intact? (Nothing is written.)"""
@@ -373,6 +359,7 @@ def check_config(config: ConfigOption = None) -> None:
     )
 
 
+app.add_typer(users_app, name="users")
 app.add_typer(cases_app, name="cases")
 app.add_typer(templates_app, name="templates")
 app.add_typer(authors_app, name="authors")

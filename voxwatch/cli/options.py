@@ -14,7 +14,13 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help=f"Settings TOML file (default: ${CONFIG_ENV} or ./voxwatch.toml)."),
 ]
-ActorOption = Annotated[str, typer.Option("--as", help="Who is acting (a responder name from settings).")]
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="Who is acting (a name from settings), proven by $VOXWATCH_TOKEN or their password at a prompt.",
+    ),
+]
 
 
 def config_path(config: Path | None) -> Path:

@@ -20,6 +20,7 @@ the function lives in the module named for what it is about:
 - ``analytics``: read models for leaders: pipeline summary, daily sentiment, themes, KPIs, owners.
 - ``followups``: answered cases a new mention may follow up, the links made, a case's next mentions.
 - ``spikes``: negative counts per 24-hour window, the examples of a window, and recorded spikes.
+- ``tokens``: personal command-line tokens, kept as hashes: issuing, finding the owner, revoking.
 """
 
 from __future__ import annotations
@@ -79,7 +80,6 @@ from voxwatch.store.queries.outbox import (
     enqueue,
     get_entry,
     outbox_entries,
-    publish_health,
     update_entry,
 )
 from voxwatch.store.queries.people import sync_responder
@@ -103,6 +103,7 @@ from voxwatch.store.queries.spikes import (
     spikes_between,
     window_negatives,
 )
+from voxwatch.store.queries.tokens import insert_token, list_tokens, revoke_tokens, token_owner
 from voxwatch.store.queries.triage import insert_triage, untriaged
 
 __all__ = [
@@ -146,10 +147,12 @@ __all__ = [
     "insert_notification",
     "insert_scores",
     "insert_spike",
+    "insert_token",
     "insert_triage",
     "latest_draft",
     "latest_spike",
     "list_cases",
+    "list_tokens",
     "mention_ids_for",
     "negative_counts_per_window",
     "notifications",
@@ -160,7 +163,6 @@ __all__ = [
     "owner_summary",
     "pending_approvals",
     "pipeline_counts",
-    "publish_health",
     "purge_raw_responses",
     "recent_spikes",
     "record_source_failure",
@@ -168,6 +170,7 @@ __all__ = [
     "record_source_success",
     "record_source_waiting",
     "response_kpis",
+    "revoke_tokens",
     "save_raw_response",
     "sentiment_totals",
     "service_recovery",
@@ -175,6 +178,7 @@ __all__ = [
     "source_state",
     "spikes_between",
     "sync_responder",
+    "token_owner",
     "top_complaint_themes",
     "unscored_mentions",
     "untriaged",

@@ -103,18 +103,3 @@ def outbox_entries(
             )
         )
     )
-
-
-def publish_health(conn: Connection) -> list[dict[str, Any]]:
-    """Per channel: replies sent, waiting, failed or unknown, and the latest error (for source health)."""
-    return dict_rows(
-        conn.execute(
-            "SELECT channel, "
-            "count(*) FILTER (WHERE state = 'sent') AS sent, "
-            "count(*) FILTER (WHERE state IN ('pending', 'sending', 'awaiting_link')) AS waiting, "
-            "count(*) FILTER (WHERE state = 'failed') AS failed, "
-            "count(*) FILTER (WHERE state = 'unknown') AS unknown, "
-            "arg_max(last_error, last_attempt_at) FILTER (WHERE last_error IS NOT NULL) AS last_error "
-            "FROM outbox WHERE kind = 'reply' GROUP BY channel ORDER BY channel"
-        )
-    )

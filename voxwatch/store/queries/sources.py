@@ -131,15 +131,29 @@ def save_raw_response(conn: Connection, source: str, raw: RawResponse) -> None:
     )
 
 
+# Replies to each source's mentions and how they went out: a source we cannot answer on is unhealthy.
+REPLIES_BY_SOURCE = (
+    "SELECT m.source, count(*) FILTER (WHERE o.state = 'sent') AS replies_posted, "
+    "count(*) FILTER (WHERE o.state IN ('failed', 'unknown')) AS replies_failing, "
+    "arg_max(o.last_error, o.last_attempt_at) FILTER (WHERE o.state IN ('failed', 'unknown', 'pending')) "
+    "AS last_publish_error "
+    "FROM outbox o JOIN cases c ON c.id = o.case_id JOIN mentions m ON m.id = c.mention_id "
+    "WHERE o.kind = 'reply' GROUP BY m.source"
+)
+
+
 def source_health(conn: Connection) -> list[dict[str, Any]]:
-    """Each source's state and its last run."""
+    """Each source's state and its last run, and how replies to its mentions went out."""
     return dict_rows(
         conn.execute(
             "SELECT s.name, s.kind, s.url, st.status, st.last_ok_at, st.last_run_at, st.last_error, "
             "st.items_last_run, st.warning, st.retry_after_until, "
             "st.resume_page IS NOT NULL AS walk_unfinished, "
-            "(SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions "
-            "FROM sources s LEFT JOIN source_state st ON st.source = s.name ORDER BY s.name"
+            "(SELECT count(*) FROM mentions m WHERE m.source = s.name) AS mentions, "
+            "coalesce(r.replies_posted, 0) AS replies_posted, "
+            "coalesce(r.replies_failing, 0) AS replies_failing, r.last_publish_error "
+            "FROM sources s LEFT JOIN source_state st ON st.source = s.name "
+            "LEFT JOIN (" + REPLIES_BY_SOURCE + ") r ON r.source = s.name ORDER BY s.name"
         )
     )
 
