@@ -157,6 +157,10 @@ def demo(
             "sara (escalations, also approves), maya (comms lead), grace (supervisor and admin), "
             "erin (executive)"
         )
+        console.print(
+            f"Command line as a person: [bold]voxwatch users token amy --config {config}[/] (her password), "
+            "then export VOXWATCH_TOKEN=<the token> and add --as amy"
+        )
         if not no_dashboard:
             launch_dashboard(config, dashboard_port)
 
