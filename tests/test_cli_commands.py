@@ -255,9 +255,14 @@ def test_a_case_walks_from_assignment_to_close_reopen_and_dismissal(desk: Desk, 
     desk.act("submit", "tom", "--as", "sara")
     desk.act("approve", "tom", "--as", "maya", "--comment", "good")
     assert desk.show("tom")["draft"]["state"] == "approved"
-    desk.act("send", "tom", "--as", "sara")
+    sent = desk.act("send", "tom", "--as", "sara")
+    assert "post by hand" in sent.stdout and "reply-link" in sent.stdout  # this source has no publisher
     shown = desk.show("tom")
-    assert shown["status"] == "sent" and shown["first_response_at"] and shown["draft"]["body"] == CLEAN_REPLY
+    assert shown["status"] == "sent" and shown["first_response_at"] is None  # not public yet
+    desk.act("reply-link", "tom", "https://social.example/@acme/7", "--as", "sara")
+    shown = desk.show("tom")
+    assert shown["reply_url"] == "https://social.example/@acme/7" and shown["first_response_at"]
+    assert shown["draft"]["body"] == CLEAN_REPLY
 
     desk.act("follow-up", "tom", "--as", "sara", "--note", "fresh coffee arrived, customer happy")
     assert desk.show("tom")["followed_up_at"]
@@ -285,6 +290,7 @@ def test_a_case_walks_from_assignment_to_close_reopen_and_dismissal(desk: Desk, 
         ("sara", "submitted"),
         ("maya", "approved"),
         ("sara", "sent"),
+        ("sara", "published"),
         ("sara", "followed_up"),
         ("sara", "closed"),
         ("grace", "reopened"),

@@ -133,9 +133,15 @@ def test_cases_commands_walk_a_case_and_refuse_self_approval(config: str, team: 
         voxwatch("cases", "approve", case_id, "--as", "maya", "--config", config, token=maya).exit_code == 0
     )
     assert voxwatch("cases", "send", case_id, "--as", "sara", "--config", config, token=sara).exit_code == 0
+    stale = voxwatch("cases", "send", case_id, "--as", "sara", "--config", config, token=sara)
+    assert stale.exit_code == 2 and "cannot send" in stale.stderr  # queued once
+    link = "https://social.example/@acme/8"
+    recorded = voxwatch("cases", "reply-link", case_id, link, "--as", "sara", "--config", config, token=sara)
+    assert recorded.exit_code == 0, recorded.stderr
     shown = json.loads(voxwatch("cases", "show", case_id, "--config", config).stdout)
-    assert shown["status"] == "sent" and shown["first_response_at"]
-    assert [a["action"] for a in shown["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]
+    assert shown["status"] == "sent" and shown["first_response_at"] and shown["reply_url"] == link
+    actions = [a["action"] for a in shown["audit"]][-5:]
+    assert actions == ["drafted", "submitted", "approved", "sent", "published"]
 
 
 def test_the_urgent_case_is_listed_for_its_owner_only(config: str, team: Settings) -> None:

@@ -161,10 +161,48 @@ def reject(
 
 
 @cases_app.command("send")
-def send(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
-    """Mark the approved draft as sent (stamps the first-response time)."""
-    _acting(config, actor).send(case_id, actor)
-    console.print(f"{case_id}: reply sent")
+def send(
+    case_id: CaseArg,
+    actor: ActorOption,
+    config: ConfigOption = None,
+    version: Annotated[
+        int | None, typer.Option(help="The approved version you read; refused if it is not the latest.")
+    ] = None,
+) -> None:
+    """Send the approved reply: posted through the source's channel, or by you by hand."""
+    entry = _acting(config, actor).send(case_id, actor, version)
+    if entry["state"] == "sent":
+        console.print(
+            f"{case_id}: reply v{entry['draft_version']} posted: {entry['external_url'] or '(no link)'}"
+        )
+    elif entry["state"] == "awaiting_link":
+        console.print(
+            f"{case_id}: reply v{entry['draft_version']} approved to post by hand; then record it with "
+            f"`voxwatch cases reply-link {case_id} URL --as {actor}`"
+        )
+    else:
+        console.print(
+            f"{case_id}: reply v{entry['draft_version']} queued ({entry['state']}): {entry['last_error']}"
+        )
+
+
+@cases_app.command("reply-link")
+def reply_link(
+    case_id: CaseArg,
+    url: Annotated[str, typer.Argument(help="Link to the reply as posted.")],
+    actor: ActorOption,
+    config: ConfigOption = None,
+) -> None:
+    """Record where a reply posted by hand (or one whose outcome was unknown) is public."""
+    _acting(config, actor).record_reply_link(case_id, actor, url)
+    console.print(f"{case_id}: reply recorded at {url}")
+
+
+@cases_app.command("resend")
+def resend(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
+    """Send again a reply whose outcome was unknown, after checking it is not there."""
+    entry = _acting(config, actor).resend(case_id, actor)
+    console.print(f"{case_id}: reply {entry['state']} {entry['external_url'] or ''}".rstrip())
 
 
 @cases_app.command("follow-up")

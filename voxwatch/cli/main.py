@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 from voxwatch.cli.care import authors_app, lint_command, route, templates_app
 from voxwatch.cli.cases import cases_app
 from voxwatch.cli.options import ConfigOption, config_path
+from voxwatch.cli.outbox import outbox_app
 from voxwatch.cli.users import users_app
 from voxwatch.errors import VoxWatchError
 from voxwatch.runtime import prepare_environment, route_tracebacks, start_prefect_server
@@ -365,6 +366,7 @@ def check_config(config: ConfigOption = None) -> None:
 
 app.add_typer(users_app, name="users")
 app.add_typer(cases_app, name="cases")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(templates_app, name="templates")
 app.add_typer(authors_app, name="authors")
 app.command("route")(route)
