@@ -86,6 +86,14 @@ def delivery_of(entry: dict[str, Any]) -> Delivery:
     )
 
 
+def _audit(
+    conn: Connection, now: datetime, entry: dict[str, Any], action: str, details: dict[str, Any]
+) -> None:
+    """What became of a reply, on its case's trail, naming the version and the channel."""
+    after = {"draft_version": entry["draft_version"], "channel": entry["channel"]} | details
+    queries.append_audit(conn, now, SYSTEM_ACTOR, "case", entry["case_id"], action, None, after)
+
+
 def _due(entry: dict[str, Any], now: datetime) -> bool:
     """Pending and its time has come; or being sent by a claim that lapsed or whose process died."""
     if entry["state"] == "pending":
@@ -199,21 +207,7 @@ class Outbox:
             if case is not None and case["first_response_at"] is None:
                 changes["first_response_at"] = min(posted.posted_at or now, now)  # public since then
             queries.update_case(conn, entry["case_id"], changes)
-            queries.append_audit(
-                conn,
-                now,
-                SYSTEM_ACTOR,
-                "case",
-                entry["case_id"],
-                "published",
-                None,
-                {
-                    "draft_version": entry["draft_version"],
-                    "channel": entry["channel"],
-                    "url": posted.url,
-                    "external_id": posted.external_id,
-                },
-            )
+            _audit(conn, now, entry, "published", {"url": posted.url, "external_id": posted.external_id})
         elif entry["kind"] == "notice":
             self._log_notice(conn, entry, "sent", None)
 
@@ -254,16 +248,7 @@ class Outbox:
         if entry["kind"] == "notice":
             self._log_notice(conn, entry, "failed", error)
         elif entry["case_id"]:
-            queries.append_audit(
-                conn,
-                now,
-                SYSTEM_ACTOR,
-                "case",
-                entry["case_id"],
-                "publish_failed",
-                None,
-                {"draft_version": entry["draft_version"], "channel": entry["channel"], "error": error},
-            )
+            _audit(conn, now, entry, "publish_failed", {"error": error})
         for message in follow_ups:
             queries.enqueue(conn, message, now)
 

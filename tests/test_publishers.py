@@ -77,7 +77,8 @@ def test_mastodon_answers_the_resolved_status_mentioning_its_author(fake_mastodo
     posted = mastodon(fake_mastodon).publish(delivery(REMOTE_URI, lang="en"))
 
     (reply,) = fake_mastodon.our_statuses()
-    assert posted == Posted(reply["id"], reply["url"])
+    created = datetime.fromisoformat(reply["created_at"].replace("Z", "+00:00"))
+    assert posted == Posted(reply["id"], reply["url"], created)  # the platform's own post time
     assert reply["in_reply_to_id"] == parent and reply["visibility"] == "public" and reply["language"] == "en"
     assert reply["mentions"] == [{"acct": "bob@other.example"}]
     (post,) = fake_mastodon.seen("POST", "/api/v1/statuses")

@@ -12,11 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 from protego import Protego
+
+from voxwatch.httptime import header_time
 
 MIN_INTERVAL_SECONDS = 1.0
 MAX_WAIT_SECONDS = 120.0  # never sleep longer inside a run; later runs pick up from the cursor
@@ -24,25 +25,9 @@ MAX_WAIT_SECONDS = 120.0  # never sleep longer inside a run; later runs pick up 
 
 def seconds_until(value: str | None, now: float | None = None) -> float | None:
     """A ``Retry-After`` or reset header as seconds from now: delta-seconds, epoch, or a date."""
-    if not value:
-        return None
-    value = value.strip()
     now = time.time() if now is None else now
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            try:
-                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, when.timestamp() - now)
-    # Large numbers are epoch seconds (X-RateLimit-Reset on many APIs), small ones a delay.
-    return max(0.0, number - now) if number > 1_000_000_000 else max(0.0, number)
+    when = header_time(value, datetime.fromtimestamp(now, UTC))
+    return None if when is None else max(0.0, when.timestamp() - now)
 
 
 class Politeness:

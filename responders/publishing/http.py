@@ -25,8 +25,7 @@ import re
 import ssl
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -36,6 +35,7 @@ from responders.publishing.base import redact
 from responders.publishing.errors import PossiblyPosted, Refused
 from voxwatch import __version__
 from voxwatch.errors import PublishError, TransientPublishError
+from voxwatch.httptime import header_time
 
 USER_AGENT = f"VoxWatch/{__version__} (customer care replies; +https://github.com/voxwatch/voxwatch)"
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
@@ -44,7 +44,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 LOST_ANSWER = (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 MAX_DETAIL = 300  # characters of a platform's error text kept in our message
 # Below this a reset header is a delay in seconds, above it a Unix time (as Bluesky sends).
-EPOCH_THRESHOLD = 1_000_000_000
 ERROR_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 
 Secrets = Callable[[], Iterable[str | None]]
@@ -82,35 +81,10 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> dateti
     """When the platform asked us back: Retry-After first, else a rate-limit reset header."""
     now = now or datetime.now(UTC)
     for name in ("retry-after", "x-ratelimit-reset", "ratelimit-reset"):
-        when = _header_time(response.headers.get(name), now)
+        when = header_time(response.headers.get(name), now)
         if when is not None:
             return max(when, now)
     return None
-
-
-def _header_time(value: str | None, now: datetime) -> datetime | None:
-    """A header's time: delay seconds, a Unix time, an HTTP date or an ISO 8601 time."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        return _header_date(value)
-    if number > EPOCH_THRESHOLD:
-        return datetime.fromtimestamp(number, tz=UTC)
-    return now + timedelta(seconds=max(number, 0.0))
-
-
-def _header_date(value: str) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def platform_error(response: httpx.Response) -> tuple[str | None, str]:
