@@ -8,19 +8,21 @@ escalations desk (sara), Chinese ones to amy, spam is dismissed at triage.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
+from pydantic import SecretStr
 
 from responders.authors import AuthorService
 from responders.cases import CaseService
+from responders.delivery import outbox_for
 from responders.feedback import LabelFeedback
 from responders.publish import WebhookPublisher
 from responders.templates import plain_text_name
 from tests.builders import Post, case_ids, seed_posts
-from voxwatch.errors import InvalidTransition, PermissionDenied, PublishError, UnapprovedText
+from tests.fakes import FakeRelay, wired
+from voxwatch.errors import InvalidTransition, PermissionDenied, UnapprovedText
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
@@ -199,42 +201,48 @@ def test_a_rejected_draft_must_be_redrafted_before_it_is_submitted_again(service
     assert after["draft"]["body"] == LEE_REPLY and second["findings"] == []
 
 
-def test_unapproved_text_is_never_published(service: CaseService, httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/publish", method="POST").respond_with_data("ok")
-    publisher = WebhookPublisher(httpserver.url_for("/publish"))
-    case = case_of(service, "Found a piece of glass")
-    service.draft(case["id"], case["owner"])
+def relayed(settings: Settings, relay: FakeRelay) -> CaseService:
+    """The shop's replies go out through a webhook relay (``reply_via = "webhook"``)."""
+    settings.source("shop").reply_via = "webhook"
+    return CaseService(wired(settings, relay=relay))
+
+
+def test_unapproved_text_is_never_published(service: CaseService, fake_relay: FakeRelay) -> None:
+    relay = relayed(service.settings, fake_relay)
+    publisher = WebhookPublisher(SecretStr(fake_relay.url))
+    case = case_of(relay, "Found a piece of glass")
+    relay.draft(case["id"], case["owner"])
     with pytest.raises(InvalidTransition, match="cannot send"):
-        service.send(case["id"], case["owner"], publisher=publisher)
+        relay.send(case["id"], case["owner"])
     with pytest.raises(UnapprovedText):  # the adapter refuses on its own, whoever calls it
-        publisher(service.show(case["id"])["draft"])
-    service.submit(case["id"], case["owner"])
+        publisher(relay.show(case["id"])["draft"])
+    relay.submit(case["id"], case["owner"])
     with pytest.raises(UnapprovedText):
-        publisher(service.show(case["id"])["draft"])
-    assert [r for r, _ in httpserver.log if r.path == "/publish"] == []
-    service.approve(case["id"], "maya")
-    service.send(case["id"], case["owner"], publisher=publisher)
-    (request,) = [r for r, _ in httpserver.log if r.path == "/publish"]
-    sent = service.show(case["id"])["draft"]
-    assert request.json == {"case_id": case["id"], "version": sent["version"], "text": sent["body"]}
+        publisher(relay.show(case["id"])["draft"])
+    assert fake_relay.deliveries == {}
+    relay.approve(case["id"], "maya")
+    entry = relay.send(case["id"], case["owner"])
+    ((key, body),) = fake_relay.deliveries.items()
+    sent = relay.show(case["id"])["draft"]
+    assert key == entry["key"] and body["text"] == sent["body"] and body["case_id"] == case["id"]
 
 
-def test_a_failed_publish_leaves_the_case_approved_and_can_be_retried(
-    service: CaseService, httpserver: HTTPServer
+def test_a_failed_publish_keeps_the_reply_queued_and_a_later_round_sends_it_once(
+    service: CaseService, fake_relay: FakeRelay
 ) -> None:
-    httpserver.expect_ordered_request("/publish", method="POST").respond_with_data("down", status=502)
-    httpserver.expect_ordered_request("/publish", method="POST").respond_with_data("ok")
-    publisher = WebhookPublisher(httpserver.url_for("/publish"))
-    case = case_of(service, "Found a piece of glass")
-    to_approved(service, case)
-    with pytest.raises(PublishError, match=f"publishing case {case['id']}"):
-        service.send(case["id"], case["owner"], publisher=publisher)
-    after = service.show(case["id"])
-    assert after["status"] == "approved" and after["draft"]["state"] == "approved"
-    assert after["first_response_at"] is None and after["audit"][-1]["action"] == "approved"
-    service.send(case["id"], case["owner"], publisher=publisher)
-    assert service.show(case["id"])["status"] == "sent"
-    assert len([r for r, _ in httpserver.log if r.path == "/publish"]) == 2
+    relay = relayed(service.settings, fake_relay)
+    fake_relay.fail(502, {"error": "down"}, method="POST")
+    case = case_of(relay, "Found a piece of glass")
+    to_approved(relay, case)
+    entry = relay.send(case["id"], case["owner"])
+    assert entry["state"] == "pending" and "502" in entry["last_error"]
+    after = relay.show(case["id"])
+    assert after["status"] == "sent" and after["first_response_at"] is None  # not public yet
+    assert after["outbox"][0]["state"] == "pending"
+    outbox_for(relay.settings, lambda: entry["next_attempt_at"] + timedelta(seconds=1)).deliver_due()
+    public = relay.show(case["id"])
+    assert public["first_response_at"] is not None and public["reply_url"] == "https://relay.example/posts/1"
+    assert len(fake_relay.deliveries) == 1
 
 
 def test_closing_needs_the_follow_up_or_a_reason_to_waive_it(service: CaseService) -> None:

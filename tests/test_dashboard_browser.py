@@ -168,7 +168,8 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     case_id = store_for(settings).read(
         lambda c: c.execute(
             "SELECT c.id FROM cases c JOIN mentions m ON m.id = c.mention_id "
-            "WHERE c.owner = 'amy' AND c.status = 'assigned' AND m.lang = 'en' ORDER BY c.id LIMIT 1"
+            "WHERE c.owner = 'amy' AND c.status = 'assigned' AND m.lang = 'en' "
+            "AND m.source <> 'mastodon-larkspur' ORDER BY c.id LIMIT 1"  # answered by hand: link recorded
         ).fetchone()
     )[0]
 
@@ -216,16 +217,26 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     approved = CaseService(settings).show(case_id)
     assert approved["status"] == "approved" and approved["draft"]["decided_by"] == "maya"
 
-    # The responder sends it; the executive sees the first-response time appear.
+    # The approved text is read-only now; the responder sends exactly that version, posts it by
+    # hand (this source has no publisher) and records the link; the executive sees the
+    # first-response time appear only then.
     amy = signed_in(browser, dashboard_url, "amy")
     click(amy, "link", f"Open {case_id}")
-    click(amy, "button", "Mark sent")
+    assert amy.get_by_role("textbox", name="Draft").count() == 0
+    click(amy, "button", f"Send v{approved['draft']['version']} as approved")
     amy.get_by_text(f"{case_id} · sent", exact=False).first.wait_for(timeout=120_000)
+    assert first_response_kpi() == "-"  # sent by hand is not public until its link is recorded
+    link = amy.get_by_role("textbox", name="Link to the reply as posted")
+    link.fill("https://www.reddit.com/r/larkspur/comments/abc/reply")
+    link.press("Enter")
+    click(amy, "button", "Record the link")
+    amy.get_by_role("link", name="Open the posted reply").wait_for(timeout=120_000)
     amy.close()
     assert first_response_kpi().endswith(" h")
 
     final = CaseService(settings).show(case_id)
-    assert [a["action"] for a in final["audit"]][-4:] == ["drafted", "submitted", "approved", "sent"]
+    actions = [a["action"] for a in final["audit"]][-5:]
+    assert actions == ["drafted", "submitted", "approved", "sent", "published"]
 
 
 def test_a_supervisor_assigns_several_cases_at_once(

@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from flows.route import announce_spike
 from insights.spikes import check, daily_spikes
+from responders.delivery import outbox_for
 from tests.settings_files import source, write_settings
 from voxwatch.domain import Mention, RawResponse, Score, mention_id
 from voxwatch.settings import SpikeSettings, load_settings
@@ -71,7 +72,11 @@ def test_a_spike_is_told_once_with_themes_and_examples(tmp_path: Path, httpserve
 
     spike = announce_spike(settings, MODEL, NOW)
     assert spike is not None and spike["mentions"] == 14
+    (queued,) = store_for(settings).read(lambda c: queries.outbox_entries(c))  # with the spike, at once
+    assert (queued["event"], queued["state"]) == ("spike", "pending")
+    outbox_for(settings, lambda: NOW).deliver_due()  # as the route flow does next
     assert announce_spike(settings, MODEL, NOW + timedelta(hours=2)) is None  # same spike: told once
+    outbox_for(settings, lambda: NOW + timedelta(hours=2)).deliver_due()
     (request,) = [r for r, _ in httpserver.log if r.path == "/hook"]
     text = request.json["text"]
     assert "14 negative mentions" in text and "refund/billing (14)" in text

@@ -7,6 +7,7 @@ Unix time (``X-RateLimit-Reset`` on many APIs), an HTTP date, or an ISO 8601 tim
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -22,9 +23,15 @@ def header_time(value: str | None, now: datetime) -> datetime | None:
         number = float(value)
     except ValueError:
         return _date(value)
-    if number > EPOCH_THRESHOLD:
-        return datetime.fromtimestamp(number, tz=UTC)
-    return now + timedelta(seconds=max(number, 0.0))
+    if math.isnan(number) or number == math.inf:
+        return None
+    number = max(number, 0.0)  # a delay below zero (even -inf) means: now
+    try:
+        if number > EPOCH_THRESHOLD:
+            return datetime.fromtimestamp(number, tz=UTC)
+        return now + timedelta(seconds=number)
+    except (OverflowError, OSError, ValueError):  # a time past what a datetime can hold
+        return None
 
 
 def _date(value: str) -> datetime | None:
