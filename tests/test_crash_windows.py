@@ -3,10 +3,12 @@
 ``voxwatch run`` runs as a user runs it, in its own process, against a local
 source that keeps publishing; ``VOXWATCH_CRASH_AT`` kills it (SIGKILL, no
 clean-up) at a named boundary: after a fetch, after storing mentions but before
-the cursor moves, after scoring, between opening cases, after routing. Each
+the cursor moves, after scoring, between opening cases, after routing, while
+sending an urgent case's alert. Each
 seed is a different sequence of crashes, with new posts published before every
 run; after a last clean run, every post is stored once, scored once, triaged
-once and has at most one case, and every complaint has one.
+once and has at most one case, every complaint has one, and every urgent case's
+alert reached the team's channel.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from werkzeug import Request, Response
 from tests.settings_files import source, write_settings
 
 COMPLAINTS = [
-    "Acme charged me twice and support has ignored me for a week, I want my refund now",
+    "Found glass in my Acme pastry, my lawyer will hear about this",  # urgent: its alert must go out
+
     "The Acme app crashed again and deleted my order, this is the worst service ever",
     "Acme delivery never arrived and nobody answers the phone, absolutely furious",
     "Terrible experience with Acme, the product broke on day one and they refuse to help",
@@ -46,11 +49,11 @@ SEEDS = {
         "after_route:1",
         None,
     ],
-    "store-cases-fetch-route-score": [
+    "store-cases-alert-route-score": [
         "after_store_mentions:2",
         "between_cases:1",
-        "after_fetch:1",
-        "after_route:1",
+        "outbox_claimed:1",  # killed while sending an alert
+        "after_route:1",  # killed after opening cases, before telling anyone
         "after_score:1",
         None,
     ],
@@ -104,8 +107,23 @@ def prefect_api() -> Iterator[str]:
     yield server.api_url
 
 
-def voxwatch_run(config: Path, crash: str | None, api: str | None, marker: str = "") -> int:
+class AlertChannel:
+    """A webhook that keeps each alert's Idempotency-Key: what the team was told, and how often."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.keys.append(request.headers.get("Idempotency-Key", ""))
+        return Response("ok")
+
+
+def voxwatch_run(
+    config: Path, crash: str | None, api: str | None, marker: str = "", webhook: str | None = None
+) -> int:
     env = os.environ | {"VOXWATCH_LOG_FILE": str(config.parent / "voxwatch.log"), "CRASH_TEST_MARK": marker}
+    if webhook:
+        env["VOXWATCH_NOTIFICATIONS__WEBHOOK_URL"] = webhook
     env.pop("VOXWATCH_CRASH_AT", None)
     if crash:
         env["VOXWATCH_CRASH_AT"] = crash
@@ -123,6 +141,11 @@ def voxwatch_run(config: Path, crash: str | None, api: str | None, marker: str =
     return done.returncode
 
 
+def rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
 def counts(db: Path, sql: str) -> tuple:
     with duckdb.connect(str(db), read_only=True) as conn:
         row = conn.execute(sql).fetchone()
@@ -134,8 +157,9 @@ def counts(db: Path, sql: str) -> tuple:
 def test_a_kill_at_any_boundary_loses_nothing_and_doubles_nothing(
     seed: str, tmp_path: Path, httpserver: HTTPServer, prefect_api: str
 ) -> None:
-    publisher = Publisher()
+    publisher, alerts = Publisher(), AlertChannel()
     httpserver.expect_request("/search").respond_with_handler(publisher)
+    httpserver.expect_request("/alerts").respond_with_handler(alerts)
     config = write_settings(
         tmp_path,
         source(
@@ -145,7 +169,8 @@ def test_a_kill_at_any_boundary_loses_nothing_and_doubles_nothing(
     killed = []
     for crash in SEEDS[seed]:
         publisher.publish(5)
-        killed.append(voxwatch_run(config, crash, prefect_api) == -signal.SIGKILL)
+        run = voxwatch_run(config, crash, prefect_api, webhook=httpserver.url_for("/alerts"))
+        killed.append(run == -signal.SIGKILL)
     assert killed == [True] * 5 + [False]  # every crash point was reached, and the last run was clean
 
     db = tmp_path / "voxwatch.duckdb"
@@ -165,6 +190,13 @@ def test_a_kill_at_any_boundary_loses_nothing_and_doubles_nothing(
     routed = "SELECT count(*) FROM audit_log WHERE action IN ('routed', 'dismissed')"
     assert counts(db, routed) == (cases,)  # one routing entry per case, none twice
     assert counts(db, "SELECT cursor FROM source_state") == (str(1_900_000_000 + published - 1),)
+    # Every urgent case's alert went out: queued with its case, delivered on a later run if a
+    # crash came first. A send cut off mid-way is sent again under the same key (at least once).
+    (urgent,) = counts(db, "SELECT count(*) FROM cases WHERE tier = 'urgent'")
+    assert urgent >= published // 5  # the glass complaints
+    sent = "SELECT count(*), count(DISTINCT key) FROM outbox WHERE event = 'urgent_case' AND state = 'sent'"
+    assert counts(db, sent) == (urgent, urgent)
+    assert set(alerts.keys) == {row[0] for row in rows(db, "SELECT key FROM outbox WHERE kind = 'notice'")}
 
 
 def prefect_servers(marker: str) -> list[int]:
