@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 from collections.abc import Iterator
@@ -165,3 +166,27 @@ def test_routing_completes_when_every_notification_fails(
     assert urgent and all(r["status"] == "retrying" and r["attempts"] == 1 for r in urgent)
     queued = [e for e in store.read(lambda c: queries.outbox_entries(c)) if e["event"] == "urgent_case"]
     assert len(queued) == len(urgent) and all(e["state"] == "pending" for e in queued)  # not lost
+
+
+@pytest.mark.parametrize("failure", ["refused", "http-500"])
+def test_the_webhook_secret_never_reaches_a_stored_error_or_a_log_line(
+    routed: Path, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    secret = "T0KEN-abcdef123456"
+    if failure == "refused":
+        with socket.socket() as probe:  # a port nothing listens on: httpx names the URL in its error
+            probe.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{probe.getsockname()[1]}/hooks/{secret}"
+    else:
+        httpserver.expect_request(f"/hooks/{secret}").respond_with_data("down", status=500)
+        url = httpserver.url_for(f"/hooks/{secret}")
+    caplog.set_level(logging.DEBUG)
+    store = store_for(load_settings(routed))
+    notifier = Notifier(NotificationSettings(webhook_url=url, retries=1), store)
+    assert notifier.notify(Notice("urgent_case", "s", "t")) == {"webhook": False}
+    (entry,) = store.read(lambda c: queries.outbox_entries(c))
+    assert entry["state"] == "failed" and entry["last_error"]
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug")]  # not the server's
+    assert ours and not [line for line in ours if secret in line]
+    assert secret not in repr(store.read(lambda c: c.execute("SELECT * FROM notifications").fetchall()))
+    assert secret not in repr(store.read(lambda c: c.execute("SELECT * FROM outbox").fetchall()))
