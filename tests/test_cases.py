@@ -316,13 +316,13 @@ def test_a_case_is_never_handed_to_someone_who_cannot_own_it(
 
 def test_jinja_or_markup_in_an_author_name_is_plain_data_not_code(service: CaseService) -> None:
     case = case_of(service, "The barista at Acme Union Square")
-    name = "{{ ''.__class__.__mro__ }}{{ 7*7 }} [Sam](http://evil.example) @everyone"
+    name = "{{ ''.__class__.__mro__ }}{{ 7*191 }} [Sam](http://evil.example) @everyone"
     service.store.write(
         lambda c: c.execute("UPDATE mentions SET author = ? WHERE id = ?", [name, case["mention_id"]])
     )
     draft = service.draft(case["id"], case["owner"])
     assert draft["body"].startswith(f"Hi {plain_text_name(name)},") and draft["findings"] == []
-    for piece in ("49", "{{", "http", "](", "@"):
+    for piece in ("1337", "{{", "http", "](", "@"):  # 1337 cannot be part of a time or a date
         assert piece not in draft["body"], piece
 
 

@@ -9,6 +9,7 @@ that must appear in no message, log line or result.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import socket
@@ -546,6 +547,14 @@ def test_successful_results_carry_no_secret(fake_relay: FakeRelay, fake_mastodon
 
 
 # --- the factory ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_publishing_secrets_from_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings here come from each test alone: the session's demo puts its own secrets in the environment."""
+    for name in list(os.environ):
+        if name.startswith(("VOXWATCH_PUBLISHING__", "VOXWATCH_BLUESKY__", "VOXWATCH_NOTIFICATIONS__")):
+            monkeypatch.delenv(name)
 
 
 def test_publisher_for_builds_each_channel_from_settings(
