@@ -1,18 +1,23 @@
 """VoxWatch dashboard entry point: ``voxwatch dashboard`` runs this with Streamlit.
 
-Until someone signs in, the only page is the sign-in form; afterwards each
-person sees the pages their roles allow (each page checks again on the server).
+Until someone signs in, every page's address shows the sign-in form, so a link to a
+case (``/case?case=ID``) opens that case right after sign-in; afterwards each person
+sees the pages their roles allow (each page checks again on the server). A reload or
+a new tab stays signed in through the session cookie (``dashboard.session``).
 """
+
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard.data import current_settings
-from dashboard.session import current_person, sign_in, sign_out
+from dashboard.session import current_person, sign_in, sign_out, sign_out_everywhere, write_cookie
 from voxwatch.permissions import Action, may
 
 st.set_page_config(page_title="VoxWatch", page_icon=":material/campaign:", layout="wide")
 settings = current_settings()
 person = current_person(settings)
+write_cookie(settings)
 
 
 def sign_in_page() -> None:
@@ -21,9 +26,10 @@ def sign_in_page() -> None:
         name = st.text_input("Name")
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in"):
-            if sign_in(settings, name, password):
+            refusal = sign_in(settings, name, password)
+            if refusal is None:
                 st.rerun()
-            st.error("Wrong name or password.")
+            st.error(refusal)
 
 
 PAGES = [
@@ -35,13 +41,26 @@ PAGES = [
     ("pages/settings.py", "Settings", ":material/settings:", Action.EDIT_SETTINGS),
 ]
 
+
+def signed_out_pages() -> list[st.Page]:
+    """The sign-in form, at its own address and at every page's (hidden), keeping ``?case=``."""
+    form = [st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True)]
+    return form + [
+        st.Page(sign_in_page, title="Sign in", url_path=Path(path).stem, visibility="hidden")
+        for path, _title, _icon, _action in PAGES
+    ]
+
+
 if person is None:
-    page = st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")])
+    page = st.navigation(signed_out_pages(), position="hidden")
 else:
     with st.sidebar:
         st.text(f"Signed in as {person.display_name} ({', '.join(person.roles)})")
-        if st.button("Sign out"):
+        if st.button("Sign out", key="sign-out"):
             sign_out()
+            st.rerun()
+        if st.button("Sign out everywhere", key="sign-out-everywhere", help="Ends every session you have."):
+            sign_out_everywhere(settings, person.name)
             st.rerun()
     allowed = [
         st.Page(path, title=title, icon=icon)

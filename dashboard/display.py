@@ -1,12 +1,17 @@
-"""How the pages show things: countdowns in words, links only when they are safe to click.
+"""How the pages show things: countdowns in words, links only when they are safe to click,
+internet text made inert, the inbox as table rows, where each role lands.
 
 Pure functions, no Streamlit: tested directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
+
+from responders.inbox import next_due, queue_order
 
 
 def safe_link(url: str | None) -> str | None:
@@ -23,3 +28,71 @@ def due_in(due: datetime, now: datetime | None = None) -> str:
     hours, mins = divmod(abs(minutes), 60)
     span = f"{hours} h {mins} min" if hours else f"{mins} min"
     return f"due in {span}" if minutes >= 0 else f"overdue by {span}"
+
+
+# Characters that make Markdown (or Streamlit's own directives, HTML and LaTeX) out of text.
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+!|~$")
+
+
+def escape_markdown(text: object) -> str:
+    """Text from the internet or the URL made inert for a Markdown element (``st.error``, a caption).
+
+    Every character that could start a link, an image, HTML, emphasis, a colour or icon directive
+    or LaTeX is backslash-escaped, and line breaks become spaces (no headings or lists).
+    Prefer ``st.text``; this is for the few elements that only take Markdown.
+    """
+    flat = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in flat)
+
+
+def case_label(case: dict[str, Any]) -> str:
+    """How people name a case: its number (VW-n) once the store gives one, else its id."""
+    number = case.get("number")
+    return f"VW-{number}" if number is not None else str(case.get("case_id") or case.get("id"))
+
+
+def first_words(text: str | None, words: int = 12) -> str:
+    """The start of a mention, for one table row."""
+    parts = (text or "").split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def countdown(case: dict[str, Any], now: datetime | None = None) -> str:
+    """'first response due in 20 min' or 'resolution overdue by 2 h': what the case waits for next."""
+    what, due = next_due(case)
+    return f"{what} {due_in(due, now)}"
+
+
+def queue_rows(cases: list[dict[str, Any]], now: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per case for the inbox's table view, in queue order; every value plain text."""
+    return [
+        {
+            "case": case_label(case),
+            "status": case["status"],
+            "priority": case["tier"],
+            "due": countdown(case, now),
+            "due at": next_due(case)[1],
+            "owner": case["owner"] or "(unassigned)",
+            "source": case["source"],
+            "language": case["lang"] or "und",
+            "first words": first_words(case["text"]),
+        }
+        for case in queue_order(cases)
+    ]
+
+
+# Where each role's work is, first match wins: a person with several roles lands on the first
+# page their roles give (a responder who also approves still starts in the inbox).
+LANDING = (
+    ("responder", "Inbox"),
+    ("supervisor", "Inbox"),
+    ("approver", "Approvals"),
+    ("executive", "Trends"),
+    ("admin", "Sources"),
+)
+
+
+def landing_page(roles: Iterable[str]) -> str | None:
+    """The title of the page a person opens on after signing in (``default=True`` in app.py)."""
+    have = {str(role) for role in roles}
+    return next((page for role, page in LANDING if role in have), None)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from voxwatch.store.queries.cases import OPEN_STATUSES
+
 
 def is_breached(case: dict[str, Any], now: datetime | None = None) -> bool:
-    """Escalated, or past its first-response due time with no response yet."""
-    return case.get("escalated_at") is not None or case["first_response_due"] < (now or datetime.now(UTC))
+    """Escalated, or past the due time of what it waits for (first response, or resolution once answered)."""
+    return case.get("escalated_at") is not None or next_due(case)[1] < (now or datetime.now(UTC))
 
 
 def filter_cases(cases: list[dict[str, Any]], **chosen: list[str]) -> list[dict[str, Any]]:
@@ -30,3 +32,35 @@ def filter_cases(cases: list[dict[str, Any]], **chosen: list[str]) -> list[dict[
         return True
 
     return [case for case in cases if keep(case)]
+
+
+def next_due(case: dict[str, Any]) -> tuple[str, datetime]:
+    """What the case waits for next, and by when.
+
+    An answered case (``first_response_at`` set) has left the first-response queue:
+    its clock is now the resolution due time, so it no longer sits on top as "urgent".
+    """
+    if case.get("first_response_at") is None:
+        return "first response", case["first_response_due"]
+    return "resolution", case["resolution_due"]
+
+
+def queue_order(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most urgent first: unanswered cases by first-response due, then answered ones by resolution due."""
+    return sorted(cases, key=lambda c: (c.get("first_response_at") is not None, next_due(c)[1], c["case_id"]))
+
+
+def status_counts(cases: list[dict[str, Any]]) -> dict[str, int]:
+    """Cases per status, in the order a case moves through them (for the counts above the queue)."""
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case["status"]] = counts.get(case["status"], 0) + 1
+    order = list(OPEN_STATUSES)
+    return dict(sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+
+def why_listed(case: dict[str, Any]) -> str:
+    """Why a case is in the inbox: its triage validity and routing reasons (not only negatives land here)."""
+    reasons = "; ".join(case.get("reasons") or [])
+    validity = case.get("validity") or "routed"
+    return f"{validity}: {reasons}" if reasons else validity

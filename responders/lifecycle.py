@@ -86,3 +86,15 @@ def check_not_own_draft(person: ResponderSettings, draft_author: str) -> None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InvalidTransition(message)
+
+
+def waiting_for(action: str, status: str) -> str | None:
+    """Why ``action`` cannot be taken on a case in ``status`` now, in words; None when it can.
+
+    Pages show this next to an action they hide, so nothing is silently missing.
+    """
+    starts, _ = TRANSITIONS[action]
+    if S(status) in starts:
+        return None
+    allowed = ", ".join(sorted(s.value.replace("_", " ") for s in starts))
+    return f"Not while the case is {status.replace('_', ' ')}: only when it is {allowed}."

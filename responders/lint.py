@@ -139,3 +139,15 @@ def blocking(findings: Iterable[Finding]) -> list[Finding]:
     stricter only about errors: a promise may go to the comms lead, who approves it.
     """
     return [f for f in findings if f.severity in ("error", "needs_approval")]
+
+
+def split_findings(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(must fix, needs approval): errors stop a submission; notes only ask the comms lead to look."""
+    found = list(findings)
+    return [f for f in found if f.severity == "error"], [f for f in found if f.severity == "needs_approval"]
+
+
+def finding_words(finding: Finding) -> str:
+    """A finding as people read it: the rule, the words it is about (not character offsets), why."""
+    about = f" '{finding.excerpt}'" if finding.excerpt else ""
+    return f"{finding.rule}:{about} - {finding.message}"

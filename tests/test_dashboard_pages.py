@@ -391,7 +391,7 @@ def test_signing_in_opens_the_persons_pages(world: dict[str, Any]) -> None:
     assert at.session_state[USER_KEY] == "amy"
     assert [t.value for t in at.sidebar.text] == ["Signed in as Amy Chen (responder)"]
     assert TEXTS["amy_case"] in texts(at)  # the inbox is her first page
-    assert [b.label for b in at.sidebar.button] == ["Sign out"]
+    assert [b.label for b in at.sidebar.button] == ["Sign out", "Sign out everywhere"]
 
 
 @pytest.mark.parametrize("name", list(ROLES))

@@ -39,6 +39,7 @@ SECRET_KEYS = (
     "publishing.mastodon_token",
     "publishing.bluesky_app_password",
     "publishing.webhook_url",
+    "dashboard.secret_key",
 )
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore", "bluesky"]
@@ -181,7 +182,20 @@ class TriageSettings(_Section):
 
 
 class DashboardSettings(_Section):
+    """How the dashboard is served and how long a sign-in lasts.
+
+    ``secret_key`` signs the session cookie: environment only
+    (``VOXWATCH_DASHBOARD__SECRET_KEY``); without it one is generated once and kept
+    in the store, so every dashboard process on that store accepts the same cookies.
+    """
+
     session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # Failed sign-ins allowed per account and per client address before a lockout.
+    sign_in_attempts: int = Field(default=5, ge=1, le=100)
+    sign_in_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Where Streamlit listens: loopback unless a reverse proxy on another host needs more.
+    address: str = "127.0.0.1"
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
 
 
 class LibrarySettings(_Section):

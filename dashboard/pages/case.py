@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from dashboard.confirm import done, show_done
 from dashboard.data import (
     author_history,
     case_detail,
@@ -22,9 +23,10 @@ from dashboard.data import (
     open_cases,
     service,
 )
-from dashboard.display import safe_link
+from dashboard.display import case_label, escape_markdown, safe_link
 from dashboard.session import require
-from responders.lifecycle import may_move
+from responders.lifecycle import may_move, waiting_for
+from responders.lint import Finding, finding_words, split_findings
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
@@ -41,20 +43,39 @@ if chosen is None:
     st.stop()
 case = case_detail(chosen)
 if case is None:
-    st.error(f"No case {chosen}.")
+    st.error(f"No case {escape_markdown(chosen)}.")  # the id comes from the URL: never Markdown
     st.stop()
 
 
+NAME = case_label(case)
+show_done()
+
+
 def act(label: str, action: Callable[..., object], *args: object) -> None:
-    """Run one CaseService action; show its refusal, or refresh on success."""
+    """Run one CaseService action; show its refusal, or say what was done to which case and refresh."""
     try:
         action(*args)
     except VoxWatchError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(f"{NAME}: {exc}"))
         return
     forget_reads()
-    st.toast(label)
+    done(f"{label}: {NAME}")
     st.rerun()
+
+
+def show_findings(findings: list[Finding]) -> None:
+    """Lint findings in words: errors to fix before submitting, notes the comms lead will weigh."""
+    must_fix, notes = split_findings(findings)
+    if must_fix:
+        st.warning(f"Fix before submitting: {len(must_fix)} finding(s).")
+    for f in must_fix:
+        st.text(f"must fix · {finding_words(f)}")
+    if notes:
+        st.info(f"Needs the comms lead's approval: {len(notes)} note(s).")
+    for f in notes:
+        st.text(f"needs approval · {finding_words(f)}")
+    if not findings:
+        st.success("The linter found nothing to fix.")
 
 
 def save_and_submit(case_id: str, actor: str, current: dict, body: str) -> None:
@@ -71,7 +92,7 @@ with left:
     link = safe_link(case["url"])
     if link:
         st.link_button("Open the original post", link)
-    st.caption(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
+    st.text(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
     st.text(f"Owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
     st.text(f"Accountable (first owner): {case['first_owner'] or '-'}")
     st.text(f"First response due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
@@ -102,7 +123,7 @@ with right:
         st.subheader("Customer's next mentions")
         for said in case["follow_ups"]:
             mood = said["corrected_label"] or said["label"]
-            st.caption(f"{said['said_at']:%Y-%m-%d %H:%M} UTC · {mood} · {said['outcome']}")
+            st.text(f"{said['said_at']:%Y-%m-%d %H:%M} UTC · {mood} · {said['outcome']}")
             st.text(said["text"])
 
 st.subheader("Reply")
@@ -118,18 +139,23 @@ if claimable and st.button("Claim this case"):
 
 draft = case["draft"]
 drafts_here = may(me.roles, Action.DRAFT) and case["owner"] == me.name  # only the owner drafts
-if drafts_here:
+not_now = waiting_for("draft", case["status"])
+if drafts_here and not_now:
+    st.caption(f"Starting a reply from a template: {not_now}")
+elif drafts_here:
     situation = st.selectbox(
         "Situation",
         ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"],
     )
     if st.button("Start from template"):
         act("Draft started from the template", service().draft, case["id"], me.name, situation)
+elif may(me.roles, Action.DRAFT) and case["owner"] != me.name:
+    st.caption(f"Only the case's owner ({case['owner'] or 'nobody yet'}) writes its reply.")
 
 EDITABLE = ("draft", "rejected")  # approved, pending and sent text is read-only: edits make a new version
 
 if draft:
-    st.caption(
+    st.text(
         f"Draft v{draft['version']} ({draft['state']}), from {draft['template_key']}, by {draft['author']}"
     )
     if draft["state"] in EDITABLE:
@@ -137,18 +163,22 @@ if draft:
     else:
         body = draft["body"]
         st.text(body)
-    findings = lint_findings(body, draft["situation"], draft["lang"])
-    if findings:
-        st.warning(f"The linter found {len(findings)} thing(s) to fix:")
-        for f in findings:
-            st.text(f"{f.rule} [{f.start}-{f.end}] '{f.excerpt}': {f.message}")
-    else:
-        st.success("The linter found nothing to fix.")
+    show_findings(lint_findings(body, draft["situation"], draft["lang"]))
     col1, col2, col3 = st.columns(3)
     if draft["state"] in EDITABLE and drafts_here:
         with col1:
-            if st.button("Save edits") and body != draft["body"]:
-                act("Saved", service().draft, case["id"], me.name, draft["situation"], body)
+            if st.button("Save edits"):
+                if body == draft["body"]:
+                    st.info(f"Nothing to save on {NAME}: the draft is unchanged.")
+                else:
+                    act(
+                        "Saved as a new version",
+                        service().draft,
+                        case["id"],
+                        me.name,
+                        draft["situation"],
+                        body,
+                    )
         with col2:
             if may(me.roles, Action.SUBMIT) and st.button("Submit for approval"):
                 act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
@@ -159,7 +189,7 @@ if draft:
     with col3:
         sendable = draft["state"] == "approved" and may(me.roles, Action.SEND)
         if sendable and st.button(f"Send v{draft['version']} as approved"):
-            act("Sent", service().send, case["id"], me.name, draft["version"])
+            act(f"Reply v{draft['version']} sent", service().send, case["id"], me.name, draft["version"])
     if draft.get("decision_comment"):
         st.text(f"Comms lead's comment: {draft['decision_comment']}")
 
@@ -172,8 +202,11 @@ for entry in [e for e in case["outbox"] if e["kind"] == "reply"]:
         st.text(f"Last error: {entry['last_error']}")
     if entry["state"] in ("awaiting_link", "unknown") and may(me.roles, Action.SEND):
         posted = st.text_input("Link to the reply as posted", key=f"link-{entry['key']}")
-        if st.button("Record the link", key=f"record-{entry['key']}") and posted:
-            act("Link recorded", service().record_reply_link, case["id"], me.name, posted)
+        if st.button("Record the link", key=f"record-{entry['key']}"):
+            if posted:
+                act("Link recorded", service().record_reply_link, case["id"], me.name, posted)
+            else:
+                st.warning("Paste the link to the posted reply first.")
     resendable = entry["state"] == "unknown" and may(me.roles, Action.SEND)
     if resendable and st.button("It is not there: send again", key=f"again-{entry['key']}"):
         act("Sent again", service().resend, case["id"], me.name)
@@ -181,8 +214,11 @@ for entry in [e for e in case["outbox"] if e["kind"] == "reply"]:
 if case["status"] in ("sent", "follow_up"):
     if may(me.roles, Action.FOLLOW_UP):
         note = st.text_input("Follow-up note")
-        if st.button("Record follow-up") and note:
-            act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
+        if st.button("Record follow-up"):
+            if note:
+                act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
+            else:
+                st.warning("Write what the follow-up was first.")
     if may(me.roles, Action.CLOSE):
         waive = st.text_input("Reason to close without a follow-up (optional)")
         if st.button("Close case"):

@@ -1,6 +1,9 @@
-"""Inbox: routed negative mentions, most urgent first.
+"""Inbox: the team's work queue of routed cases, most urgent first, as cards or a sortable table.
 
-Mention text comes from the internet, so it is only ever shown with ``st.text``
+Routed cases are complaints, questions and anything a routing rule sent here; each
+says why it is listed. An answered case counts down to its resolution, not its
+first response (``responders.inbox.next_due``). Everything from the internet
+(text, author, source) is only ever shown with ``st.text`` or in a table
 (no Markdown, no HTML).
 """
 
@@ -15,17 +18,20 @@ from dashboard.data import (
     service,
     team_load,
 )
-from dashboard.display import due_in
+from dashboard.display import case_label, countdown, queue_rows
 from dashboard.session import require
-from responders.inbox import filter_cases, is_breached
+from responders.inbox import filter_cases, is_breached, queue_order, status_counts, why_listed
 from responders.lifecycle import may_move
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
 from voxwatch.settings import CONFIG_ENV
 
-st.title("Inbox")
-st.caption("Routed negative mentions, sorted by first-response due time.")
+st.title("Inbox: routed cases")
+st.caption(
+    "Complaints, questions and anything a routing rule sent to the team, each with why it is here. "
+    "Unanswered cases first, by first-response due time; answered ones count down to resolution."
+)
 
 settings = current_settings()
 me = require(settings, Action.VIEW_INBOX)
@@ -62,8 +68,13 @@ with st.expander("Filters and team load", expanded=False):
     for col, p in zip(load_cols, people, strict=False):
         col.metric(p.display_name, f"{load.get(p.name, 0)} / {p.capacity}")
 
-cases = filter_cases(cases, **chosen)
-st.metric("Open cases", len(cases))
+cases = queue_order(filter_cases(cases, **chosen))
+counts = status_counts(cases)
+count_cols = st.columns(len(counts) + 1)
+count_cols[0].metric("Open cases", len(cases))
+for col, (status, n) in zip(count_cols[1:], counts.items(), strict=True):
+    col.metric(status.replace("_", " "), n)
+view = st.segmented_control("View", ["Cards", "Table"], default="Cards", key="inbox-view") or "Cards"
 if not cases:
     st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
 
@@ -91,6 +102,19 @@ if cases and may(me.roles, Action.ASSIGN):
 
 
 @st.fragment(run_every=60)
+def case_table() -> None:
+    """One row per case; click a header to sort (the due column sorts by the due time)."""
+    st.dataframe(
+        queue_rows(cases),
+        hide_index=True,
+        column_config={
+            "due": st.column_config.TextColumn("due", help="What the case waits for next, and when"),
+            "due at": st.column_config.DatetimeColumn("due at (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+
+@st.fragment(run_every=60)
 def case_cards() -> None:
     """The list re-draws every minute, so the countdowns stay true without a reload."""
     for case in cases:
@@ -98,24 +122,24 @@ def case_cards() -> None:
             left, right = st.columns([3, 1])
             with left:
                 st.text(case["text"])
-                st.caption(
-                    f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}"
-                )
+                st.text(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
             with right:
                 if is_breached(case):  # our own fixed words, so Markdown colour is safe here
                     st.markdown(":red[**SLA breached**]")
-                st.text(f"{case['tier'].upper()} · {due_in(case['first_response_due'])}")
-                st.text(f"SLA due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
+                st.text(f"{case_label(case)} · {case['status'].replace('_', ' ')}")
+                st.text(f"{case['tier'].upper()} · {countdown(case)}")
                 st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
                 if case["p_negative"] is not None:
                     st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
-            if case["reasons"]:
-                st.text("why: " + "; ".join(case["reasons"]))
+            st.text("why here: " + why_listed(case))
             if case["themes"]:
                 st.text("themes: " + ", ".join(case["themes"]))
             st.page_link(
-                "pages/case.py", label=f"Open {case['case_id']}", query_params={"case": case["case_id"]}
+                "pages/case.py", label=f"Open {case_label(case)}", query_params={"case": case["case_id"]}
             )
 
 
-case_cards()
+if view == "Table":
+    case_table()
+else:
+    case_cards()

@@ -106,31 +106,34 @@ def print_summary(summary: dict[str, Any]) -> None:
     console.print(table)
 
 
-def dashboard_command(port: int) -> list[str]:
-    """The command that serves the Streamlit dashboard on 127.0.0.1:``port``, headless."""
+# Streamlit options for every launch, whatever .streamlit folder is (or is not) around:
+# users get no Deploy button or developer menu, forms are XSRF-protected, no usage stats.
+PRODUCTION_OPTIONS = {
+    "server.headless": "true",
+    "server.enableXsrfProtection": "true",
+    "server.enableCORS": "true",
+    "server.runOnSave": "false",
+    "server.fileWatcherType": "none",
+    "client.toolbarMode": "viewer",
+    "client.showErrorDetails": "type",  # exception types only; the details go to the log
+    "browser.gatherUsageStats": "false",
+}
+
+
+def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """The command that serves the dashboard on ``address``:``port`` with the production options."""
     app_path = resources.files("dashboard").joinpath("app.py")
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_path),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    options = PRODUCTION_OPTIONS | {"server.address": address, "server.port": str(port)}
+    flags = [part for name, value in options.items() for part in (f"--{name}", value)]
+    return [sys.executable, "-m", "streamlit", "run", str(app_path), *flags]
 
 
 def launch_dashboard(config: Path, port: int) -> None:
-    """Run the Streamlit dashboard in the foreground until interrupted."""
+    """Run the Streamlit dashboard in the foreground until interrupted, where settings say to listen."""
+    address = load_settings(config).dashboard.address
     env = os.environ | {CONFIG_ENV: str(config.resolve())}
-    command = dashboard_command(port)
-    console.print(f"Dashboard: [bold]http://127.0.0.1:{port}[/]  (Ctrl-C to stop)")
+    command = dashboard_command(port, address)
+    console.print(f"Dashboard: [bold]http://{address}:{port}[/]  (Ctrl-C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(command, env=env, check=False)
 

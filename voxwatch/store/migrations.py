@@ -338,4 +338,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        8,
+        "dashboard_sessions",
+        """
+        -- Dashboard sign-ins. A session cookie carries a person's generation; "sign out
+        -- everywhere" raises it, so every older cookie (and open tab) stops working.
+        CREATE TABLE dashboard_sessions (
+            person VARCHAR PRIMARY KEY,
+            generation INTEGER NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL
+        );
+        -- The key that signs session cookies when the environment gives none: made once.
+        CREATE TABLE dashboard_secrets (
+            name VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        -- Failed sign-ins, per account and per client address, for the lockout. A
+        -- successful sign-in deletes the account's rows; the audit log keeps them all.
+        CREATE TABLE sign_in_failures (
+            scope VARCHAR NOT NULL,  -- account or address
+            key VARCHAR NOT NULL,
+            failed_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )

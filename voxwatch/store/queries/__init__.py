@@ -21,6 +21,7 @@ the function lives in the module named for what it is about:
 - ``followups``: answered cases a new mention may follow up, the links made, a case's next mentions.
 - ``spikes``: negative counts per 24-hour window, the examples of a window, and recorded spikes.
 - ``tokens``: personal command-line tokens, kept as hashes: issuing, finding the owner, revoking.
+- ``sessions``: dashboard sessions: each person's generation, the cookie-signing key, failed sign-ins.
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ from voxwatch.store.queries.outbox import (
 )
 from voxwatch.store.queries.people import sync_responder
 from voxwatch.store.queries.scores import insert_label_correction, insert_scores
+from voxwatch.store.queries.sessions import (
+    clear_sign_in_failures,
+    dashboard_secret,
+    raise_session_generation,
+    record_sign_in_failure,
+    session_generation,
+    sign_in_failures_since,
+)
 from voxwatch.store.queries.sources import (
     purge_raw_responses,
     record_source_failure,
@@ -110,12 +119,12 @@ __all__ = [
     "AT",
     "BREAKDOWNS",
     "CASE_COLUMNS",
+    "Connection",
     "DRAFT_COLUMNS",
+    "Inserted",
     "OPEN_STATUSES",
     "OUTBOX_COLUMNS",
     "UNFINISHED",
-    "Connection",
-    "Inserted",
     "add_tombstone",
     "answered_cases",
     "append_audit",
@@ -126,8 +135,10 @@ __all__ = [
     "case_audit",
     "case_follow_ups",
     "case_outbox",
+    "clear_sign_in_failures",
     "daily_negative_counts",
     "daily_sentiment",
+    "dashboard_secret",
     "due_entries",
     "enqueue",
     "erase_author_notes",
@@ -164,7 +175,9 @@ __all__ = [
     "pending_approvals",
     "pipeline_counts",
     "purge_raw_responses",
+    "raise_session_generation",
     "recent_spikes",
+    "record_sign_in_failure",
     "record_source_failure",
     "record_source_run",
     "record_source_success",
@@ -174,6 +187,8 @@ __all__ = [
     "save_raw_response",
     "sentiment_totals",
     "service_recovery",
+    "session_generation",
+    "sign_in_failures_since",
     "source_health",
     "source_state",
     "spikes_between",

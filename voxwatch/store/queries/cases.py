@@ -60,7 +60,7 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
         conn.execute(
             "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
             "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
-            "s.label, s.p_negative, s.themes, c.escalated_at "
+            "s.label, s.p_negative, s.themes, c.escalated_at, c.first_response_at, c.resolution_due "
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
             "LEFT JOIN triage t ON t.mention_id = m.id "
             "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
