@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.data import current_settings
+from dashboard.display import landing_page
 from dashboard.session import current_person, sign_in, sign_out, sign_out_everywhere, write_cookie
 from voxwatch.permissions import Action, may
 
@@ -62,8 +63,9 @@ else:
         if st.button("Sign out everywhere", key="sign-out-everywhere", help="Ends every session you have."):
             sign_out_everywhere(settings, person.name)
             st.rerun()
+    lands_on = landing_page(person.roles)  # each role opens where its work is
     allowed = [
-        st.Page(path, title=title, icon=icon)
+        st.Page(path, title=title, icon=icon, default=title == lands_on)
         for path, title, icon, action in PAGES
         if may(person.roles, action)
     ]
