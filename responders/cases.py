@@ -59,11 +59,12 @@ class CaseService(Service):
     def show(self, case_id: str) -> dict[str, Any]:
         def _read(conn: Connection) -> dict[str, Any]:
             case = self.case(conn, case_id)
-            case["draft"] = queries.latest_draft(conn, case_id)
-            case["handoffs"] = queries.handoffs(conn, case_id)
-            case["audit"] = queries.case_audit(conn, case_id)
-            case["outbox"] = queries.case_outbox(conn, case_id)
-            case["follow_ups"] = queries.case_follow_ups(conn, case_id)  # the customer's next mentions
+            found = case["id"]  # case_id may be a number or a prefix: read the rest by the id itself
+            case["draft"] = queries.latest_draft(conn, found)
+            case["handoffs"] = queries.handoffs(conn, found)
+            case["audit"] = queries.case_audit(conn, found)
+            case["outbox"] = queries.case_outbox(conn, found)
+            case["follow_ups"] = queries.case_follow_ups(conn, found)  # the customer's next mentions
             return case
 
         return self.store.read(_read)

@@ -30,11 +30,17 @@ class Service:
         self.store = store_for(settings)
         self.clock = clock
 
-    def case(self, conn: Connection, case_id: str) -> dict[str, Any]:
-        """The case, or CaseNotFound naming the id that was asked for."""
-        case = queries.get_case(conn, case_id)
+    def case(self, conn: Connection, ref: str) -> dict[str, Any]:
+        """The case ``ref`` names (VW-1042, 1042, its id or the start of it), or CaseNotFound.
+
+        Resolved here, once, so every action and every screen takes whatever a person
+        wrote; the actions then work on ``case["id"]`` alone. An id prefix that fits
+        several cases is ``AmbiguousCase`` (a CaseNotFound) listing them.
+        """
+        case_id = queries.find_case_id(conn, ref)
+        case = queries.get_case(conn, case_id) if case_id is not None else None
         if case is None:
-            raise CaseNotFound(f"no case {case_id!r}")
+            raise CaseNotFound(f"no case {ref!r}")
         return case
 
     def _act(self, case_id: str, fn: Callable[[Connection, dict[str, Any]], Any]) -> Any:

@@ -6,8 +6,9 @@ into rows and back; nothing here knows about SQL, HTTP or screens, and nothing
 here imports another VoxWatch module: this is the ground every layer stands on.
 
 Also here, because several layers must agree on them: how a case id is made from
-its mention (``case_id_for``) and the name under which the pipeline acts in the
-audit log (``SYSTEM_ACTOR``).
+its mention (``case_id_for``), how people write a case's number (``case_number_label``,
+``parse_case_number``) and the name under which the pipeline acts in the audit log
+(``SYSTEM_ACTOR``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,22 @@ SYSTEM_ACTOR = "system"
 def case_id_for(mention_id: str) -> str:
     """The id of the case opened for a mention: one case per mention, whoever opens it."""
     return f"case-{mention_id}"
+
+
+CASE_NUMBER_PREFIX = "VW-"
+
+
+def case_number_label(number: int) -> str:
+    """How people say and type a case: ``VW-1042``, short enough to read out on a call."""
+    return f"{CASE_NUMBER_PREFIX}{number}"
+
+
+def parse_case_number(ref: str) -> int | None:
+    """The number in ``VW-1042``, ``vw-1042`` or ``1042``; None when ``ref`` is not a case number."""
+    text = ref.strip()
+    if text[: len(CASE_NUMBER_PREFIX)].upper() == CASE_NUMBER_PREFIX:
+        text = text[len(CASE_NUMBER_PREFIX) :]
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def content_hash(text: str) -> str:

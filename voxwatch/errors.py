@@ -20,6 +20,7 @@ message. The hierarchy, as httpx draws its own::
     │   └── OutcomeUnknown        ... the platform cannot tell whether an earlier try landed
     └── CaseError                 an action on a case was refused
         ├── CaseNotFound          no case has that id
+        │   └── AmbiguousCase     ... only several, for the id prefix given
         ├── PermissionDenied      the person's roles do not allow it (or it is their own draft)
         └── InvalidTransition     the case is not in a state where the action makes sense
 """
@@ -100,6 +101,19 @@ class CaseError(VoxWatchError):
 
 class CaseNotFound(CaseError):
     """No case has the id that was given."""
+
+
+class AmbiguousCase(CaseNotFound):
+    """The id prefix given fits several cases; the message lists them, so a person can pick one.
+
+    A kind of ``CaseNotFound``: callers that only ask "is there one such case?" need no change.
+    """
+
+    def __init__(self, ref: str, candidates: list[str]) -> None:
+        super().__init__(
+            f"{ref!r} fits {len(candidates)} cases: {', '.join(candidates)}; give more of the id"
+        )
+        self.candidates = candidates
 
 
 class PermissionDenied(CaseError):

@@ -364,4 +364,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        9,
+        "case_numbers",
+        """
+        -- Case numbers people can say and type (VW-1042): one per case, sequential per
+        -- installation, never changed or reused. Existing cases are numbered in the order
+        -- they were opened; the sequence then continues after the last of them (it is
+        -- advanced once per existing case). New cases take nextval in insert_case.
+        -- (The index comes before the backfill: DuckDB builds none over a transaction's updates.)
+        CREATE SEQUENCE case_number START 1;
+        ALTER TABLE cases ADD COLUMN number BIGINT;
+        CREATE UNIQUE INDEX cases_number ON cases (number);
+        UPDATE cases SET number = ordered.n
+        FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM cases) ordered
+        WHERE cases.id = ordered.id;
+        SELECT max(nextval('case_number')) FROM cases;
+        """,
+    ),
 )

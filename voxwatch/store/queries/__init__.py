@@ -44,6 +44,7 @@ from voxwatch.store.queries.authors import author_mentions, author_notes, insert
 from voxwatch.store.queries.cases import (
     CASE_COLUMNS,
     OPEN_STATUSES,
+    find_case_id,
     get_case,
     handoffs,
     inbox,
@@ -144,6 +145,7 @@ __all__ = [
     "erase_author_notes",
     "erase_mentions",
     "erase_spike_examples",
+    "find_case_id",
     "get_case",
     "get_entry",
     "handoffs",

@@ -10,7 +10,10 @@ from typing import Any
 from voxwatch.domain import (
     CaseStatus,
     Routing,
+    case_number_label,
+    parse_case_number,
 )
+from voxwatch.errors import AmbiguousCase
 from voxwatch.store.database import Connection
 from voxwatch.store.queries.rows import dict_rows, set_clause
 
@@ -28,12 +31,19 @@ def open_load(conn: Connection) -> dict[str, int]:
 
 
 def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) -> bool:
-    """Create the case for a mention once; return False if it already had one."""
+    """Create the case for a mention once, with the next case number; False if it already had one.
+
+    The number is drawn only for a case that is really new: routing the same mention
+    again must neither renumber its case nor use up a number (no gaps from reruns).
+    """
+    if _case_exists(conn, case_id, routing.mention_id):
+        return False
     dismissed = routing.validity_reason if routing.status is CaseStatus.DISMISSED else None
     inserted = conn.execute(
         "INSERT INTO cases (id, mention_id, tier, reasons, rule, team, owner, first_owner, status, "
-        "dismissed_reason, first_response_due, resolution_due, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        "dismissed_reason, first_response_due, resolution_due, created_at, updated_at, number) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('case_number')) "
+        "ON CONFLICT DO NOTHING RETURNING id",
         [
             case_id,
             routing.mention_id,
@@ -54,11 +64,58 @@ def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) 
     return bool(inserted)
 
 
+def _case_exists(conn: Connection, case_id: str, mention_id: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM cases WHERE id = ? OR mention_id = ? LIMIT 1", [case_id, mention_id]
+    ).fetchone()
+    return found is not None
+
+
+_LARGEST_NUMBER = 2**63 - 1  # BIGINT: anything longer is no case number, and no error either
+# At most this many candidates are named when an id prefix fits several cases.
+_CANDIDATES_SHOWN = 10
+
+
+def find_case_id(conn: Connection, ref: str) -> str | None:
+    """The id of the case ``ref`` names, however a person wrote it; None when none fits.
+
+    Accepted, in this order: a case number (``VW-1042``, ``vw-1042``, ``1042``), a full
+    id (``case-ab3e...``), or the start of an id, with or without ``case-``, that fits
+    exactly one case. Bare digits are a number first, and an id prefix only when no
+    case has that number. A prefix that fits several cases raises ``AmbiguousCase``
+    naming them (number and id), so a person can pick one.
+    """
+    text = ref.strip()
+    number = parse_case_number(text)
+    if number is not None and number <= _LARGEST_NUMBER:
+        found = conn.execute("SELECT id FROM cases WHERE number = ?", [number]).fetchone()
+        if found is not None:
+            return str(found[0])
+        if text.upper().startswith("VW-"):
+            return None
+    if not text:
+        return None
+    prefix = text if text.startswith("case-") else f"case-{text}"
+    fits = conn.execute(
+        "SELECT id, number FROM cases WHERE starts_with(id, ?) ORDER BY id = ? DESC, number, id LIMIT ?",
+        [prefix, prefix, _CANDIDATES_SHOWN + 1],
+    ).fetchall()
+    if not fits:
+        return None
+    if len(fits) == 1 or fits[0][0] == prefix:  # a full id wins over the longer ids it starts
+        return str(fits[0][0])
+    raise AmbiguousCase(ref, [_candidate(case_id, number) for case_id, number in fits[:_CANDIDATES_SHOWN]])
+
+
+def _candidate(case_id: str, number: int | None) -> str:
+    return f"{case_number_label(number)} ({case_id})" if number is not None else case_id
+
+
 def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """Open cases, most urgent first (earliest first-response due time)."""
     return dict_rows(
         conn.execute(
-            "SELECT c.id AS case_id, c.first_response_due, c.tier, c.status, c.owner, c.team, "
+            "SELECT c.id AS case_id, c.number, c.first_response_due, c.tier, c.status, c.owner, c.team, "
             "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
             "s.label, s.p_negative, s.themes, c.escalated_at, c.first_response_at, c.resolution_due "
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
@@ -95,6 +152,7 @@ CASE_COLUMNS = frozenset(
 
 
 def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """The case with its mention, triage and score (``number`` among its columns), by exact id."""
     found = dict_rows(
         conn.execute(
             "SELECT c.*, m.source, m.external_id, m.author, m.lang, m.text, m.url, m.published_at, "
@@ -126,7 +184,7 @@ def list_cases(
     """Cases, most urgent first, filtered by status, owner and team when given."""
     return dict_rows(
         conn.execute(
-            "SELECT c.id, c.status, c.tier, c.owner, c.first_owner, c.team, c.first_response_due, "
+            "SELECT c.id, c.number, c.status, c.tier, c.owner, c.first_owner, c.team, c.first_response_due, "
             "c.escalated_at, m.source, m.author, m.lang, left(m.text, 120) AS excerpt "
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
             "WHERE (? IS NULL OR list_contains(?, c.status)) AND (? IS NULL OR c.owner = ?) "

@@ -94,11 +94,12 @@ def case_outbox(conn: Connection, case_id: str) -> list[dict[str, Any]]:
 def outbox_entries(
     conn: Connection, kind: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
+    """Queued messages in the order queued, each with its case's number (``case_number``) for people."""
     return _decoded(
         dict_rows(
             conn.execute(
-                "SELECT * FROM outbox WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR state = ?) "
-                "ORDER BY seq",
+                "SELECT o.*, c.number AS case_number FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
+                "WHERE (? IS NULL OR o.kind = ?) AND (? IS NULL OR o.state = ?) ORDER BY o.seq",
                 [kind, kind, state, state],
             )
         )
