@@ -29,7 +29,7 @@ from responders.decide import decide
 from responders.lifecycle import may_move
 from sentiment.themes import urgent_theme_ids
 from tests.builders import MODEL, Post, fresh_store, seed_posts, write_team_settings
-from voxwatch.domain import Mention, RawResponse, Score, mention_id
+from voxwatch.domain import Mention, RawResponse, Score, case_number_label, mention_id
 from voxwatch.passwords import hash_password
 from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import Settings, load_settings
@@ -239,7 +239,8 @@ def check_inbox(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
 
 def check_case(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
     case = seeded["open"][0]  # no ?case=: the most urgent open case
-    assert at.subheader[0].value == f"{case['case_id']} · {case['status']} · {case['tier']}"
+    number = case_number_label(case["number"])  # people name a case by its number (VW-n)
+    assert at.subheader[0].value == f"{number} · {case['status']} · {case['tier']}"
     assert case["text"] in texts(at)
     assert [t.value for t in at.title] == ["Case"]
     claimable = case["status"] in ("new", "assigned") and case["owner"] != name
@@ -515,6 +516,16 @@ def test_an_unknown_case_is_said_plainly(world: dict[str, Any]) -> None:
     at = open_page("case", "amy", case="c-does-not-exist")
     assert [e.value for e in at.error] == ["No case c-does-not-exist."]
     assert not at.text and not at.button
+
+
+def test_the_case_page_finds_a_case_by_its_number_or_the_start_of_its_id(world: dict[str, Any]) -> None:
+    plain = world["cases"][TEXTS["parcel"]]
+    case = store_for(load_settings(world["config"])).read(lambda c: queries.get_case(c, plain["case_id"]))
+    assert case is not None
+    number = case_number_label(case["number"])
+    for ref in (number, str(case["number"]), plain["case_id"][:14]):  # as a link or a person gives it
+        at = open_page("case", "grace", case=ref)
+        assert not at.error and at.subheader[0].value.startswith(f"{number} · "), ref
 
 
 def test_the_inbox_filters_by_source(world: dict[str, Any]) -> None:

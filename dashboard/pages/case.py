@@ -28,6 +28,7 @@ from dashboard.session import require
 from responders.lifecycle import may_move, waiting_for
 from responders.lint import Finding, finding_words, split_findings
 from sentiment.registry import model_id_for
+from voxwatch.domain import case_number_label
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
 
@@ -87,7 +88,7 @@ def save_and_submit(case_id: str, actor: str, current: dict, body: str) -> None:
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader(f"{case['id']} · {case['status']} · {case['tier']}")
+    st.subheader(f"{case_number_label(case['number'])} · {case['status']} · {case['tier']}", help=case["id"])
     st.text(case["text"])
     link = safe_link(case["url"])
     if link:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from voxwatch.cli.identity import verified
 from voxwatch.cli.options import ActorOption, ConfigOption, config_path
@@ -84,15 +85,22 @@ def author_forget(
 
 
 @templates_app.command("list")
-def templates_list(config: ConfigOption = None) -> None:
+def templates_list(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+) -> None:
     """The newest template per situation and language."""
     from responders.templates import TemplateLibrary
 
     library = TemplateLibrary.load(_library(config).templates)
-    table = Table("template", "situation", "lang", "version", "body")
+    if as_json:
+        print_json([{"key": t.key, **asdict(t)} for t in library.all()])
+        return
+    table = Table("template", "situation", "lang", "version", box=None, pad_edge=False, expand=True)
+    table.add_column("body", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
     for t in library.all():
-        table.add_row(t.key, t.situation, t.lang, str(t.version), t.body[:80] + "…")
-    console.print(table)
+        table.add_row(t.key, t.situation, t.lang, str(t.version), Text(" ".join(t.body.split())))
+    Console().print(table)  # a console made now measures this terminal: one line per template
 
 
 def _library(config: Path | None) -> LibrarySettings:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from voxwatch.cli.identity import verified
 from voxwatch.cli.options import ActorOption, ConfigOption, config_path
 from voxwatch.cli.output import print_json
+from voxwatch.domain import case_number_label, parse_case_number
 from voxwatch.settings import load_settings
 
 if TYPE_CHECKING:
@@ -29,7 +31,12 @@ if TYPE_CHECKING:
 console = Console(soft_wrap=True)  # a message is one line, however long its path
 cases_app = typer.Typer(help="Work on cases: list, show, assign, hand off, draft, approve, send, close.")
 
-CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. case-1a2b3c...")]
+CaseArg = Annotated[
+    str, typer.Argument(help="The case: its number (VW-1042 or 1042), its id, or the start of its id.")
+]
+
+# A terminal this wide or wider also shows tier, team and author in ``cases list``.
+WIDE = 120
 
 
 def _service(config: Path | None) -> CaseService:
@@ -61,23 +68,45 @@ def list_cases(
     if as_json:
         print_json(rows)
         return
-    table = Table("case", "status", "tier", "owner", "team", "due (UTC)", "author", "text")
-    now = datetime.now(UTC)
+    screen = Console()  # made now, so it measures the terminal (or $COLUMNS) this command runs in
+    screen.print(case_table(rows, datetime.now(UTC), wide=screen.width >= WIDE))
+
+
+def case_table(rows: list[dict], now: datetime, wide: bool = False) -> Table:
+    """One line per case, whatever the terminal's width: number, status, due, owner, first words.
+
+    Every column but the text keeps its width and never wraps; the text takes what is
+    left and ends in an ellipsis, so 80 columns still read as a list, not a word per
+    line. Cells are ``Text``: a post's words are never read as rich markup.
+    """
+    table = Table(box=None, pad_edge=False, expand=True, header_style="bold")
+    table.add_column("case", no_wrap=True)
+    table.add_column("status", no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("due (UTC)", no_wrap=True)
+    table.add_column("owner", no_wrap=True, max_width=10, overflow="ellipsis")
+    if wide:
+        for name in ("tier", "team", "author"):
+            table.add_column(name, no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("text", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
     for row in rows:
         due = row["first_response_due"]
-        style = "red" if due < now or row["escalated_at"] else None
-        table.add_row(
-            row["id"],
-            row["status"],
-            row["tier"],
-            row["owner"] or "-",
-            row["team"],
-            f"{due:%Y-%m-%d %H:%M}",
-            row["author"] or "-",
-            row["excerpt"],
-            style=style,
-        )
-    console.print(table)
+        late = due < now or row["escalated_at"] is not None
+        extra = [row["tier"], row["team"], row["author"] or "-"] if wide else []
+        cells = [_label(row), row["status"], f"{due:%m-%d %H:%M}", row["owner"] or "-", *extra]
+        text = " ".join((row["excerpt"] or "").split())  # one line, even if the post had several
+        table.add_row(*map(Text, cells), Text(text), style="red" if late else None)
+    return table
+
+
+def _label(row: dict) -> str:
+    """The case as people name it: its number, or its id for a case without one."""
+    return case_number_label(row["number"]) if row.get("number") is not None else str(row["id"])
+
+
+def _named(ref: str) -> str:
+    """How a message names the case a person typed: ``VW-n`` for a number, else as typed."""
+    number = parse_case_number(ref)
+    return case_number_label(number) if number is not None else ref
 
 
 @cases_app.command("show")
@@ -95,7 +124,7 @@ def assign(
 ) -> None:
     """Assign a case, or claim it for yourself."""
     _acting(config, actor).assign(case_id, actor, to or actor)
-    console.print(f"{case_id} assigned to {to or actor}")
+    console.print(f"{_named(case_id)} assigned to {to or actor}")
 
 
 @cases_app.command("handoff")
@@ -109,7 +138,7 @@ def handoff(
 ) -> None:
     """Hand work to another team or person; you stay accountable as first owner."""
     _acting(config, actor).handoff(case_id, actor, reason, to_team=team, to=to)
-    console.print(f"{case_id} handed off")
+    console.print(f"{_named(case_id)} handed off")
 
 
 @cases_app.command("draft")
@@ -133,7 +162,7 @@ def draft(
 def submit(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
     """Send the latest draft to a comms lead for approval."""
     _acting(config, actor).submit(case_id, actor)
-    console.print(f"{case_id}: draft submitted for approval")
+    console.print(f"{_named(case_id)}: draft submitted for approval")
 
 
 @cases_app.command("approve")
@@ -145,7 +174,7 @@ def approve(
 ) -> None:
     """Approve the waiting draft (comms leads only; never your own)."""
     _acting(config, actor).approve(case_id, actor, comment)
-    console.print(f"{case_id}: draft approved")
+    console.print(f"{_named(case_id)}: draft approved")
 
 
 @cases_app.command("reject")
@@ -157,7 +186,7 @@ def reject(
 ) -> None:
     """Send the waiting draft back with a comment."""
     _acting(config, actor).reject(case_id, actor, comment)
-    console.print(f"{case_id}: draft sent back")
+    console.print(f"{_named(case_id)}: draft sent back")
 
 
 @cases_app.command("send")
@@ -171,19 +200,16 @@ def send(
 ) -> None:
     """Send the approved reply: posted through the source's channel, or by you by hand."""
     entry = _acting(config, actor).send(case_id, actor, version)
+    said = f"{_named(case_id)}: reply v{entry['draft_version']}"
     if entry["state"] == "sent":
-        console.print(
-            f"{case_id}: reply v{entry['draft_version']} posted: {entry['external_url'] or '(no link)'}"
-        )
+        console.print(f"{said} posted: {entry['external_url'] or '(no link)'}")
     elif entry["state"] == "awaiting_link":
         console.print(
-            f"{case_id}: reply v{entry['draft_version']} approved to post by hand; then record it with "
+            f"{said} approved to post by hand; then record it with "
             f"`voxwatch cases reply-link {case_id} URL --as {actor}`"
         )
     else:
-        console.print(
-            f"{case_id}: reply v{entry['draft_version']} queued ({entry['state']}): {entry['last_error']}"
-        )
+        console.print(f"{said} queued ({entry['state']}): {entry['last_error']}")
 
 
 @cases_app.command("reply-link")
@@ -195,14 +221,14 @@ def reply_link(
 ) -> None:
     """Record where a reply posted by hand (or one whose outcome was unknown) is public."""
     _acting(config, actor).record_reply_link(case_id, actor, url)
-    console.print(f"{case_id}: reply recorded at {url}")
+    console.print(f"{_named(case_id)}: reply recorded at {url}")
 
 
 @cases_app.command("resend")
 def resend(case_id: CaseArg, actor: ActorOption, config: ConfigOption = None) -> None:
     """Send again a reply whose outcome was unknown, after checking it is not there."""
     entry = _acting(config, actor).resend(case_id, actor)
-    console.print(f"{case_id}: reply {entry['state']} {entry['external_url'] or ''}".rstrip())
+    console.print(f"{_named(case_id)}: reply {entry['state']} {entry['external_url'] or ''}".rstrip())
 
 
 @cases_app.command("follow-up")
@@ -214,7 +240,7 @@ def follow_up(
 ) -> None:
     """Record the follow-up with the customer."""
     _acting(config, actor).follow_up(case_id, actor, note)
-    console.print(f"{case_id}: follow-up recorded")
+    console.print(f"{_named(case_id)}: follow-up recorded")
 
 
 @cases_app.command("close")
@@ -228,7 +254,7 @@ def close(
 ) -> None:
     """Close a case (after its follow-up, or with a reason to waive it)."""
     _acting(config, actor).close(case_id, actor, waive_follow_up)
-    console.print(f"{case_id}: closed")
+    console.print(f"{_named(case_id)}: closed")
 
 
 @cases_app.command("dismiss")
@@ -240,7 +266,7 @@ def dismiss(
 ) -> None:
     """Dismiss a case as invalid (kept, with the reason)."""
     _acting(config, actor).dismiss(case_id, actor, reason)
-    console.print(f"{case_id}: dismissed")
+    console.print(f"{_named(case_id)}: dismissed")
 
 
 @cases_app.command("reopen")
@@ -252,4 +278,4 @@ def reopen(
 ) -> None:
     """Reopen a closed or dismissed case."""
     _acting(config, actor).reopen(case_id, actor, reason)
-    console.print(f"{case_id}: reopened")
+    console.print(f"{_named(case_id)}: reopened")

@@ -13,9 +13,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from voxwatch.cli.options import ConfigOption, config_path
 from voxwatch.cli.output import print_json
+from voxwatch.domain import case_number_label
 from voxwatch.settings import load_settings
 
 console = Console(soft_wrap=True)
@@ -36,13 +38,21 @@ def list_outbox(
     if as_json:
         print_json(rows)
         return
-    table = Table("kind", "channel", "case", "state", "tries", "where / why")
+    table = Table("kind", "channel", "case", "state", "tries", box=None, pad_edge=False, expand=True)
+    table.add_column("where / why", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
     for row in rows:
         where = row["external_url"] or row["last_error"] or ""
         table.add_row(
-            row["kind"], row["channel"], row["case_id"] or "-", row["state"], str(row["attempts"]), where
+            row["kind"], row["channel"], _case(row), row["state"], str(row["attempts"]), Text(where)
         )
-    console.print(table)
+    Console().print(table)  # made now: measures this terminal
+
+
+def _case(row: dict) -> str:
+    """The case a message is about, as people name it (VW-n), or '-' for one about no case."""
+    if row["case_number"] is not None:
+        return case_number_label(row["case_number"])
+    return str(row["case_id"] or "-")
 
 
 @outbox_app.command("deliver")
