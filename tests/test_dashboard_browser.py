@@ -18,7 +18,7 @@ from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
 from tests.conftest import copy_demo
 from voxwatch.cli.main import dashboard_command
-from voxwatch.domain import Mention, RawResponse
+from voxwatch.domain import Mention, RawResponse, case_number_label
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, stages, store_for
 
@@ -165,13 +165,14 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     dashboard_store: Path, dashboard_url: str, browser, artifacts: Path
 ) -> None:
     settings = load_settings(dashboard_store)
-    case_id = store_for(settings).read(
+    case_id, number = store_for(settings).read(
         lambda c: c.execute(
-            "SELECT c.id FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "SELECT c.id, c.number FROM cases c JOIN mentions m ON m.id = c.mention_id "
             "WHERE c.owner = 'amy' AND c.status = 'assigned' AND m.lang = 'en' "
             "AND m.source <> 'mastodon-larkspur' ORDER BY c.id LIMIT 1"  # answered by hand: link recorded
         ).fetchone()
-    )[0]
+    )
+    label = case_number_label(number)  # how the inbox links and the case page's header name it
 
     def first_response_kpi() -> str:
         erin = signed_in(browser, dashboard_url, "erin")  # an executive: Trends is her only page
@@ -188,7 +189,7 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
 
     # The responder opens her case, starts from the template and edits it.
     amy = signed_in(browser, dashboard_url, "amy")
-    click(amy, "link", f"Open {case_id}")
+    click(amy, "link", f"Open {label}")
     click(amy, "button", "Start from template")
     draft = amy.get_by_role("textbox", name="Draft")
     draft.wait_for(timeout=120_000)
@@ -208,7 +209,7 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     # The comms lead approves it.
     maya = signed_in(browser, dashboard_url, "maya")
     click(maya, "link", "Approvals")
-    maya.get_by_text(case_id, exact=False).first.wait_for(timeout=120_000)
+    maya.get_by_text(label, exact=False).first.wait_for(timeout=120_000)
     maya.screenshot(path=str(artifacts / "day-2-approvals.png"), full_page=True)
     click(maya, "button", "Approve")
     maya.get_by_text("Nothing waiting for approval.").wait_for(timeout=120_000)
@@ -221,10 +222,10 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     # hand (this source has no publisher) and records the link; the executive sees the
     # first-response time appear only then.
     amy = signed_in(browser, dashboard_url, "amy")
-    click(amy, "link", f"Open {case_id}")
+    click(amy, "link", f"Open {label}")
     assert amy.get_by_role("textbox", name="Draft").count() == 0
     click(amy, "button", f"Send v{approved['draft']['version']} as approved")
-    amy.get_by_text(f"{case_id} · sent", exact=False).first.wait_for(timeout=120_000)
+    amy.get_by_text(f"{label} · sent", exact=False).first.wait_for(timeout=120_000)
     assert first_response_kpi() == "-"  # sent by hand is not public until its link is recorded
     link = amy.get_by_role("textbox", name="Link to the reply as posted")
     link.fill("https://www.reddit.com/r/larkspur/comments/abc/reply")

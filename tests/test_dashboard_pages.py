@@ -253,7 +253,8 @@ def check_case(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
 def check_approvals(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
     assert dict((m.label, m.value) for m in at.metric) == {"Drafts waiting": "2"}
     heads = [s.value for s in at.subheader]
-    assert heads == [f"{seeded['amy_case']} · v1 · normal", f"{seeded['sara_case']} · v1 · urgent"]
+    names = [case_name(seeded, seeded[which]) for which in ("amy_case", "sara_case")]
+    assert heads == [f"{names[0]} · v1 · normal", f"{names[1]} · v1 · urgent"]
     shown = texts(at)
     assert TEXTS["amy_case"] in shown and TEXTS["urgent"] in shown
     assert sum("We will get back to you by" in t for t in shown) == 2  # both drafted bodies
@@ -447,6 +448,11 @@ def case_status(world: dict[str, Any], case_id: str) -> str:
     return CaseService(load_settings(world["config"])).show(case_id)["status"]
 
 
+def case_name(world: dict[str, Any], case_id: str) -> str:
+    """How the pages name a case: its number (VW-n)."""
+    return case_number_label(CaseService(load_settings(world["config"])).show(case_id)["number"])
+
+
 def test_a_comms_lead_approves_a_draft(world: dict[str, Any]) -> None:
     at = open_page("approvals", "maya")
     at.text_input[0].input("good tone")
@@ -454,7 +460,7 @@ def test_a_comms_lead_approves_a_draft(world: dict[str, Any]) -> None:
     assert not at.exception and not at.error
     assert case_status(world, world["amy_case"]) == "approved"
     assert dict((m.label, m.value) for m in at.metric) == {"Drafts waiting": "1"}
-    assert [s.value for s in at.subheader] == [f"{world['sara_case']} · v1 · urgent"]
+    assert [s.value for s in at.subheader] == [f"{case_name(world, world['sara_case'])} · v1 · urgent"]
 
 
 def test_sending_back_needs_a_comment(world: dict[str, Any]) -> None:
@@ -469,7 +475,7 @@ def test_sending_back_needs_a_comment(world: dict[str, Any]) -> None:
 
 def test_nobody_approves_their_own_draft_whatever_the_page_shows(world: dict[str, Any]) -> None:
     at = open_page("approvals", "sara")  # responder and approver: her own draft is listed too
-    assert [s.value for s in at.subheader][1].startswith(world["sara_case"])
+    assert [s.value for s in at.subheader][1].startswith(case_name(world, world["sara_case"]) + " ")
     at.button[2].click().run()  # Approve her own draft
     assert len(at.error) == 1 and "sara wrote this draft and cannot approve it" in at.error[0].value
     assert case_status(world, world["sara_case"]) == "pending_approval"

@@ -249,7 +249,8 @@ def pending_approvals(conn: Connection) -> list[dict[str, Any]]:
     rows = dict_rows(
         conn.execute(
             "SELECT d.id AS draft_id, d.case_id, d.version, d.situation, d.lang, d.template_key, d.body, "
-            "d.author AS drafted_by, d.created_at, d.findings, m.text AS mention, m.author, m.source, c.tier "
+            "d.author AS drafted_by, d.created_at, d.findings, m.text AS mention, m.author, m.source, c.tier, "
+            "c.number "
             "FROM drafts d JOIN cases c ON c.id = d.case_id JOIN mentions m ON m.id = c.mention_id "
             "WHERE d.state = 'pending_approval' ORDER BY d.created_at"
         )
