@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from insights.report import monthly_figures, render_html
-from insights.trends import trend_figures
+from insights.trends import covered_days, trend_figures
 from responders.authors import AuthorService
 from responders.cases import CaseService
 from responders.feedback import LabelFeedback
@@ -108,6 +108,12 @@ def open_cases(config_path: str, model_id: str, limit: int = 200) -> list[dict[s
 def trends(model_id: str, days: int = 90, by: str = "source") -> dict[str, Any]:
     """What leaders look at: daily sentiment by source, language or theme, spikes, themes, KPIs."""
     return trend_figures(service().store, current_settings(), model_id, days, by)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def data_days(model_id: str) -> int | None:
+    """How many days back the scored mentions go: the trends page's default period."""
+    return covered_days(service().store, model_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

@@ -26,6 +26,7 @@ from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
 from voxwatch.store.database import Connection
+from voxwatch.store.queries.analytics import is_routed
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +88,18 @@ def route_settings(settings: Settings, model_id: str) -> int:
     escalated = escalate(settings)
     spike_check(settings, model_id)
     delivered = deliver_outbox(settings)
+    routed = sum(is_routed(r.status) for r in created)  # the summary's definition, not every case row
     get_run_logger().info(
-        "opened %d new case(s); escalated %d; delivered %d message(s), %d to retry, %d failed",
-        len(created),
+        "routed %d new case(s), dismissed %d as invalid; escalated %d; "
+        "delivered %d message(s), %d to retry, %d failed",
+        routed,
+        len(created) - routed,
         escalated,
         delivered.sent,
         delivered.retrying,
         delivered.failed,
     )
-    return len(created)
+    return routed
 
 
 @flow(name="route")

@@ -14,12 +14,13 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from insights.kpis import headline, net_sentiment
 from insights.spikes import daily_spikes
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
 
-__all__ = ["current_month", "month_bounds", "monthly_figures", "render_html"]
+__all__ = ["current_month", "month_bounds", "monthly_figures", "net_sentiment", "render_html"]
 
 
 def current_month(now: datetime | None = None) -> date:
@@ -43,12 +44,6 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def net_sentiment(totals: dict[str, int]) -> float | None:
-    """(positive - negative) / (positive + negative); None without either."""
-    pos, neg = totals.get("positive", 0), totals.get("negative", 0)
-    return (pos - neg) / (pos + neg) if pos + neg else None
-
-
 def monthly_figures(store: Store, settings: Settings, model_id: str, month: date) -> dict[str, Any]:
     """Everything the report shows, read in one go."""
     start, end = month_bounds(month)
@@ -57,11 +52,10 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
 
     def _read(conn: Connection) -> dict[str, Any]:
         return {
-            "totals": queries.sentiment_totals(conn, model_id, start, end),
+            **headline(conn, model_id, start, end, now),  # the trends page's definitions, for this month
             "previous_totals": queries.sentiment_totals(conn, model_id, prev_start, start),
             "themes": queries.top_complaint_themes(conn, start, None, end),
             "previous_themes": queries.top_complaint_themes(conn, prev_start, None, start),
-            "kpis": queries.response_kpis(conn, now, start, end) | queries.service_recovery(conn, start, end),
             "owners": queries.owner_summary(conn, start, end),
             "negatives": queries.daily_negative_counts(
                 conn, model_id, start - timedelta(days=7), end - timedelta(days=1)
@@ -77,9 +71,8 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
         "brand": settings.brand.name,
         "month": start.strftime("%B %Y"),
         "generated_at": datetime.now(UTC),
-        "net": net_sentiment(data["totals"]),
+        "net": data["net_sentiment"],
         "previous_net": net_sentiment(data["previous_totals"]),
-        "volume": sum(data["totals"].values()),
         "previous_volume": sum(data["previous_totals"].values()),
         "top_themes": [{**row, "previous": previous.get(row["theme"], 0)} for row in data["themes"][:5]],
         "spike_days": [d for d in marked if d["spike"]],

@@ -23,6 +23,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import dashboard
+from dashboard.display import case_label
 from dashboard.session import SINCE_KEY, USER_KEY
 from responders.cases import CaseService
 from responders.decide import decide
@@ -231,10 +232,10 @@ def check_inbox(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
         assert text in shown  # the mention text, as plain text
     assert "acme was lovely today" not in shown  # not a complaint, not a case
     assert dict((m.label, m.value) for m in at.metric)["Open cases"] == str(len(seeded["cases"]))
-    assert [t.value for t in at.title] == ["Inbox"]
+    assert [t.value for t in at.title] == ["Inbox: routed cases"]
     expanders = [e.label for e in at.expander]
     assert ("Assign several cases at once" in expanders) is may(ROLES[name], Action.ASSIGN)
-    assert [p.proto.label for p in at.get("page_link")] == [f"Open {c}" for c in seeded["cases_in_order"]]
+    assert [p.proto.label for p in at.get("page_link")] == [f"Open {case_label(c)}" for c in seeded["open"]]
 
 
 def check_case(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
@@ -271,12 +272,17 @@ def check_trends(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
         "First-contact resolution",
         "Repeat complaints",
         "Service recovery",
+        "Mentions",
     ]
     assert metrics["Net sentiment"] == "-1.0"  # complaints only: the lovely one scored neutral
     assert metrics["Service recovery"] == "- (n=0)"  # no answered complaint, so no figure, and its n
     assert metrics["Median first response"] == "-"  # nothing sent yet
     assert len(at.get("vega_lite_chart")) == 5  # by sentiment, by source, spikes, themes, backlog
-    assert [d.proto.label for d in at.get("download_button")] == ["Export CSV", "Download report (HTML)"]
+    assert [d.proto.label for d in at.get("download_button")] == [
+        "Export CSV",
+        "Export CSV by source",
+        "Download report (HTML)",
+    ]
     assert "Negative mentions and spikes" in [s.value for s in at.subheader]
 
 
@@ -333,7 +339,7 @@ def test_each_page_for_each_role(world: dict[str, Any], page: str, name: str) ->
     )
     assert [e.value for e in at.error] == [refusal]
     assert all(not shown for shown in page_content(at).values()), page_content(at)
-    assert [t.value for t in at.title] == (["Inbox"] if page == "inbox" else [])
+    assert [t.value for t in at.title] == (["Inbox: routed cases"] if page == "inbox" else [])
 
 
 def test_the_roles_table_gives_every_page_someone_and_someone_not() -> None:
@@ -466,7 +472,8 @@ def test_a_comms_lead_approves_a_draft(world: dict[str, Any]) -> None:
 def test_sending_back_needs_a_comment(world: dict[str, Any]) -> None:
     at = open_page("approvals", "maya")
     at.button[1].click().run()  # Send back, no comment
-    assert [e.value for e in at.error] == ["sending a draft back needs a comment"]
+    refusal = f"{case_name(world, world['amy_case'])}: sending a draft back needs a comment"
+    assert [e.value for e in at.error] == [refusal]
     assert case_status(world, world["amy_case"]) == "pending_approval"
     at.text_input[0].input("please mention the refund")
     at.button[1].click().run()

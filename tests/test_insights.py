@@ -324,7 +324,11 @@ def test_trend_figures_marks_every_shown_day_with_its_negatives(acme: tuple[Sett
     assert figures["net_sentiment"] == pytest.approx((2 - 5) / 7)
     assert not any(d["spike"] for d in shown)
     assert sum(r["mentions"] for r in figures["daily"]) == 8
-    assert set(figures) == {"daily", "first_day", "themes", "kpis", "spikes", "net_sentiment"}
+    assert set(figures) == {"daily", "lines", "totals_daily", "first_day", "themes", "kpis", "spikes"} | {
+        "totals",
+        "volume",
+        "net_sentiment",
+    }
 
 
 def test_trend_figures_marks_a_burst_after_a_quiet_week(acme: tuple[Settings, Store]) -> None:

@@ -1,19 +1,19 @@
 """Trends: how the brand is talked about over time, and how well the team answers.
 
-Charts where people look, numbers where they compare. Net sentiment is
-(positive - negative) / (positive + negative) over the period.
+Charts where people look, numbers where they compare. Every headline figure is
+``insights.kpis``'s (the monthly report's too); per-day totals count each mention
+once, whatever the breakdown; every day of the period is drawn, zero days included.
 """
 
-import csv
-import io
 from datetime import timedelta
 
 import altair as alt
 import streamlit as st
 
-from dashboard.data import current_settings, monthly_report_html, trends
+from dashboard.data import current_settings, data_days, monthly_report_html, trends
 from dashboard.session import require
 from insights.report import current_month
+from insights.trends import breakdown_csv, period_choices, totals_csv
 from sentiment.registry import model_id_for
 from voxwatch.permissions import Action
 
@@ -22,9 +22,12 @@ require(settings, Action.VIEW_TRENDS)
 
 st.title("Trends")
 period, breakdown = st.columns(2)
-days = period.selectbox("Period", [7, 30, 90], index=2, format_func=lambda d: f"last {d} days")
-by = breakdown.selectbox("Break volume down by", ["source", "language", "theme"])
 model_id = model_id_for(settings.model.name)
+choices, default = period_choices(data_days(model_id))
+days = period.selectbox(
+    "Period", choices, index=choices.index(default), format_func=lambda d: f"last {d} days"
+)
+by = breakdown.selectbox("Break volume down by", ["source", "language", "theme"])
 data = trends(model_id, days, by)
 kpis = data["kpis"]
 
@@ -33,7 +36,8 @@ def shown(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:.1f}{unit}"
 
 
-cols = st.columns(7)
+cols = st.columns(8)
+cols[7].metric("Mentions", data["volume"], help="Each mention once, whatever the breakdown below.")
 cols[0].metric("Net sentiment", shown(data["net_sentiment"]))
 cols[1].metric("Median first response", shown(kpis["median_first_response_hours"], " h"))
 cols[2].metric("Median resolution", shown(kpis["median_resolution_hours"], " h"))
@@ -48,9 +52,9 @@ cols[6].metric(  # with its n, so nobody reads 100 % from one case
 )
 
 st.subheader("Mentions per day by sentiment")
-if data["daily"]:
+if data["volume"]:
     chart = (
-        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["daily"]]))
+        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["totals_daily"]]))
         .mark_bar()
         .encode(
             x=alt.X("day:T", title="day"),
@@ -61,13 +65,18 @@ if data["daily"]:
                     domain=["negative", "neutral", "positive"], range=["#d62728", "#bbbbbb", "#2ca02c"]
                 ),
             ),
-            tooltip=["day:T", "source:N", "label:N", "mentions:Q"],
+            tooltip=["day:T", "label:N", "mentions:Q"],
         )
     )
     st.altair_chart(chart, use_container_width=True)
     st.subheader(f"Mentions per day by {by}")
+    if by == "theme":
+        st.caption(
+            "A mention can carry several themes, so these lines can add up to more than the "
+            f"{data['volume']} mentions above; the totals count each mention once."
+        )
     st.altair_chart(
-        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["daily"]]))
+        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["lines"]]))
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title="day"),
@@ -124,11 +133,20 @@ with right:
             use_container_width=True,
         )
 
-buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=["day", by, "label", "mentions"])
-writer.writeheader()
-writer.writerows({**r, "day": r["day"].date().isoformat()} for r in data["daily"])
-st.download_button("Export CSV", buffer.getvalue(), file_name=f"voxwatch-trends-{days}d.csv", mime="text/csv")
+st.download_button(
+    "Export CSV",
+    totals_csv(data["totals_daily"]),
+    file_name=f"voxwatch-trends-{days}d.csv",
+    mime="text/csv",
+    help="Mentions per day and sentiment, each mention once.",
+)
+st.download_button(
+    f"Export CSV by {by}",
+    breakdown_csv(data["daily"], by),
+    file_name=f"voxwatch-trends-{days}d-by-{by}.csv",
+    mime="text/csv",
+    help="By theme, a mention is in one row per theme.",
+)
 
 st.subheader("Monthly leader report")
 this_month = current_month()  # the UTC month, as the report's bounds are

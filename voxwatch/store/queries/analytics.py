@@ -12,19 +12,29 @@ from voxwatch.store.database import Connection
 from voxwatch.store.queries.cases import OPEN_STATUSES
 from voxwatch.store.queries.rows import dict_rows
 
+# What "routed" means wherever a count of routed cases is shown (the pipeline summary, the
+# route flow's log, the trends and the report): a case that was opened and not dismissed
+# as invalid. ``is_routed`` is the same rule for a case in hand.
+ROUTED = "status <> 'dismissed'"
+
+
+def is_routed(status: str) -> bool:
+    """A routed case: opened for the team, not dismissed as invalid (``ROUTED`` in SQL)."""
+    return str(status) != "dismissed"
+
 
 def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
     one = conn.execute(
         "SELECT (SELECT count(*) FROM mentions), "
         "(SELECT count(*) FROM scores WHERE model_id = ?), "
         "(SELECT count(*) FROM scores WHERE model_id = ? AND p_negative >= ?), "
-        "(SELECT count(*) FROM cases WHERE status <> 'dismissed'), "
-        "(SELECT count(*) FROM cases WHERE status = 'dismissed')",
+        f"(SELECT count(*) FROM cases WHERE {ROUTED}), "
+        f"(SELECT count(*) FROM cases WHERE NOT ({ROUTED}))",
         [model_id, model_id, threshold],
     ).fetchone()
     assert one is not None
     per_owner = conn.execute(
-        "SELECT coalesce(owner, '(unassigned)'), count(*) FROM cases WHERE status <> 'dismissed' "
+        f"SELECT coalesce(owner, '(unassigned)'), count(*) FROM cases WHERE {ROUTED} "
         "GROUP BY ALL ORDER BY 2 DESC, 1"
     ).fetchall()
     return {
@@ -210,3 +220,30 @@ def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[di
             [list(OPEN_STATUSES), since, until],
         )
     )
+
+
+def daily_label_totals(
+    conn: Connection, model_id: str, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Mentions per day and label in ``[since, until)``, each mention counted once (no breakdown).
+
+    The per-day totals the trends page stacks and exports: a mention with three themes
+    is still one mention here, whatever breakdown the lines below it use.
+    """
+    return dict_rows(
+        conn.execute(
+            f"SELECT date_trunc('day', {AT}) AS day, s.label, count(*) AS mentions "
+            "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
+            f"WHERE {AT} >= ? AND {AT} < ? GROUP BY ALL ORDER BY day, s.label",
+            [model_id, since, until],
+        )
+    )
+
+
+def first_mention_at(conn: Connection, model_id: str) -> datetime | None:
+    """When the earliest scored mention happened: how far back the trends have data."""
+    row = conn.execute(
+        f"SELECT min({AT}) FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ?",
+        [model_id],
+    ).fetchone()
+    return row[0] if row else None
