@@ -84,10 +84,10 @@ def list_tokens(
     if as_json:
         print_json(rows)
         return
-    table = Table("token", "person", "created (UTC)", "by", "revoked")
+    table = Table("token", "person", "created (UTC)", "by", "revoked", box=None, pad_edge=False)
     for row in rows:
         revoked = f"{row['revoked_at']:%Y-%m-%d %H:%M} by {row['revoked_by']}" if row["revoked_at"] else "-"
         table.add_row(
             row["id"], row["person"], f"{row['created_at']:%Y-%m-%d %H:%M}", row["created_by"], revoked
         )
-    console.print(table)
+    Console().print(table)  # made now: measures this terminal
