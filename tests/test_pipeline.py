@@ -48,6 +48,10 @@ def test_sample_week_is_collected_scored_and_routed(demo_run: tuple[Path, dict])
     }
     assert summary["routed"] >= 6
     assert sum(summary["per_owner"].values()) == summary["routed"]
+    # one definition of "routed" (queries.analytics.ROUTED): this first run's count, which the route
+    # flow logs, is the summary's total, dismissed cases in neither
+    assert summary["this_run"]["routed"] == summary["routed"]
+    assert query(db, "SELECT count(*) FROM cases")[0][0] == summary["routed"] + summary["dismissed"]
     assert query(db, "SELECT DISTINCT status FROM source_state") == [("ok",)]
     assert query(db, "SELECT source, status, items_new FROM source_runs ORDER BY source") == [
         ("appstore-cn", "ok", 3),
