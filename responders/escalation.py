@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from responders.notify import notice_messages
-from voxwatch.domain import SYSTEM_ACTOR, Notice, Tier
+from voxwatch.domain import SYSTEM_ACTOR, Notice, Tier, case_number_label
 from voxwatch.permissions import Action
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
@@ -101,11 +101,12 @@ def _breach_notice(case: dict[str, Any]) -> Notice:
     target = RESOLUTION if case["target"] == RESOLUTION.name else FIRST_RESPONSE
     label = "SLA breached" if target is FIRST_RESPONSE else "Resolution SLA breached"
     still = "has had none" if target is FIRST_RESPONSE else "is not resolved"
+    name = case_number_label(case["number"]) if case.get("number") is not None else case["id"]
     return Notice(
         event=target.event,
-        subject=f"[VoxWatch] {label} on {case['id']} ({case['team']})",
+        subject=f"[VoxWatch] {label} on {name} ({case['team']})",  # the number people search for
         text=(
-            f"Case {case['id']} owned by {case['owner'] or 'nobody'} "
+            f"Case {name} owned by {case['owner'] or 'nobody'} "
             f"(accountable: {case['first_owner'] or 'nobody'}) had its {target.missing} due "
             f"{case[target.due]:%Y-%m-%d %H:%M} UTC and {still}. It is now urgent."
         ),

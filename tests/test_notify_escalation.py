@@ -225,7 +225,7 @@ def test_a_missed_resolution_escalates_once_even_after_a_timely_first_response(
         "reason": after["reasons"][-1],
         "target": "resolution",
     }
-    mail = inbox.by_subject()[f"[VoxWatch] Resolution SLA breached on {pat['id']} ({pat['team']})"]
+    mail = inbox.by_subject()[f"[VoxWatch] Resolution SLA breached on VW-{pat['number']} ({pat['team']})"]
     assert f"had its resolution due {due} UTC and is not resolved" in mail.get_content()
     assert {r["event"] for r in notifications(team) if r["case_id"] == pat["id"]} == {"resolution_breach"}
     # Once per case: not again on the next run, nor a week later.
@@ -288,7 +288,7 @@ def test_supervisors_are_emailed_and_the_channel_told_about_each_breach(
     escalated = escalate(team, hours_from_now(25))
     # amy and maya have addresses too, but only the supervisor hears about breaches
     assert [rcpt for rcpt, _ in inbox.messages] == [["grace@acme.example"]] * len(escalated)
-    subjects = [f"[VoxWatch] SLA breached on {c['id']} ({c['team']})" for c in escalated]
+    subjects = [f"[VoxWatch] SLA breached on VW-{c['number']} ({c['team']})" for c in escalated]
     assert [subject(message) for _, message in inbox.messages] == subjects
     assert {message["From"] for _, message in inbox.messages} == {"voxwatch@acme.example"}
     assert [text.splitlines()[0] for text in hooks(httpserver)] == [f"*{s}*" for s in subjects]
@@ -309,9 +309,9 @@ def test_the_breach_email_names_the_owner_and_who_stays_accountable(
     CaseService(team).handoff(pat["id"], pat["owner"], "the app team must look at it", to_team="escalations")
     escalate(team, hours_from_now(25))
     mail = inbox.by_subject()
-    to_pat = mail[f"[VoxWatch] SLA breached on {pat['id']} (escalations)"].get_content()
-    to_jean = mail[f"[VoxWatch] SLA breached on {jean['id']} (care)"].get_content()
-    assert f"Case {pat['id']} owned by sara (accountable: {pat['owner']})" in to_pat
+    to_pat = mail[f"[VoxWatch] SLA breached on VW-{pat['number']} (escalations)"].get_content()
+    to_jean = mail[f"[VoxWatch] SLA breached on VW-{jean['number']} (care)"].get_content()
+    assert f"Case VW-{pat['number']} owned by sara (accountable: {pat['owner']})" in to_pat
     assert "owned by nobody (accountable: nobody)" in to_jean
     assert to_pat.rstrip().endswith("has had none. It is now urgent.")
 

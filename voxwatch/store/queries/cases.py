@@ -198,7 +198,7 @@ def overdue_cases(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     """Open cases past their first-response due time, with no first response, not yet escalated."""
     return dict_rows(
         conn.execute(
-            "SELECT id, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
+            "SELECT id, number, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
             "WHERE list_contains(?, status) AND first_response_at IS NULL AND escalated_at IS NULL "
             "AND first_response_due < ? ORDER BY first_response_due",
             [list(OPEN_STATUSES), now],
@@ -214,7 +214,7 @@ def overdue_resolutions(conn: Connection, now: datetime) -> list[dict[str, Any]]
     """
     return dict_rows(
         conn.execute(
-            "SELECT id, tier, reasons, owner, first_owner, team, resolution_due FROM cases "
+            "SELECT id, number, tier, reasons, owner, first_owner, team, resolution_due FROM cases "
             "WHERE list_contains(?, status) AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
             "AND resolution_due < ? ORDER BY resolution_due, id",
             [list(OPEN_STATUSES), now],
@@ -249,8 +249,8 @@ def pending_approvals(conn: Connection) -> list[dict[str, Any]]:
     rows = dict_rows(
         conn.execute(
             "SELECT d.id AS draft_id, d.case_id, d.version, d.situation, d.lang, d.template_key, d.body, "
-            "d.author AS drafted_by, d.created_at, d.findings, m.text AS mention, m.author, m.source, c.tier, "
-            "c.number "
+            "d.author AS drafted_by, d.created_at, d.findings, m.text AS mention, m.author, m.source, "
+            "c.tier, c.number "
             "FROM drafts d JOIN cases c ON c.id = d.case_id JOIN mentions m ON m.id = c.mention_id "
             "WHERE d.state = 'pending_approval' ORDER BY d.created_at"
         )
