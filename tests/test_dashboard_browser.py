@@ -19,6 +19,7 @@ from responders.cases import CaseService
 from tests.conftest import copy_demo
 from voxwatch.cli.main import dashboard_command
 from voxwatch.domain import Mention, RawResponse, case_number_label
+from voxwatch.permissions import Action, may
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, stages, store_for
 
@@ -306,3 +307,60 @@ def test_only_admins_see_the_settings_page(dashboard_url: str, browser) -> None:
     maya = signed_in(browser, dashboard_url, "maya")  # a comms lead
     assert "Settings" not in maya.locator("[data-testid='stSidebar']").inner_text()
     maya.close()
+
+
+def sign_in_form_shown(page) -> bool:  # type: ignore[no-untyped-def]
+    settle(page)
+    return page.get_by_role("button", name="Sign in").count() == 1 and "Signed in as" not in page.inner_text(
+        "body"
+    )
+
+
+@pytest.mark.parametrize("name", ["amy", "maya", "erin", "grace"])  # responder, approver, executive, admin
+def test_a_session_survives_reload_and_new_tab_and_signs_out_everywhere(
+    dashboard_store: Path, dashboard_url: str, browser, name: str
+) -> None:
+    settings = load_settings(dashboard_store)
+    roles = settings.person(name).roles
+    case_id, text = store_for(settings).read(
+        lambda c: c.execute(
+            "SELECT c.id, m.text FROM cases c JOIN mentions m ON m.id = c.mention_id "
+            "WHERE m.lang = 'en' AND m.text NOT LIKE '%<script>%' ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    )
+    if may(roles, Action.VIEW_CASE):  # a link to a case, as a notice or a colleague sends it
+        target, shows = f"{dashboard_url}/case?case={case_id}", text[:40]
+    else:  # the executive's page
+        target, shows = f"{dashboard_url}/trends", "Median first response"
+
+    # Opened signed out, the link asks for a sign-in and then opens what it pointed at.
+    here = browser.new_context(viewport={"width": 1400, "height": 2400})
+    first = here.new_page()
+    first.goto(target)
+    first.get_by_role("textbox", name="Name").fill(name)
+    first.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    first.get_by_role("button", name="Sign in").click()
+    first.get_by_text(shows, exact=False).first.wait_for(timeout=120_000)
+    settle(first)
+    first.wait_for_function("document.cookie.includes('voxwatch_session=')", timeout=60_000)
+
+    # F5 and a new tab: still signed in, still on that page.
+    first.reload()
+    first.get_by_text(shows, exact=False).first.wait_for(timeout=120_000)
+    assert not sign_in_form_shown(first)
+    second = here.new_page()
+    second.goto(target)
+    second.get_by_text(shows, exact=False).first.wait_for(timeout=120_000)
+    assert not sign_in_form_shown(second)
+
+    # Another browser signs in too; "Sign out everywhere" in the first tab ends all of them.
+    elsewhere = signed_in(browser, dashboard_url, name)
+    click(first, "button", "Sign out everywhere")
+    first.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
+    second.reload()  # its cookie is gone with the first tab's, and the store voids it anyway
+    second.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
+    elsewhere.reload()  # still holds its cookie: the generation voids it
+    elsewhere.get_by_role("button", name="Sign in").wait_for(timeout=120_000)
+    assert sign_in_form_shown(elsewhere) and sign_in_form_shown(second)
+    here.close()
+    elsewhere.close()

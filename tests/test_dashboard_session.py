@@ -248,7 +248,7 @@ def option(command: list[str], name: str) -> str:
 
 def test_the_dashboard_launches_with_production_options() -> None:
     command = dashboard_command(8599)
-    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("dashboard/app.py")
+    assert command[1:4] == ["-m", "dashboard.serve", "run"] and command[4].endswith("dashboard/app.py")
     assert option(command, "client.toolbarMode") == "viewer"  # no Deploy button, no developer menu
     assert option(command, "server.enableXsrfProtection") == "true"
     assert option(command, "server.headless") == "true"

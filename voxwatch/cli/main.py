@@ -125,7 +125,8 @@ def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
     app_path = resources.files("dashboard").joinpath("app.py")
     options = PRODUCTION_OPTIONS | {"server.address": address, "server.port": str(port)}
     flags = [part for name, value in options.items() for part in (f"--{name}", value)]
-    return [sys.executable, "-m", "streamlit", "run", str(app_path), *flags]
+    # dashboard.serve is `streamlit run` that never treats pages/ as the old multipage mode.
+    return [sys.executable, "-m", "dashboard.serve", "run", str(app_path), *flags]
 
 
 def launch_dashboard(config: Path, port: int) -> None:
