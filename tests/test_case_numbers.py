@@ -177,6 +177,7 @@ def shared_prefix(ids: list[str]) -> str:
         ("ambiguous prefix", AmbiguousCase),
         ("VW-999", None),
         ("999999999999999999999999", None),
+        ("0", None),
         ("case-nope", None),
         ("", None),
     ],
@@ -187,8 +188,10 @@ def test_resolver_accepts_every_form(
     team, numbers = desk
     case_id, number = max(numbers.items(), key=lambda item: item[1])
     others = [other for other in numbers if other != case_id]
-    unique = next(
-        case_id[:k] for k in range(6, len(case_id)) if not any(o.startswith(case_id[:k]) for o in others)
+    unique = next(  # the shortest start that fits it alone and is not all digits (that is a number)
+        case_id[:k]
+        for k in range(6, len(case_id) + 1)
+        if not any(o.startswith(case_id[:k]) for o in others) and not case_id[5:k].isdigit()
     )
     ref = {
         "VW-n": f"VW-{number}",
@@ -307,7 +310,7 @@ def test_cases_list_fits_80_columns_one_line_per_case(
     assert len(lines) == 1 + len(rows)  # a header, then exactly one line per case
     for row in rows:
         (line,) = [line for line in lines if line.startswith(f"VW-{row['number']} ")]
-        due = datetime.fromisoformat(row["first_response_due"])
+        due = datetime.fromisoformat(row["first_response_due"]).astimezone(UTC)
         first_words = " ".join(row["excerpt"].split()[:2])
         for shown in (row["status"], f"{due:%m-%d %H:%M}", row["owner"] or "-", first_words):
             assert shown in line, (shown, line)

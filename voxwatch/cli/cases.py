@@ -89,7 +89,7 @@ def case_table(rows: list[dict], now: datetime, wide: bool = False) -> Table:
             table.add_column(name, no_wrap=True, max_width=16, overflow="ellipsis")
     table.add_column("text", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
     for row in rows:
-        due = row["first_response_due"]
+        due = row["first_response_due"].astimezone(UTC)
         late = due < now or row["escalated_at"] is not None
         extra = [row["tier"], row["team"], row["author"] or "-"] if wide else []
         cells = [_label(row), row["status"], f"{due:%m-%d %H:%M}", row["owner"] or "-", *extra]
@@ -104,7 +104,7 @@ def _label(row: dict) -> str:
 
 
 def _named(ref: str) -> str:
-    """How a message names the case a person typed: ``VW-n`` for a number, else as typed."""
+    """How a message names the case a person typed: ``VW-n`` for a number (digits are one), else as typed."""
     number = parse_case_number(ref)
     return case_number_label(number) if number is not None else ref
 

@@ -79,20 +79,20 @@ _CANDIDATES_SHOWN = 10
 def find_case_id(conn: Connection, ref: str) -> str | None:
     """The id of the case ``ref`` names, however a person wrote it; None when none fits.
 
-    Accepted, in this order: a case number (``VW-1042``, ``vw-1042``, ``1042``), a full
-    id (``case-ab3e...``), or the start of an id, with or without ``case-``, that fits
-    exactly one case. Bare digits are a number first, and an id prefix only when no
-    case has that number. A prefix that fits several cases raises ``AmbiguousCase``
-    naming them (number and id), so a person can pick one.
+    Accepted: a case number (``VW-1042``, ``vw-1042``, ``1042``), a full id
+    (``case-ab3e...``), or the start of an id, with or without ``case-``, that fits
+    exactly one case. Bare digits are always a number, never an id's start (write
+    ``case-1234`` for that): what a person typed means one thing, whatever is stored.
+    A start that fits several cases raises ``AmbiguousCase`` naming them (number and
+    id), so a person can pick one.
     """
     text = ref.strip()
     number = parse_case_number(text)
-    if number is not None and number <= _LARGEST_NUMBER:
-        found = conn.execute("SELECT id FROM cases WHERE number = ?", [number]).fetchone()
-        if found is not None:
-            return str(found[0])
-        if text.upper().startswith("VW-"):
+    if number is not None:
+        if number > _LARGEST_NUMBER:
             return None
+        found = conn.execute("SELECT id FROM cases WHERE number = ?", [number]).fetchone()
+        return str(found[0]) if found is not None else None
     if not text:
         return None
     prefix = text if text.startswith("case-") else f"case-{text}"
