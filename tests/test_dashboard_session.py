@@ -267,3 +267,15 @@ def test_the_address_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mon
     cli.launch_dashboard(path, 8600)
     assert option(seen[0], "server.address") == "0.0.0.0"
     assert option(seen[0], "client.toolbarMode") == "viewer"
+
+
+def test_the_server_never_runs_a_page_without_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh server's first request for /case must still go through app.py's sign-in."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from dashboard import serve
+
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    monkeypatch.setattr(serve.cli, "main", lambda **_kw: None)
+    serve.main()
+    assert PagesManager.uses_pages_directory is False  # so pages/ is not Streamlit's old multipage mode
