@@ -20,7 +20,7 @@ from dashboard.data import (
 )
 from dashboard.display import case_label, countdown, queue_rows
 from dashboard.session import require
-from responders.inbox import filter_cases, is_breached, queue_order, status_counts, why_listed
+from responders.inbox import filter_cases, is_breached, next_due, queue_order, status_counts, why_listed
 from responders.lifecycle import may_move
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
@@ -128,6 +128,7 @@ def case_cards() -> None:
                     st.markdown(":red[**SLA breached**]")
                 st.text(f"{case_label(case)} · {case['status'].replace('_', ' ')}")
                 st.text(f"{case['tier'].upper()} · {countdown(case)}")
+                st.text(f"SLA due {next_due(case)[1]:%Y-%m-%d %H:%M} UTC")
                 st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
                 if case["p_negative"] is not None:
                     st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
