@@ -271,3 +271,16 @@ def test_rows_are_built_for_the_table_from_the_store(world: dict[str, Any], conf
     rows = queue_rows(world["open"])
     assert [list(r) for r in rows] == [QUEUE_COLUMNS] * len(world["open"])
     assert {r["owner"] for r in rows} <= {*(ROLES | {"ben": []}), "(unassigned)"}
+
+
+def test_assigning_from_the_inbox_names_the_cases_and_asks_for_a_pick(world: dict[str, Any]) -> None:
+    at = open_page("inbox", "grace")
+    next(b for b in at.button if b.label == "Assign selected").click().run()
+    assert [w.value for w in at.warning] == ["Pick the cases to assign first."]
+    parcel = next(c for c in world["open"] if c["text"] == TEXTS["parcel"])
+    picker = next(m for m in at.multiselect if m.label == "Cases")
+    picker.set_value([parcel["case_id"]]).run()
+    next(s for s in at.selectbox if s.label == "Assign to").set_value("ben").run()
+    next(b for b in at.button if b.label == "Assign selected").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == [f"Assigned to ben: {case_label(parcel)}"]

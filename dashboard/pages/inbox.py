@@ -11,6 +11,7 @@ import os
 
 import streamlit as st
 
+from dashboard.confirm import done, show_done
 from dashboard.data import (
     current_settings,
     forget_reads,
@@ -18,7 +19,7 @@ from dashboard.data import (
     service,
     team_load,
 )
-from dashboard.display import case_label, countdown, queue_rows
+from dashboard.display import case_label, countdown, escape_markdown, queue_rows
 from dashboard.session import require
 from responders.inbox import filter_cases, is_breached, next_due, queue_order, status_counts, why_listed
 from responders.lifecycle import may_move
@@ -35,6 +36,7 @@ st.caption(
 
 settings = current_settings()
 me = require(settings, Action.VIEW_INBOX)
+show_done()
 try:
     cases = open_cases(os.environ.get(CONFIG_ENV, "voxwatch.toml"), model_id_for(settings.model.name))
 except VoxWatchError as exc:
@@ -78,6 +80,29 @@ view = st.segmented_control("View", ["Cards", "Table"], default="Cards", key="in
 if not cases:
     st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
 
+
+def assign_picked(picked: list[str], to: str, names: dict[str, str]) -> None:
+    """Assign each picked case; name the ones moved, and each refusal with its case."""
+    if not picked:
+        st.warning("Pick the cases to assign first.")
+        return
+    moved, problems = [], []
+    for case_id in picked:
+        try:
+            service().assign(case_id, me.name, to)
+            moved.append(names[case_id])
+        except VoxWatchError as exc:
+            problems.append(escape_markdown(f"{names[case_id]}: {exc}"))
+    forget_reads()
+    if moved:
+        done(f"Assigned to {to}: {', '.join(moved)}")
+    for problem in problems:
+        st.error(problem)
+    if not problems:
+        st.rerun()
+    show_done()
+
+
 if cases and may(me.roles, Action.ASSIGN):
     with st.expander("Assign several cases at once"):
         # Only what the team rule lets this person move: their own team's cases, to their own team,
@@ -85,20 +110,11 @@ if cases and may(me.roles, Action.ASSIGN):
         mine = [c["case_id"] for c in cases if may_move(me, c["team"], c["owner"], c["team"])]
         owners = settings.people_who_may(Action.OWN_CASES)
         claims = may(me.roles, Action.CLAIM_OTHER_TEAMS_CASE)
-        picked = st.multiselect("Cases", mine)
+        names = {c["case_id"]: case_label(c) for c in cases}
+        picked = st.multiselect("Cases", mine, format_func=lambda case_id: names[case_id])
         to = st.selectbox("Assign to", [p.name for p in owners if claims or p.team == me.team])
-        if st.button("Assign selected") and picked:
-            problems = []
-            for case_id in picked:
-                try:
-                    service().assign(case_id, me.name, to)
-                except VoxWatchError as exc:
-                    problems.append(f"{case_id}: {exc}")
-            forget_reads()
-            for problem in problems:
-                st.error(problem)
-            if not problems:
-                st.rerun()
+        if st.button("Assign selected"):
+            assign_picked(picked, to, names)
 
 
 @st.fragment(run_every=60)

@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.data import config_path, current_settings, save_settings_area, settings_area, settings_audit
+from dashboard.display import escape_markdown
 from dashboard.session import require
 from responders.settings_editor import AREAS, validate_area
 from voxwatch.errors import SettingsError
@@ -40,13 +41,13 @@ for area, tab in zip(AREAS, st.tabs([a.capitalize() for a in AREAS]), strict=Tru
                 validate_area(path, area, text)
                 st.success("Valid: these settings load.")
             except SettingsError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(exc))
         if save.button("Save", key=f"save-{area}", type="primary"):
             try:
                 save_settings_area(area, text, person.name)
                 st.success("Saved, and written to the audit log.")
             except SettingsError as exc:
-                st.error(f"Not saved: {exc}")
+                st.error(f"Not saved: {escape_markdown(exc)}")  # the message quotes the TOML typed
 
 st.subheader("Recent changes")
 changes = settings_audit()
