@@ -129,7 +129,10 @@ def test_the_inbox_offers_a_sortable_table_with_one_row_per_case(world: dict[str
     assert list(frame["case"]) == [case_label(c) for c in world["open"]]
     assert set(frame["status"]) == {c["status"] for c in world["open"]}
     assert all(d.startswith("first response ") for d in frame["due"])
-    assert not at.get("page_link")  # the cards are not drawn under the table
+    assert [p.proto.label for p in at.get("page_link")] == [f"Open {frame['case'][0]}"]  # no cards
+    opener = next(s for s in at.selectbox if s.label == "Open a case")
+    opener.set_value(world["open"][-1]["case_id"]).run()
+    assert [p.proto.label for p in at.get("page_link")] == [f"Open {case_label(world['open'][-1])}"]
 
 
 def test_the_inbox_counts_cases_per_status_and_says_what_it_lists(world: dict[str, Any]) -> None:

@@ -128,6 +128,10 @@ def case_table() -> None:
             "due at": st.column_config.DatetimeColumn("due at (UTC)", format="YYYY-MM-DD HH:mm"),
         },
     )
+    if cases:
+        names = {c["case_id"]: case_label(c) for c in cases}
+        chosen = st.selectbox("Open a case", list(names), format_func=lambda case_id: names[case_id])
+        st.page_link("pages/case.py", label=f"Open {names[chosen]}", query_params={"case": chosen})
 
 
 @st.fragment(run_every=60)
