@@ -96,3 +96,14 @@ def landing_page(roles: Iterable[str]) -> str | None:
     """The title of the page a person opens on after signing in (``default=True`` in app.py)."""
     have = {str(role) for role in roles}
     return next((page for role, page in LANDING if role in have), None)
+
+
+def draft_note(state: str, owner: str | None, is_owner: bool, may_send: bool) -> str | None:
+    """Why the draft shows no button for this person now, in words (None when it has one)."""
+    if state == "pending_approval":
+        return "Waiting for a comms lead to approve this version; it is read-only until then."
+    if state in ("draft", "rejected") and not is_owner:
+        return f"Only the case's owner ({owner or 'nobody yet'}) edits and submits this draft."
+    if state == "approved" and not may_send:
+        return "Approved: a responder or a comms lead sends it."
+    return None

@@ -217,6 +217,7 @@ def test_a_draft_waiting_for_approval_says_why_it_cannot_start_again(world: dict
     at = open_page("case", "amy", case=world["amy_case"])  # pending approval: no template button
     assert "Start from template" not in [b.label for b in at.button]
     assert any("Not while the case is pending approval" in c.value for c in at.caption)
+    assert any(c.value.startswith("Waiting for a comms lead to approve") for c in at.caption)
     shown = texts(at)
     assert not any("[" in t and "-" in t and "]" in t and t.split("[")[1][:1].isdigit() for t in shown)
 

@@ -23,7 +23,7 @@ from dashboard.data import (
     open_cases,
     service,
 )
-from dashboard.display import case_label, escape_markdown, safe_link
+from dashboard.display import case_label, draft_note, escape_markdown, safe_link
 from dashboard.session import require
 from responders.lifecycle import may_move, waiting_for
 from responders.lint import Finding, finding_words, split_findings
@@ -191,6 +191,9 @@ if draft:
         sendable = draft["state"] == "approved" and may(me.roles, Action.SEND)
         if sendable and st.button(f"Send v{draft['version']} as approved"):
             act(f"Reply v{draft['version']} sent", service().send, case["id"], me.name, draft["version"])
+    note = draft_note(draft["state"], case["owner"], drafts_here, may(me.roles, Action.SEND))
+    if note:
+        st.caption(note)
     if draft.get("decision_comment"):
         st.text(f"Comms lead's comment: {draft['decision_comment']}")
 
