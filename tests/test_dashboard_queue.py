@@ -288,3 +288,15 @@ def test_assigning_from_the_inbox_names_the_cases_and_asks_for_a_pick(world: dic
     next(b for b in at.button if b.label == "Assign selected").click().run()
     assert not at.exception and not at.error
     assert [s.value for s in at.success] == [f"Assigned to ben: {case_label(parcel)}"]
+
+
+def test_trends_by_theme_say_a_mention_can_carry_several_and_keep_the_totals(world: dict[str, Any]) -> None:
+    at = open_page("trends", "erin")
+    before = {m.label: m.value for m in at.metric}
+    next(s for s in at.selectbox if s.label == "Break volume down by").set_value("theme").run()
+    assert not at.exception
+    after = {m.label: m.value for m in at.metric}
+    assert after["Mentions"] == before["Mentions"] and after["Net sentiment"] == before["Net sentiment"]
+    assert any("can carry several themes" in c.value for c in at.caption)
+    period = next(s for s in at.selectbox if s.label == "Period")
+    assert period.value == 1  # the seeded posts are from today: the data covers one day, not 90

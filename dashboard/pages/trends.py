@@ -25,7 +25,10 @@ period, breakdown = st.columns(2)
 model_id = model_id_for(settings.model.name)
 choices, default = period_choices(data_days(model_id))
 days = period.selectbox(
-    "Period", choices, index=choices.index(default), format_func=lambda d: f"last {d} days"
+    "Period",
+    choices,
+    index=choices.index(default),  # what the data covers, not a fixed 90 days
+    format_func=lambda d: f"last {d} day{'' if d == 1 else 's'}",
 )
 by = breakdown.selectbox("Break volume down by", ["source", "language", "theme"])
 data = trends(model_id, days, by)
