@@ -245,22 +245,21 @@ def test_a_supervisor_assigns_several_cases_at_once(
     dashboard_store: Path, dashboard_url: str, browser
 ) -> None:
     settings = load_settings(dashboard_store)
-    ids = [
-        row[0]
-        for row in store_for(settings).read(
-            lambda c: c.execute(
-                "SELECT id FROM cases WHERE owner = 'ben' AND status = 'assigned' ORDER BY id LIMIT 2"
-            ).fetchall()
-        )
-    ]
+    rows = store_for(settings).read(
+        lambda c: c.execute(
+            "SELECT id, number FROM cases WHERE owner = 'ben' AND status = 'assigned' ORDER BY id LIMIT 2"
+        ).fetchall()
+    )
+    ids = [row[0] for row in rows]
     assert len(ids) == 2
     grace = signed_in(browser, dashboard_url, "grace")  # supervisor
+    click(grace, "link", "Inbox")
     grace.get_by_text("Assign several cases at once").click()
-    for case_id in ids:  # st.multiselect: type to filter, Enter to pick
+    for _, number in rows:  # st.multiselect: type to filter, then pick the option named exactly
         box = grace.locator("[data-testid='stMultiSelect']", has_text="Cases").locator("input")
         box.click()
-        box.fill(case_id)
-        grace.keyboard.press("Enter")
+        box.fill(f"VW-{number}")
+        grace.get_by_role("option", name=f"VW-{number}", exact=True).click()
         settle(grace)
     assign_to = grace.locator("[data-testid='stSelectbox']", has_text="Assign to").locator("input")
     assign_to.click()
