@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
 from tests.conftest import copy_demo
-from voxwatch.cli.main import dashboard_command
+from tests.dashboard_server import running_dashboard
 from voxwatch.domain import Mention, RawResponse, case_number_label
 from voxwatch.permissions import Action, may
 from voxwatch.settings import load_settings
@@ -34,12 +29,6 @@ HOSTILE = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo store plus one hostile complaint, run through the real pipeline."""
@@ -54,27 +43,8 @@ def dashboard_store(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="module")
 def dashboard_url(dashboard_store: Path) -> Iterator[str]:
-    port = free_port()
-    env = os.environ | {"VOXWATCH_CONFIG": str(dashboard_store)}
-    proc = subprocess.Popen(
-        dashboard_command(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 60 s")
+    with running_dashboard(dashboard_store) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -8,23 +8,19 @@ shows the author's name, literally, the count is still zero and no link or image
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
 from flows.pipeline import pipeline_flow
 from responders.cases import CaseService
 from tests.conftest import copy_demo
-from tests.test_dashboard_browser import browser, free_port, settle, signed_in  # noqa: F401 (fixture)
-from voxwatch.cli.main import dashboard_command
+from tests.dashboard_server import running_dashboard
+from tests.test_dashboard_browser import browser, settle, signed_in  # noqa: F401 (fixture)
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, stages, store_for
@@ -84,27 +80,8 @@ def hostile_author_store(
 
 @pytest.fixture(scope="module")
 def pixel_dashboard(hostile_author_store: tuple[Path, str, str]) -> Iterator[str]:
-    port = free_port()
-    env = os.environ | {"VOXWATCH_CONFIG": str(hostile_author_store[0])}
-    proc = subprocess.Popen(
-        dashboard_command(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start within 60 s")
+    with running_dashboard(hostile_author_store[0]) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.mark.parametrize(("page_name", "who"), [("inbox", "grace"), ("case", "grace"), ("approvals", "maya")])
