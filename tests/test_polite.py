@@ -333,3 +333,9 @@ def test_utc_offsets_in_http_dates_are_honoured() -> None:
     header = format_datetime(later.astimezone(timezone(timedelta(hours=-5))))
     assert header.endswith("-0500")
     assert seconds_until(header, NOW) == pytest.approx(75)
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=st.floats(min_value=1.6e9, max_value=2.0e9), delay=st.integers(min_value=0, max_value=3600))
+def test_a_delay_in_seconds_is_read_exactly_whatever_the_clock(now: float, delay: int) -> None:
+    assert seconds_until(str(delay), now) == float(delay)  # "10" is never 10.0000001 (nor 9.9999999)

@@ -27,7 +27,8 @@ def seconds_until(value: str | None, now: float | None = None) -> float | None:
     """A ``Retry-After`` or reset header as seconds from now: delta-seconds, epoch, or a date."""
     now = time.time() if now is None else now
     when = header_time(value, datetime.fromtimestamp(now, UTC))
-    return None if when is None else max(0.0, when.timestamp() - now)
+    # Rounded to the microsecond a datetime holds, so "Retry-After: 10" is 10 s, not 10.0000001.
+    return None if when is None else round(max(0.0, when.timestamp() - now), 6)
 
 
 class Politeness:
