@@ -105,9 +105,15 @@ def validate_area(path: Path, area: Area, text: str) -> tuple[str, str | None]:
         candidate.write_text(settings_text, encoding="utf-8")
         if templates_text is not None:
             (Path(scratch) / TEAM_TEMPLATES).write_text(templates_text, encoding="utf-8")
-        load_settings(candidate)
-        if templates_text is not None:
-            TemplateLibrary.load(Path(scratch) / TEAM_TEMPLATES)
+        try:
+            load_settings(candidate)
+            if templates_text is not None:
+                TemplateLibrary.load(Path(scratch) / TEAM_TEMPLATES)
+        except SettingsError as exc:  # name what the person edited, never the scratch copy
+            message = str(exc).replace(str(Path(scratch) / TEAM_TEMPLATES), f"the {area} you typed")
+            raise SettingsError(
+                message.replace(str(candidate), f"{path.name} with the {area} you typed")
+            ) from None
     return settings_text, templates_text
 
 

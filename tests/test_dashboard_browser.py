@@ -248,7 +248,7 @@ def test_an_admin_changes_the_sla_after_a_check_and_it_is_audited(
 ) -> None:
     grace = signed_in(browser, dashboard_url, "grace")  # supervisor and admin
     click(grace, "link", "Settings")
-    click(grace, "tab", "Sla")
+    click(grace, "tab", "SLA")
     editor = grace.get_by_role("textbox", name="sla")
     editor.wait_for(timeout=120_000)
     original = editor.input_value()

@@ -297,7 +297,7 @@ def check_sources(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
 
 
 def check_settings(at: AppTest, name: str, seeded: dict[str, Any]) -> None:
-    assert [t.label for t in at.tabs] == ["Responders", "Routing", "Sla", "Templates"]
+    assert [t.label for t in at.tabs] == ["People and roles", "Routing", "SLA", "Templates"]
     areas = {t.label: t.value for t in at.text_area}
     assert list(areas) == ["responders", "routing", "sla", "templates"]
     assert 'name = "amy"' in areas["responders"] and 'name = "adam"' in areas["responders"]

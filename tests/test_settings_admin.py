@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from responders.settings_editor import area_text, save_area, validate_area
+from tests.builders import write_team_settings
 from voxwatch.errors import SettingsError
 from voxwatch.settings import load_settings
 from voxwatch.store import queries, store_for
@@ -94,3 +96,13 @@ def test_templates_are_checked_in_the_sandbox_then_saved_beside_the_settings(con
     assert settings.library.templates == config.parent / "templates.toml"
     assert TemplateLibrary.load(settings.library.templates).get("first_response", "en").version == 7
     assert area_text(config, "templates") == TEMPLATE
+
+
+@pytest.mark.parametrize("area", ["sla", "templates"])
+def test_a_typo_names_the_area_typed_and_never_a_scratch_path(tmp_path: Path, area: str) -> None:
+    path = write_team_settings(tmp_path)
+    typo = {"sla": "[sla]\nurgent_first_response_hours = -2\n", "templates": "[[templates]]\nsituation = 1\n"}
+    with pytest.raises(SettingsError) as info:
+        validate_area(path, area, typo[area])
+    message = str(info.value)
+    assert tempfile.gettempdir() not in message and "/tmp" not in message

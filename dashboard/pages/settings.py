@@ -31,10 +31,20 @@ HELP = {
     "templates": "The team's own [[templates]] (situation, lang, version, body); a higher version supersedes "
     "the shipped one. Rendered in a sandbox; only the known variables are allowed.",
 }
-for area, tab in zip(AREAS, st.tabs([a.capitalize() for a in AREAS]), strict=True):
+TITLES = {"responders": "People and roles", "routing": "Routing", "sla": "SLA", "templates": "Templates"}
+EXAMPLES = {
+    "templates": '[[templates]]\nsituation = "first_response"\nlang = "en"\nversion = 2\n'
+    'body = """Hi {{ customer }}, thanks for telling us. I\'m {{ responder }} from {{ brand }}; '
+    'we will get back to you by {{ reply_by }}."""'
+}
+for area, tab in zip(AREAS, st.tabs([TITLES.get(a, a) for a in AREAS]), strict=True):
     with tab:
         st.caption(HELP[area])
-        text = st.text_area(area, settings_area(str(path), area), height=360, key=f"edit-{area}")
+        current = settings_area(str(path), area)
+        if not current.strip() and area in EXAMPLES:
+            st.caption("Nothing here yet. An example to start from (it supersedes the shipped version 1):")
+            st.code(EXAMPLES[area], language="toml")
+        text = st.text_area(area, current, height=360, key=f"edit-{area}")
         check, save = st.columns(2)
         if check.button("Check", key=f"check-{area}"):
             try:
