@@ -18,28 +18,24 @@ every error passes through ``redact``.
 
 from __future__ import annotations
 
-import hashlib
-import smtplib
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import make_msgid
 
-import httpx
 from pydantic import SecretStr
 
 from responders.outbox import Clock, Outbox, message_key
 from responders.publishing.base import Delivery, Posted, Publisher
-from responders.publishing.http import hide_in_logs
+from responders.publishing.email import EmailPublisher, build_message
+from responders.publishing.http import JsonApi, hide_in_logs
 from voxwatch.domain import Notice, Outgoing
-from voxwatch.errors import PublishError, TransientPublishError
+from voxwatch.errors import PublishError
 from voxwatch.settings import NotificationSettings
 from voxwatch.store import Store, queries
 
 WEBHOOK_TARGET = "comms channel"  # what the store records instead of the secret URL
 
 
-def _secret(value: str | SecretStr | None) -> str | None:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def notice_messages(
@@ -75,32 +71,25 @@ def secrets_of(settings: NotificationSettings) -> tuple[str, ...]:
 
 
 class WebhookNotice:
-    """Posts a notice to a Slack-compatible incoming webhook as ``{"text": ...}``."""
+    """Posts a notice to a Slack-compatible incoming webhook as ``{"text": ...}``.
+
+    Through ``JsonApi``, the one place HTTP failures become ours (transient or
+    final, worded and redacted), as for the webhook that relays replies.
+    """
 
     name = "webhook"
 
     def __init__(self, settings: NotificationSettings) -> None:
-        self.settings = settings
-
-    def publish(self, delivery: Delivery) -> Posted:
-        url = _secret(self.settings.webhook_url)
+        url = _secret(settings.webhook_url)
         if not url:
             raise PublishError("no webhook is configured ([notifications] webhook_url)")
         hide_in_logs(url)  # httpx logs each request's URL, and this one carries a token
+        self.api = JsonApi("webhook", url, settings.timeout_seconds, lambda: (url,))
+
+    def publish(self, delivery: Delivery) -> Posted:
         payload = {"text": f"*{delivery.subject}*\n{delivery.text}"}
-        try:
-            response = httpx.post(
-                url,
-                json=payload,
-                headers={"Idempotency-Key": delivery.key},
-                timeout=self.settings.timeout_seconds,
-            )
-        except httpx.HTTPError as exc:  # the message names the URL: the outbox redacts it
-            raise TransientPublishError(f"webhook: {type(exc).__name__}: {exc}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientPublishError(f"webhook answered {response.status_code}")
-        if response.status_code >= 400:
-            raise PublishError(f"webhook refused the notice: {response.status_code}")
+        headers = {"Idempotency-Key": delivery.key}
+        self.api.call("POST", "", "sending the alert", json=payload, headers=headers, need_json=False)
         return Posted(None, None)
 
     def find(self, delivery: Delivery) -> Posted | None:
@@ -108,43 +97,31 @@ class WebhookNotice:
 
 
 class EmailNotice:
-    """Sends a notice by SMTP to the recipients named in the message's target."""
+    """Sends a notice by SMTP to the recipients named in the message's target.
+
+    The message is written and sent as replies by email are (``responders.publishing.email``):
+    the same Message-ID from the key on every try, the same SMTP error mapping.
+    """
 
     name = "email"
 
     def __init__(self, settings: NotificationSettings) -> None:
-        self.settings = settings
-
-    def _message(self, delivery: Delivery) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self.settings.email_from
-        message["To"] = delivery.target
-        message["Subject"] = delivery.subject or "VoxWatch"
-        digest = hashlib.sha256(delivery.key.encode()).hexdigest()[:32]
-        message["Message-ID"] = make_msgid(idstring=digest, domain="voxwatch.invalid")
-        message.set_content(delivery.text)
-        return message
+        if not settings.smtp_host:
+            raise PublishError("no SMTP server is configured ([notifications] smtp_host)")
+        self.sender = settings.email_from
+        self.smtp = EmailPublisher(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_starttls,
+            settings.email_from,
+            settings.timeout_seconds,
+        )
 
     def publish(self, delivery: Delivery) -> Posted:
-        if not self.settings.smtp_host:
-            raise PublishError("no SMTP server is configured ([notifications] smtp_host)")
-        try:
-            with smtplib.SMTP(
-                self.settings.smtp_host, self.settings.smtp_port, timeout=self.settings.timeout_seconds
-            ) as smtp:
-                if self.settings.smtp_starttls:
-                    smtp.starttls()
-                password = _secret(self.settings.smtp_password)
-                if self.settings.smtp_user and password:
-                    smtp.login(self.settings.smtp_user, password)
-                smtp.send_message(self._message(delivery))
-        except smtplib.SMTPResponseException as exc:
-            kind = TransientPublishError if exc.smtp_code < 500 else PublishError
-            raise kind(f"SMTP {self.settings.smtp_host} answered {exc.smtp_code}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientPublishError(
-                f"SMTP {self.settings.smtp_host}: {type(exc).__name__}: {exc}"
-            ) from None
+        message = build_message(delivery, delivery.target, self.sender)
+        self.smtp.send(message, f"the alert to {delivery.target}")
         return Posted(None, None)
 
     def find(self, delivery: Delivery) -> Posted | None:

@@ -97,7 +97,7 @@ class EmailPublisher:
             message = build_message(delivery, address, self.sender)
         except (ValueError, TypeError) as exc:
             raise PublishError(f"email: the reply for {about(delivery)} cannot be written: {exc}") from None
-        self._send(message, f"the reply for {about(delivery)} to {address}")
+        self.send(message, f"the reply for {about(delivery)} to {address}")
         return Posted(str(message["Message-ID"]), None)
 
     def find(self, delivery: Delivery) -> Posted | None:
@@ -106,7 +106,8 @@ class EmailPublisher:
             f"reached {delivery.target} (Message-ID {message_id(delivery.key)})"
         )
 
-    def _send(self, message: EmailMessage, what: str) -> None:
+    def send(self, message: EmailMessage, what: str) -> None:
+        """Send ``message`` (``what`` names it in errors); SMTP failures raised as ours."""
         stage = "connecting to"
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
