@@ -21,7 +21,7 @@ from pathlib import Path
 from responders.decide import decide
 from responders.identity import new_token, token_digest
 from sentiment.themes import load_themes, tag_themes, urgent_theme_ids
-from voxwatch.domain import Mention, RawResponse, Routing, Score, case_id_for
+from voxwatch.domain import Decision, Mention, RawResponse, Routing, Score, case_id_for
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import Store, queries, stages, store_for
 
@@ -142,6 +142,13 @@ def score_for(post: Post) -> Score:
 
 def seed_posts(store: Store, settings: Settings, posts: Sequence[Post], now: datetime = NOW) -> list[Routing]:
     """Store, score and route ``posts`` through the real stages; return the cases opened."""
+    return stages.save_decisions(store, decide_posts(store, settings, posts, now))
+
+
+def decide_posts(
+    store: Store, settings: Settings, posts: Sequence[Post], now: datetime = NOW
+) -> list[Decision]:
+    """Store and score ``posts`` through the real stages, and decide routing for what is untriaged."""
     pages: dict[str, list[Mention]] = {}
     for index, post in enumerate(posts):  # one page per source, stored as the collect stage stores one
         pages.setdefault(post.source, []).append(
@@ -166,7 +173,7 @@ def seed_posts(store: Store, settings: Settings, posts: Sequence[Post], now: dat
             queries.open_load(conn),
         )
     )
-    return stages.save_decisions(store, decide(settings, found, load, urgent_theme_ids()))
+    return decide(settings, found, load, urgent_theme_ids())
 
 
 def issue_tokens(settings: Settings) -> dict[str, str]:

@@ -9,7 +9,6 @@ through the resolver, the services and the command line alike.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,21 +20,18 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from responders.cases import CaseService
-from responders.decide import decide
-from sentiment.themes import urgent_theme_ids
 from tests.builders import (
     MODEL,
-    NOW,
     Post,
+    decide_posts,
     fresh_store,
     issue_tokens,
-    score_for,
     seed_posts,
     team_settings,
 )
 from voxwatch.cli import app
 from voxwatch.cli.identity import TOKEN_ENV
-from voxwatch.domain import Mention, RawResponse, case_number_label, parse_case_number
+from voxwatch.domain import case_number_label, parse_case_number
 from voxwatch.errors import AmbiguousCase, CaseNotFound
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries, stages, store_for
@@ -56,24 +52,7 @@ def numbers_by_id(store: Store) -> dict[str, int]:
 
 def route_twice(store: Store, team: Settings, posts: list[Post]) -> None:
     """Store, score and decide ``posts`` as the stages do, then save the same decisions twice (a rerun)."""
-    for post in posts:
-        mention = Mention(
-            external_id=f"{post.author}-{hashlib.sha256(post.text.encode()).hexdigest()[:8]}",
-            text=post.text,
-            url=f"https://example.com/{post.author}",
-            author=post.author,
-            published_at=NOW - timedelta(minutes=post.minutes_ago),
-            lang=post.lang,
-        )
-        raw = RawResponse("https://example.com/", 200, {}, b"{}", NOW)
-        stages.save_page(store, post.source, raw, [mention])
-    unscored = store.read(lambda c: queries.unscored_mentions(c, MODEL, 10_000))
-    by_text = {p.text: p for p in posts}
-    stages.save_scores(store, [(m.id, score_for(by_text[m.text])) for m in unscored])
-    found, load = store.read(
-        lambda c: (queries.untriaged(c, MODEL, team.routing.negative_threshold), queries.open_load(c))
-    )
-    decisions = decide(team, found, load, urgent_theme_ids())
+    decisions = decide_posts(store, team, posts)
     stages.save_decisions(store, decisions)
     assert stages.save_decisions(store, decisions) == []  # the rerun opens nothing
 
