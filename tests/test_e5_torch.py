@@ -127,6 +127,25 @@ def test_pruning_keeps_embeddings_of_texts_inside_the_vocabulary(converted, tmp_
     assert cosines.min() >= 0.9999
 
 
+def test_a_model_saved_without_its_word_embeddings_takes_them_from_the_wheel(
+    converted, tmp_path: Path
+) -> None:
+    model, tokenizer = converted
+    e5_torch.save_model(tmp_path / "tuned", model, tokenizer, word_embeddings_from_wheel=True)
+    assert (tmp_path / "tuned" / "model.safetensors").stat().st_size < 100_000_000  # 86 MB, not 470
+    loaded_model, loaded_tokenizer = e5_torch.load_model(tmp_path / "tuned")
+    texts = SENTENCES["es"] + SENTENCES["hi"]
+    expected = e5_torch.embed(model, tokenizer, texts)
+    assert torch.allclose(e5_torch.embed(loaded_model, loaded_tokenizer, texts), expected, atol=1e-6)
+
+
+def test_a_pruned_model_cannot_leave_its_embeddings_to_the_wheel(converted, tmp_path: Path) -> None:
+    model, tokenizer = converted
+    small_model, small_tokenizer = e5_torch.prune_vocabulary(model, tokenizer, range(10))
+    with pytest.raises(ModelError, match="pruned"):
+        e5_torch.save_model(tmp_path / "x", small_model, small_tokenizer, word_embeddings_from_wheel=True)
+
+
 def _real_file() -> Path:
     return e5_torch.default_path()
 
