@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from voxwatch.i18n import N_
 from voxwatch.passwords import verify_password
 from voxwatch.settings import ResponderSettings, Settings
 from voxwatch.store import Store, queries, store_for
@@ -34,7 +35,7 @@ from voxwatch.store import Store, queries, store_for
 COOKIE = "voxwatch_session"
 SECRET_NAME = "session_signing_key"
 AUDIT_ENTITY = "dashboard_sign_in"
-WRONG = "Wrong name or password."
+WRONG = N_("Wrong name or password.")
 # Checked for unknown names too, so the time taken does not tell which names exist.
 DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"
 
@@ -172,7 +173,10 @@ class SignInService:
         locked = self._locks(account, address, now)
         if locked:
             self._audit(account, "sign_in_refused_locked", address, now, {"locked": _describe(locked)})
-            return Outcome(refusal=f"Too many failed sign-ins. Try again after {_latest(locked):%H:%M} UTC.")
+            until = f"{_latest(locked):%H:%M}"
+            return Outcome(
+                refusal=N_("Too many failed sign-ins. Try again after {time} UTC.").format(time=until)
+            )
         person = self.person(account)
         stored = person.password_hash if person and person.password_hash else DUMMY_HASH
         if person is None or not verify_password(password, stored):

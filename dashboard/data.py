@@ -21,6 +21,7 @@ from responders.cases import CaseService
 from responders.feedback import LabelFeedback
 from responders.lint import Finding, lint, load_rules
 from responders.settings_editor import Area, area_text, save_area
+from sentiment.themes import theme_labels
 from voxwatch.errors import CaseNotFound
 from voxwatch.settings import CONFIG_ENV, Settings, load_settings
 from voxwatch.store import queries, store_for
@@ -117,9 +118,16 @@ def data_days(model_id: str) -> int | None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def monthly_report_html(model_id: str, month: date) -> str:
-    """The leader report for one month (dashboard/report.py)."""
-    return render_html(monthly_figures(service().store, current_settings(), model_id, month))
+def monthly_report_html(model_id: str, month: date, lang: str = "en") -> str:
+    """The leader report for one month (insights/report.py), in the interface language."""
+    settings = current_settings()
+    figures = monthly_figures(service().store, settings, model_id, month)
+    return render_html(figures, lang, theme_labels(lang, settings.library.themes))
+
+
+def theme_names(lang: str) -> dict[str, str]:
+    """Theme id -> its name in the interface language (themes.toml's ``labels``)."""
+    return theme_labels(lang, current_settings().library.themes)
 
 
 @st.cache_data(ttl=15, show_spinner=False)

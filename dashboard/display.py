@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from dashboard.words import (
+    DUE_WORDS,
+    STATUS_WORDS,
+    TIER_WORDS,
+    VALIDITY_WORDS,
+    word,
+)
 from responders.inbox import next_due, queue_order
+from voxwatch.i18n import ENGLISH_WORDS as ENGLISH
+from voxwatch.i18n import N_, Translator
 
 
 def safe_link(url: str | None) -> str | None:
@@ -21,13 +30,17 @@ def safe_link(url: str | None) -> str | None:
     return None
 
 
-def due_in(due: datetime, now: datetime | None = None) -> str:
+def due_in(due: datetime, now: datetime | None = None, tr: Translator = ENGLISH) -> str:
     """'due in 1 h 20 min' or 'overdue by 3 h 5 min': what a responder reads first."""
     now = now or datetime.now(UTC)
     minutes = int((due - now).total_seconds() // 60)
     hours, mins = divmod(abs(minutes), 60)
-    span = f"{hours} h {mins} min" if hours else f"{mins} min"
-    return f"due in {span}" if minutes >= 0 else f"overdue by {span}"
+    span = (
+        tr("{hours} h {minutes} min", hours=hours, minutes=mins)
+        if hours
+        else tr("{minutes} min", minutes=mins)
+    )
+    return tr("due in {span}", span=span) if minutes >= 0 else tr("overdue by {span}", span=span)
 
 
 # Characters that make Markdown (or Streamlit's own directives, HTML and LaTeX) out of text.
@@ -57,22 +70,45 @@ def first_words(text: str | None, words: int = 12) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def countdown(case: dict[str, Any], now: datetime | None = None) -> str:
+def countdown(case: dict[str, Any], now: datetime | None = None, tr: Translator = ENGLISH) -> str:
     """'first response due in 20 min' or 'resolution overdue by 2 h': what the case waits for next."""
     what, due = next_due(case)
-    return f"{what} {due_in(due, now)}"
+    return tr("{what} {due}", what=word(DUE_WORDS, what, tr), due=due_in(due, now, tr))
 
 
-def queue_rows(cases: list[dict[str, Any]], now: datetime | None = None) -> list[dict[str, Any]]:
+def why_listed(case: dict[str, Any], tr: Translator = ENGLISH, themes: dict[str, str] | None = None) -> str:
+    """Why a case is in the inbox: its triage validity and routing reasons, in the reader's language."""
+    validity = word(VALIDITY_WORDS, case.get("validity") or "routed", tr)
+    reasons = "; ".join(tr.recorded(r, themes) for r in case.get("reasons") or [])
+    return f"{validity}: {reasons}" if reasons else validity
+
+
+# The table's column names, in English here and shown translated (queue_rows' keys).
+QUEUE_COLUMNS = {
+    "case": N_("case"),
+    "status": N_("status"),
+    "priority": N_("priority"),
+    "due": N_("due"),
+    "due at": N_("due at (UTC)"),
+    "owner": N_("owner"),
+    "source": N_("source"),
+    "language": N_("language"),
+    "first words": N_("first words"),
+}
+
+
+def queue_rows(
+    cases: list[dict[str, Any]], now: datetime | None = None, tr: Translator = ENGLISH
+) -> list[dict[str, Any]]:
     """One row per case for the inbox's table view, in queue order; every value plain text."""
     return [
         {
             "case": case_label(case),
-            "status": case["status"],
-            "priority": case["tier"],
-            "due": countdown(case, now),
+            "status": word(STATUS_WORDS, case["status"], tr),
+            "priority": word(TIER_WORDS, case["tier"], tr),
+            "due": countdown(case, now, tr),
             "due at": next_due(case)[1],
-            "owner": case["owner"] or "(unassigned)",
+            "owner": case["owner"] or tr("(unassigned)"),
             "source": case["source"],
             "language": case["lang"] or "und",
             "first words": first_words(case["text"]),
@@ -83,7 +119,7 @@ def queue_rows(cases: list[dict[str, Any]], now: datetime | None = None) -> list
 
 # Where each role's work is, first match wins: a person with several roles lands on the first
 # page their roles give (a responder who also approves still starts in the inbox).
-LANDING = (
+LANDING = (  # page titles in English, as app.py's PAGES has them
     ("responder", "Inbox"),
     ("supervisor", "Inbox"),
     ("approver", "Approvals"),
@@ -98,12 +134,16 @@ def landing_page(roles: Iterable[str]) -> str | None:
     return next((page for role, page in LANDING if role in have), None)
 
 
-def draft_note(state: str, owner: str | None, is_owner: bool, may_send: bool) -> str | None:
+def draft_note(
+    state: str, owner: str | None, is_owner: bool, may_send: bool, tr: Translator = ENGLISH
+) -> str | None:
     """Why the draft shows no button for this person now, in words (None when it has one)."""
     if state == "pending_approval":
-        return "Waiting for a comms lead to approve this version; it is read-only until then."
+        return tr("Waiting for a comms lead to approve this version; it is read-only until then.")
     if state in ("draft", "rejected") and not is_owner:
-        return f"Only the case's owner ({owner or 'nobody yet'}) edits and submits this draft."
+        return tr(
+            "Only the case's owner ({owner}) edits and submits this draft.", owner=owner or tr("nobody yet")
+        )
     if state == "approved" and not may_send:
-        return "Approved: a responder or a comms lead sends it."
+        return tr("Approved: a responder or a comms lead sends it.")
     return None

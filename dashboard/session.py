@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.auth import COOKIE, SignInService
+from dashboard.i18n import _
+from dashboard.words import ROLE_WORDS
 from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import ResponderSettings, Settings
 
@@ -143,12 +145,19 @@ def require(settings: Settings, action: Action) -> ResponderSettings:
     """The signed-in person, if their roles allow ``action`` (voxwatch.permissions); else stop the page."""
     person = current_person(settings)
     if person is None:
-        st.warning("Please sign in.")
+        st.warning(_("Please sign in."))
         st.stop()
     assert person is not None
     if not may(person.roles, action):
-        mine = ", ".join(person.roles)
-        needed = ", ".join(roles_for(action))
-        st.error(f"This page is for: {needed}. You are signed in as {person.name} ({mine}).")
+        mine = ", ".join(_(ROLE_WORDS[role]) for role in person.roles)
+        needed = ", ".join(_(ROLE_WORDS[role]) for role in roles_for(action))
+        st.error(
+            _(
+                "This page is for: {roles}. You are signed in as {name} ({mine}).",
+                roles=needed,
+                name=person.name,
+                mine=mine,
+            )
+        )
         st.stop()
     return person

@@ -12,8 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from voxwatch.i18n import N_
 from voxwatch.store import queries
 from voxwatch.store.database import Connection
+
+# The open backlog's age buckets, as the store names them (queries.response_kpis), marked for the catalogue.
+BACKLOG_AGES = (N_("under 2 h"), N_("2-24 h"), N_("1-2 days"), N_("over 2 days"))
 
 
 def net_sentiment(totals: dict[str, int]) -> float | None:

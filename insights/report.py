@@ -8,6 +8,7 @@ browser, print it to PDF, or mail it on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -16,6 +17,7 @@ from jinja2 import Environment, select_autoescape
 
 from insights.kpis import headline, net_sentiment
 from insights.spikes import daily_spikes
+from voxwatch.i18n import ENGLISH, translator
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
@@ -69,7 +71,8 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
     return {
         **data,
         "brand": settings.brand.name,
-        "month": start.strftime("%B %Y"),
+        "month": start.strftime("%B %Y"),  # as the CLI and file names say it; the report says it per locale
+        "month_start": start.date(),
         "generated_at": datetime.now(UTC),
         "net": data["net_sentiment"],
         "previous_net": net_sentiment(data["previous_totals"]),
@@ -79,11 +82,24 @@ def monthly_figures(store: Store, settings: Settings, model_id: str, month: date
     }
 
 
-def render_html(figures: dict[str, Any]) -> str:
-    """The report as a self-contained HTML page (autoescaped)."""
+def render_html(
+    figures: dict[str, Any], lang: str = ENGLISH, theme_names: Mapping[str, str] | None = None
+) -> str:
+    """The report as a self-contained HTML page (autoescaped), in ``lang`` (``voxwatch.i18n``).
+
+    The template's words go through the same catalogue as the dashboard's (``_`` in the
+    template), dates and numbers through the locale's formats; themes are shown by the
+    names the caller gives (``sentiment.themes.theme_labels``), else by id.
+    """
+    tr = translator(lang)
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["num"] = lambda v, digits=1: "-" if v is None else f"{v:.{digits}f}"
+    env.filters["num"] = lambda v, digits=1: "-" if v is None else tr.number(v, digits)
+    env.filters["day"] = tr.day
+    env.filters["moment"] = tr.moment
+    env.globals["_"] = tr
+    env.globals["recorded"] = tr.recorded
+    env.filters["theme"] = lambda theme_id: (theme_names or {}).get(theme_id, theme_id)
     template = env.from_string(
         resources.files("insights").joinpath("templates/monthly_report.html.j2").read_text(encoding="utf-8")
     )
-    return template.render(**figures)
+    return template.render(**{**figures, "month": tr.month(figures["month_start"]), "lang": lang})

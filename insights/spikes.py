@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voxwatch.domain import Notice, Outgoing
+from voxwatch.i18n import N_
 from voxwatch.permissions import Action
 from voxwatch.settings import Settings, SpikeSettings
 from voxwatch.store import queries, store_for
@@ -37,10 +38,17 @@ class SpikeCheck:
     fired: bool
 
     def explain(self, k: float) -> str:
-        verdict = "above" if self.fired else "within"
-        return (
-            f"{self.count} negative mentions in 24 h, {verdict} the 7-day mean {self.mean:.1f} "
-            f"+ {k:g} x sd {self.sd:.1f} = {self.threshold:.1f}"
+        above = N_(
+            "{count} negative mentions in 24 h, above the 7-day mean {mean} + {k} x sd {sd} = {threshold}"
+        )
+        within = N_("{count} negative mentions in 24 h, within the 7-day mean {mean} + {k} x sd {sd} = {sum}")
+        return (above if self.fired else within).format(
+            count=self.count,
+            mean=f"{self.mean:.1f}",
+            k=f"{k:g}",
+            sd=f"{self.sd:.1f}",
+            threshold=f"{self.threshold:.1f}",
+            sum=f"{self.threshold:.1f}",
         )
 
 
@@ -64,7 +72,7 @@ def daily_spikes(days: Sequence[tuple[Any, int]], rule: SpikeSettings) -> list[d
                 "negative": count,
                 "threshold": result.threshold if result else None,
                 "spike": bool(result and result.fired),
-                "why": result.explain(rule.k) if result else "not enough history (7 days needed)",
+                "why": result.explain(rule.k) if result else N_("not enough history (7 days needed)"),
             }
         )
     return marked

@@ -24,6 +24,7 @@ from voxwatch.domain import (
     TriageRecord,
     Validity,
 )
+from voxwatch.i18n import N_
 from voxwatch.settings import Settings
 
 
@@ -36,7 +37,9 @@ def off_topic_reason(settings: Settings, source: str, text: str) -> str | None:
     lowered = text.casefold()
     if any(k.casefold() in lowered for k in keywords):
         return None
-    return f"off-topic: does not mention {settings.brand.name} ({', '.join(keywords)})"
+    return N_("off-topic: does not mention {brand} ({keywords})").format(
+        brand=settings.brand.name, keywords=", ".join(keywords)
+    )
 
 
 def triage_candidate(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voxwatch.errors import SettingsError
+from voxwatch.i18n import ENGLISH_WORDS, Translator
 from voxwatch.patterns import any_of
 
 Severity = Literal["error", "needs_approval"]
@@ -147,7 +148,10 @@ def split_findings(findings: Iterable[Finding]) -> tuple[list[Finding], list[Fin
     return [f for f in found if f.severity == "error"], [f for f in found if f.severity == "needs_approval"]
 
 
-def finding_words(finding: Finding) -> str:
-    """A finding as people read it: the rule, the words it is about (not character offsets), why."""
+def finding_words(finding: Finding, tr: Translator = ENGLISH_WORDS) -> str:
+    """A finding as people read it: the rule, the words it is about (not character offsets), why.
+
+    The rule's message is translated when the catalogue has it (the shipped rules' are there).
+    """
     about = f" '{finding.excerpt}'" if finding.excerpt else ""
-    return f"{finding.rule}:{about} - {finding.message}"
+    return tr("{rule}:{about} - {why}", rule=finding.rule, about=about, why=tr.recorded(finding.message))

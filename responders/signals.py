@@ -6,8 +6,10 @@ expression searched case-insensitively in the mention text.
 
 from __future__ import annotations
 
+from voxwatch.i18n import N_  # signal names are shown as reasons, in the reader's language
+
 PRIORITY_SIGNALS: dict[str, tuple[str, ...]] = {
-    "threat to go public": (
+    N_("threat to go public"): (
         r"\b(post|share|put) (this|it) (everywhere|on every|all over)",
         r"\b(tell|telling|warn) (everyone|everybody|all my)",
         r"\b(go(ing)?|went) (to|public with)( the)? (press|media|news|public)",
@@ -20,14 +22,14 @@ PRIORITY_SIGNALS: dict[str, tuple[str, ...]] = {
         r"记者",
         r"发微博",
     ),
-    "demands a manager": (
+    N_("demands a manager"): (
         r"\b(speak|talk) to (a|your|the) (manager|supervisor|boss)",
         r"\b(manager|supervisor|ceo|head office)\b",
         r"找(你们)?经理",
         r"叫(你们)?(经理|领导|主管)",
         r"你们领导",
     ),
-    "repeat complaint (in text)": (
+    N_("repeat complaint (in text)"): (
         r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
         r"\b(again and again|yet again|still not (fixed|resolved)|keep(s)? happening)\b",
         r"第[二三四五]次",
@@ -35,7 +37,7 @@ PRIORITY_SIGNALS: dict[str, tuple[str, ...]] = {
         r"还是没有?(解决|处理)",
         r"再次",
     ),
-    "legal or safety words": (
+    N_("legal or safety words"): (
         r"\b(lawyer|lawsuit|sue|suing|legal action|court|attorney)\b",
         r"\b(food poisoning|allerg(y|ic)|injur(y|ed)|burn(ed|t)?|unsafe|hospital|glass in)\b",
         r"律师",
@@ -52,7 +54,7 @@ PRIORITY_SIGNALS: dict[str, tuple[str, ...]] = {
 }
 
 INVALID_SIGNALS: dict[str, tuple[str, ...]] = {
-    "spam: promotion or link bait": (
+    N_("spam: promotion or link bait"): (
         r"\b(buy|cheap|free) (followers|likes|crypto|bitcoin)",
         r"\b(click here|limited offer|dm me for|promo code|earn \$?\d+)",
         r"加(我)?微信",
@@ -60,14 +62,14 @@ INVALID_SIGNALS: dict[str, tuple[str, ...]] = {
         r"刷单",
         r"兼职日结",
     ),
-    "troll: mockery with no complaint to act on": (
+    N_("troll: mockery with no complaint to act on"): (
         r"\b(ratio|cope|seethe)\b.*\b(L|ratio|cope)\b",
         r"\bimagine (drinking|buying|using)\b.*\blol\b|\blol\b.*\bimagine (drinking|buying|using)\b",
         r"傻[逼叉]",
         r"脑残",
         r"水军",
     ),
-    "competitor bait": (
+    N_("competitor bait"): (
         r"\bswitch to [A-Z]\w+ (instead|today|now)\b",
         r"\b(use|try) (our|my) (app|shop|store) instead\b",
     ),

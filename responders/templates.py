@@ -66,6 +66,11 @@ def _validate(template: Template, origin: str) -> Template:
     return template
 
 
+def checked(template: Template, origin: str) -> Template:
+    """``template`` if it would load (known situation, known variables, a reply time); else SettingsError."""
+    return _validate(template, origin)
+
+
 def _parse(text: str, origin: str) -> list[Template]:
     try:
         rows = tomllib.loads(text).get("templates", [])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from responders.signals import INVALID_SIGNALS, PRIORITY_SIGNALS, QUESTION_PATTERNS
 from voxwatch.domain import Tier, Validity
+from voxwatch.i18n import N_  # reasons are stored in English and shown in the reader's language
 from voxwatch.patterns import any_of
 from voxwatch.settings import TriageSettings
 
@@ -54,23 +55,27 @@ def is_question(text: str) -> bool:
 
 def _validity(item: TriageInput) -> tuple[Validity, str]:
     if item.duplicate_of:
-        return Validity.DUPLICATE, f"repost of mention {item.duplicate_of}: linked, no new case"
+        return Validity.DUPLICATE, N_("repost of mention {mention}: linked, no new case").format(
+            mention=item.duplicate_of
+        )
     invalid = matched(INVALID_SIGNALS, item.text)
     if invalid:
         return Validity.INVALID, invalid[0]
     if item.off_topic:
         return Validity.INVALID, item.off_topic
     if item.p_negative >= item.negative_threshold:
-        return Validity.COMPLAINT, f"negative sentiment (p={item.p_negative:.2f})"
+        return Validity.COMPLAINT, N_("negative sentiment (p={p})").format(p=f"{item.p_negative:.2f}")
     # Escalation phrases are complaints whatever the model makes of the wording.
     signals = matched(PRIORITY_SIGNALS, item.text)
     if signals:
-        return Validity.COMPLAINT, f"complaint signal: {signals[0]} (model p_negative={item.p_negative:.2f})"
+        return Validity.COMPLAINT, N_("complaint signal: {signal} (model p_negative={p})").format(
+            signal=signals[0], p=f"{item.p_negative:.2f}"
+        )
     if is_question(item.text):
-        return Validity.QUESTION, "asks a question"
+        return Validity.QUESTION, N_("asks a question")
     if item.label == "positive":
-        return Validity.PRAISE, "positive sentiment"
-    return Validity.NEUTRAL, "neutral, no question: nothing to answer"
+        return Validity.PRAISE, N_("positive sentiment")
+    return Validity.NEUTRAL, N_("neutral, no question: nothing to answer")
 
 
 def triage(item: TriageInput, settings: TriageSettings) -> Triage:
@@ -79,16 +84,22 @@ def triage(item: TriageInput, settings: TriageSettings) -> Triage:
         return Triage(validity, reason, Tier.NORMAL, [reason])
     reasons = matched(PRIORITY_SIGNALS, item.text) if validity is Validity.COMPLAINT else []
     if validity is Validity.COMPLAINT and item.prior_negatives:
-        reasons.append(f"repeat complainer: {item.prior_negatives} earlier negative mention(s)")
+        reasons.append(
+            N_("repeat complainer: {n} earlier negative mention(s)").format(n=item.prior_negatives)
+        )
     reasons += [
-        f"theme: {t}" for t in item.themes if t in item.urgent_themes and validity is Validity.COMPLAINT
+        N_("theme: {theme}").format(theme=t)
+        for t in item.themes
+        if t in item.urgent_themes and validity is Validity.COMPLAINT
     ]
     if item.author and item.author in settings.vip_authors:
-        reasons.append("VIP / high-value customer")
+        reasons.append(N_("VIP / high-value customer"))
     if item.author_reach is not None and item.author_reach >= settings.high_reach_followers:
-        reasons.append(f"high reach author ({item.author_reach:,} followers)")
+        reasons.append(
+            N_("high reach author ({followers} followers)").format(followers=f"{item.author_reach:,}")
+        )
     # Strong wording alone keeps the normal tier; any escalation signal makes it urgent.
     urgent = bool(reasons)
     if validity is Validity.COMPLAINT and item.p_negative >= settings.strong_negative:
-        reasons.append(f"strongly negative (p={item.p_negative:.2f})")
+        reasons.append(N_("strongly negative (p={p})").format(p=f"{item.p_negative:.2f}"))
     return Triage(validity, reason, Tier.URGENT if urgent else Tier.NORMAL, reasons)

@@ -25,6 +25,8 @@ class Theme:
     label: str
     patterns: tuple[str, ...]
     urgent: bool = False
+    # The label in other interface languages ({"zh": "配送"}); ``label`` is the English one.
+    labels: tuple[tuple[str, str], ...] = ()
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -35,7 +37,13 @@ def _parse(text: str, origin: str) -> tuple[Theme, ...]:
     try:
         rows = tomllib.loads(text)["themes"]
         return tuple(
-            Theme(r["id"], r.get("label", r["id"]), tuple(r["patterns"]), bool(r.get("urgent", False)))
+            Theme(
+                r["id"],
+                r.get("label", r["id"]),
+                tuple(r["patterns"]),
+                bool(r.get("urgent", False)),
+                tuple(sorted((str(k), str(v)) for k, v in r.get("labels", {}).items())),
+            )
             for r in rows
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
@@ -52,6 +60,11 @@ def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
         return _parse(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise SettingsError(f"cannot read themes {path}: {exc.strerror or exc}") from exc
+
+
+def theme_labels(lang: str, path: Path | None = None) -> dict[str, str]:
+    """Theme id -> its label in ``lang`` (the English label where the file gives none)."""
+    return {theme.id: dict(theme.labels).get(lang, theme.label) for theme in load_themes(path)}
 
 
 def tag_themes(text: str, themes: tuple[Theme, ...]) -> list[str]:

@@ -32,7 +32,6 @@ from tests.settings_files import source, write_settings
 
 COMPLAINTS = [
     "Found glass in my Acme pastry, my lawyer will hear about this",  # urgent: its alert must go out
-
     "The Acme app crashed again and deleted my order, this is the worst service ever",
     "Acme delivery never arrived and nobody answers the phone, absolutely furious",
     "Terrible experience with Acme, the product broke on day one and they refuse to help",

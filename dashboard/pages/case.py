@@ -22,10 +22,23 @@ from dashboard.data import (
     lint_findings,
     open_cases,
     service,
+    theme_names,
 )
 from dashboard.display import case_label, draft_note, escape_markdown, safe_link
+from dashboard.i18n import _, current
 from dashboard.session import require
-from responders.lifecycle import may_move, waiting_for
+from dashboard.words import (
+    DRAFT_STATE_WORDS,
+    LABEL_WORDS,
+    OUTBOX_STATE_WORDS,
+    OUTCOME_WORDS,
+    SITUATION_WORDS,
+    STATUS_WORDS,
+    TIER_WORDS,
+    VALIDITY_WORDS,
+    word,
+)
+from responders.lifecycle import TRANSITIONS, may_move, waiting_for
 from responders.lint import Finding, finding_words, split_findings
 from sentiment.registry import model_id_for
 from voxwatch.domain import case_number_label
@@ -35,16 +48,17 @@ from voxwatch.permissions import Action, may
 settings = current_settings()
 me = require(settings, Action.VIEW_CASE)
 
-st.title("Case")
+tr = current()
+st.title(_("Case"))
 open_now = open_cases(config_path(), model_id_for(settings.model.name))
 ids = [c["case_id"] for c in open_now]
 chosen = st.query_params.get("case") or (ids[0] if ids else None)
 if chosen is None:
-    st.info("No open cases.")
+    st.info(_("No open cases."))
     st.stop()
 case = case_detail(chosen)
 if case is None:
-    st.error(f"No case {escape_markdown(chosen)}.")  # the id comes from the URL: never Markdown
+    st.error(_("No case {case}.", case=escape_markdown(chosen)))  # the id comes from the URL: never Markdown
     st.stop()
 
 
@@ -60,7 +74,7 @@ def act(label: str, action: Callable[..., object], *args: object) -> None:
         st.error(escape_markdown(f"{NAME}: {exc}"))
         return
     forget_reads()
-    done(f"{label}: {NAME}")
+    done(_("{done}: {case}", done=label, case=NAME))
     st.rerun()
 
 
@@ -68,15 +82,15 @@ def show_findings(findings: list[Finding]) -> None:
     """Lint findings in words: errors to fix before submitting, notes the comms lead will weigh."""
     must_fix, notes = split_findings(findings)
     if must_fix:
-        st.warning(f"Fix before submitting: {len(must_fix)} finding(s).")
+        st.warning(_("Fix before submitting: {n} finding(s).", n=len(must_fix)))
     for f in must_fix:
-        st.text(f"must fix · {finding_words(f)}")
+        st.text(_("must fix · {finding}", finding=finding_words(f, tr)))
     if notes:
-        st.info(f"Needs the comms lead's approval: {len(notes)} note(s).")
+        st.info(_("Needs the comms lead's approval: {n} note(s).", n=len(notes)))
     for f in notes:
-        st.text(f"needs approval · {finding_words(f)}")
+        st.text(_("needs approval · {finding}", finding=finding_words(f, tr)))
     if not findings:
-        st.success("The linter found nothing to fix.")
+        st.success(_("The linter found nothing to fix."))
 
 
 def save_and_submit(case_id: str, actor: str, current: dict, body: str) -> None:
@@ -88,46 +102,88 @@ def save_and_submit(case_id: str, actor: str, current: dict, body: str) -> None:
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader(f"{case_number_label(case['number'])} · {case['status']} · {case['tier']}", help=case["id"])
+    status, tier = word(STATUS_WORDS, case["status"], tr), word(TIER_WORDS, case["tier"], tr)
+    st.subheader(f"{case_number_label(case['number'])} · {status} · {tier}", help=case["id"])
     st.text(case["text"])
     link = safe_link(case["url"])
     if link:
-        st.link_button("Open the original post", link)
-    st.text(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
-    st.text(f"Owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
-    st.text(f"Accountable (first owner): {case['first_owner'] or '-'}")
-    st.text(f"First response due {case['first_response_due']:%Y-%m-%d %H:%M} UTC")
+        st.link_button(_("Open the original post"), link)
+    st.text(f"{case['source']} · {case['author'] or _('unknown author')} · {case['lang'] or 'und'}")
+    st.text(_("Owner: {owner} · team {team}", owner=case["owner"] or _("(unassigned)"), team=case["team"]))
+    st.text(_("Accountable (first owner): {owner}", owner=case["first_owner"] or "-"))
+    st.text(_("First response due {when}", when=tr.moment(case["first_response_due"])))
     if case["reasons"]:
-        st.text("Why: " + "; ".join(case["reasons"]))
-    st.text(f"Validity: {case['validity']} ({case['validity_reason']})")
+        reasons = "; ".join(tr.recorded(r, theme_names(tr.lang)) for r in case["reasons"])
+        st.text(_("Why: {reasons}", reasons=reasons))
+    validity = word(VALIDITY_WORDS, case["validity"], tr)
+    st.text(
+        _("Validity: {validity} ({why})", validity=validity, why=tr.recorded(case["validity_reason"] or "-"))
+    )
     if case["label"]:
-        probs = f"neg {case['p_negative']:.0%} · neu {case['p_neutral']:.0%} · pos {case['p_positive']:.0%}"
-        corrected = f" (corrected to {case['corrected_label']})" if case["corrected_label"] else ""
-        st.text(f"Model: {case['label']}{corrected} · {probs} · themes: {', '.join(case['themes']) or '-'}")
+        probs = _(
+            "neg {negative} · neu {neutral} · pos {positive}",
+            negative=tr.percent(case["p_negative"]),
+            neutral=tr.percent(case["p_neutral"]),
+            positive=tr.percent(case["p_positive"]),
+        )
+        label = word(LABEL_WORDS, case["label"], tr)
+        if case["corrected_label"]:
+            label = _(
+                "{label} (corrected to {corrected})",
+                label=label,
+                corrected=word(LABEL_WORDS, case["corrected_label"], tr),
+            )
+        names = theme_names(tr.lang)
+        themes = ", ".join(names.get(t, t) for t in case["themes"]) or "-"
+        st.text(
+            _(
+                "Model: {label} · {probabilities} · themes: {themes}",
+                label=label,
+                probabilities=probs,
+                themes=themes,
+            )
+        )
         fix = st.columns(3)
         for column, label in zip(fix, ("negative", "neutral", "positive"), strict=True):
-            if may(me.roles, Action.CORRECT_LABELS) and column.button(f"It is {label}", key=f"label-{label}"):
-                act(f"Label corrected to {label}", label_feedback().correct, case["id"], me.name, label)
+            said = word(LABEL_WORDS, label, tr)
+            if may(me.roles, Action.CORRECT_LABELS) and column.button(
+                _("It is {label}", label=said), key=f"label-{label}"
+            ):
+                act(
+                    _("Label corrected to {label}", label=said),
+                    label_feedback().correct,
+                    case["id"],
+                    me.name,
+                    label,
+                )
 
 with right:
-    st.subheader("Author")
+    st.subheader(_("Author"))
     history = author_history(me.name, case["source"], case["author"]) if case["author"] else None
     if history:
-        st.text(f"{history['interactions']} mention(s); latest mood: {history['latest_mood']}")
+        mood = word(LABEL_WORDS, history["latest_mood"], tr)
+        st.text(_("{n} mention(s); latest mood: {mood}", n=history["interactions"], mood=mood))
         st.dataframe(
-            [{"when": m["said_at"], "mood": m["label"], "text": m["excerpt"]} for m in history["mentions"]],
+            [
+                {
+                    _("when"): m["said_at"],
+                    _("mood"): word(LABEL_WORDS, m["label"], tr),
+                    _("text"): m["excerpt"],
+                }
+                for m in history["mentions"]
+            ],
             hide_index=True,
         )
         for note in history["notes"]:
-            st.text(("[confidential] " if note["confidential"] else "") + note["note"])
+            st.text((_("[confidential]") + " " if note["confidential"] else "") + note["note"])
     if case["follow_ups"]:  # what the author said after the reply was posted (responders/follow_ups.py)
-        st.subheader("Customer's next mentions")
+        st.subheader(_("Customer's next mentions"))
         for said in case["follow_ups"]:
-            mood = said["corrected_label"] or said["label"]
-            st.text(f"{said['said_at']:%Y-%m-%d %H:%M} UTC · {mood} · {said['outcome']}")
+            mood = word(LABEL_WORDS, said["corrected_label"] or said["label"], tr)
+            st.text(f"{tr.moment(said['said_at'])} · {mood} · {word(OUTCOME_WORDS, said['outcome'], tr)}")
             st.text(said["text"])
 
-st.subheader("Reply")
+st.subheader(_("Reply"))
 claimable = (
     case["status"] in ("new", "assigned")
     and case["owner"] != me.name
@@ -135,32 +191,44 @@ claimable = (
     and may(me.roles, Action.OWN_CASES)
     and may_move(me, case["team"], case["owner"], me.team)  # another team's case: supervisors only
 )
-if claimable and st.button("Claim this case"):
-    act("Claimed", service().assign, case["id"], me.name, me.name)
+if claimable and st.button(_("Claim this case")):
+    act(_("Claimed"), service().assign, case["id"], me.name, me.name)
 
 draft = case["draft"]
 drafts_here = may(me.roles, Action.DRAFT) and case["owner"] == me.name  # only the owner drafts
 not_now = waiting_for("draft", case["status"])
 if drafts_here and not_now:
-    st.caption(f"Starting a reply from a template: {not_now}")
+    allowed = ", ".join(sorted(word(STATUS_WORDS, str(s), tr) for s in TRANSITIONS["draft"][0]))
+    why = _(
+        "Starting a reply from a template: not while the case is {status}; only when it is {allowed}.",
+        status=word(STATUS_WORDS, case["status"], tr),
+        allowed=allowed,
+    )
+    st.caption(escape_markdown(why))
 elif drafts_here:
     situation = st.selectbox(
-        "Situation",
-        ["first_response", "apology_recovery", "need_more_info", "resolved", "follow_up", "closing"],
+        _("Situation"), list(SITUATION_WORDS), format_func=lambda s: word(SITUATION_WORDS, s, tr)
     )
-    if st.button("Start from template"):
-        act("Draft started from the template", service().draft, case["id"], me.name, situation)
+    if st.button(_("Start from template")):
+        act(_("Draft started from the template"), service().draft, case["id"], me.name, situation)
 elif may(me.roles, Action.DRAFT) and case["owner"] != me.name:
-    st.caption(f"Only the case's owner ({case['owner'] or 'nobody yet'}) writes its reply.")
+    owner = case["owner"] or _("nobody yet")
+    st.caption(escape_markdown(_("Only the case's owner ({owner}) writes its reply.", owner=owner)))
 
 EDITABLE = ("draft", "rejected")  # approved, pending and sent text is read-only: edits make a new version
 
 if draft:
     st.text(
-        f"Draft v{draft['version']} ({draft['state']}), from {draft['template_key']}, by {draft['author']}"
+        _(
+            "Draft v{version} ({state}), from {template}, by {author}",
+            version=draft["version"],
+            state=word(DRAFT_STATE_WORDS, draft["state"], tr),
+            template=draft["template_key"],
+            author=draft["author"],
+        )
     )
     if draft["state"] in EDITABLE:
-        body = st.text_area("Draft", value=draft["body"], height=180, key=f"body-{draft['id']}")
+        body = st.text_area(_("Draft"), value=draft["body"], height=180, key=f"body-{draft['id']}")
     else:
         body = draft["body"]
         st.text(body)
@@ -168,12 +236,12 @@ if draft:
     col1, col2, col3 = st.columns(3)
     if draft["state"] in EDITABLE and drafts_here:
         with col1:
-            if st.button("Save edits"):
+            if st.button(_("Save edits")):
                 if body == draft["body"]:
-                    st.info(f"Nothing to save on {NAME}: the draft is unchanged.")
+                    st.info(_("Nothing to save on {case}: the draft is unchanged.", case=NAME))
                 else:
                     act(
-                        "Saved as a new version",
+                        _("Saved as a new version"),
                         service().draft,
                         case["id"],
                         me.name,
@@ -181,57 +249,76 @@ if draft:
                         body,
                     )
         with col2:
-            if may(me.roles, Action.SUBMIT) and st.button("Submit for approval"):
-                act("Submitted for approval", save_and_submit, case["id"], me.name, draft, body)
+            if may(me.roles, Action.SUBMIT) and st.button(_("Submit for approval")):
+                act(_("Submitted for approval"), save_and_submit, case["id"], me.name, draft, body)
     elif draft["state"] == "approved" and drafts_here:
         with col1:
-            if st.button("Edit (a new version, approved again)"):
-                act("New version to edit", service().draft, case["id"], me.name, draft["situation"], body)
+            if st.button(_("Edit (a new version, approved again)")):
+                act(_("New version to edit"), service().draft, case["id"], me.name, draft["situation"], body)
     with col3:
         sendable = draft["state"] == "approved" and may(me.roles, Action.SEND)
-        if sendable and st.button(f"Send v{draft['version']} as approved"):
-            act(f"Reply v{draft['version']} sent", service().send, case["id"], me.name, draft["version"])
-    note = draft_note(draft["state"], case["owner"], drafts_here, may(me.roles, Action.SEND))
+        if sendable and st.button(_("Send v{version} as approved", version=draft["version"])):
+            act(
+                _("Reply v{version} sent", version=draft["version"]),
+                service().send,
+                case["id"],
+                me.name,
+                draft["version"],
+            )
+    note = draft_note(draft["state"], case["owner"], drafts_here, may(me.roles, Action.SEND), tr)
     if note:
-        st.caption(note)
+        st.caption(escape_markdown(note))
     if draft.get("decision_comment"):
-        st.text(f"Comms lead's comment: {draft['decision_comment']}")
+        st.text(_("Comms lead's comment: {comment}", comment=draft["decision_comment"]))
 
 for entry in [e for e in case["outbox"] if e["kind"] == "reply"]:
     where = safe_link(entry["external_url"])
-    st.text(f"Reply v{entry['draft_version']} via {entry['channel']}: {entry['state']}")
+    state = word(OUTBOX_STATE_WORDS, entry["state"], tr)
+    st.text(
+        _(
+            "Reply v{version} via {channel}: {state}",
+            version=entry["draft_version"],
+            channel=entry["channel"],
+            state=state,
+        )
+    )
     if where:
-        st.link_button("Open the posted reply", where)
+        st.link_button(_("Open the posted reply"), where)
     if entry["last_error"] and entry["state"] != "sent":
-        st.text(f"Last error: {entry['last_error']}")
+        st.text(_("Last error: {error}", error=entry["last_error"]))
     if entry["state"] in ("awaiting_link", "unknown") and may(me.roles, Action.SEND):
-        posted = st.text_input("Link to the reply as posted", key=f"link-{entry['key']}")
-        if st.button("Record the link", key=f"record-{entry['key']}"):
+        posted = st.text_input(_("Link to the reply as posted"), key=f"link-{entry['key']}")
+        if st.button(_("Record the link"), key=f"record-{entry['key']}"):
             if posted:
-                act("Link recorded", service().record_reply_link, case["id"], me.name, posted)
+                act(_("Link recorded"), service().record_reply_link, case["id"], me.name, posted)
             else:
-                st.warning("Paste the link to the posted reply first.")
+                st.warning(_("Paste the link to the posted reply first."))
     resendable = entry["state"] == "unknown" and may(me.roles, Action.SEND)
-    if resendable and st.button("It is not there: send again", key=f"again-{entry['key']}"):
-        act("Sent again", service().resend, case["id"], me.name)
+    if resendable and st.button(_("It is not there: send again"), key=f"again-{entry['key']}"):
+        act(_("Sent again"), service().resend, case["id"], me.name)
 
 if case["status"] in ("sent", "follow_up"):
     if may(me.roles, Action.FOLLOW_UP):
-        note = st.text_input("Follow-up note")
-        if st.button("Record follow-up"):
+        note = st.text_input(_("Follow-up note"))
+        if st.button(_("Record follow-up")):
             if note:
-                act("Follow-up recorded", service().follow_up, case["id"], me.name, note)
+                act(_("Follow-up recorded"), service().follow_up, case["id"], me.name, note)
             else:
-                st.warning("Write what the follow-up was first.")
+                st.warning(_("Write what the follow-up was first."))
     if may(me.roles, Action.CLOSE):
-        waive = st.text_input("Reason to close without a follow-up (optional)")
-        if st.button("Close case"):
-            act("Closed", service().close, case["id"], me.name, waive or None)
+        waive = st.text_input(_("Reason to close without a follow-up (optional)"))
+        if st.button(_("Close case")):
+            act(_("Closed"), service().close, case["id"], me.name, waive or None)
 
-with st.expander("Audit trail"):
+with st.expander(_("Audit trail")):
     st.dataframe(
         [
-            {"when": a["occurred_at"], "who": a["actor"], "what": a["action"], "after": a["after"]}
+            {
+                _("when"): a["occurred_at"],
+                _("who"): a["actor"],
+                _("what"): a["action"],
+                _("after"): a["after"],
+            }
             for a in case["audit"]
         ],
         hide_index=True,

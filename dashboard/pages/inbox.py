@@ -18,20 +18,27 @@ from dashboard.data import (
     open_cases,
     service,
     team_load,
+    theme_names,
 )
-from dashboard.display import case_label, countdown, escape_markdown, queue_rows
+from dashboard.display import QUEUE_COLUMNS, case_label, countdown, escape_markdown, queue_rows, why_listed
+from dashboard.i18n import _, current
 from dashboard.session import require
-from responders.inbox import filter_cases, is_breached, next_due, queue_order, status_counts, why_listed
+from dashboard.words import LABEL_WORDS, STATUS_WORDS, TIER_WORDS, word
+from responders.inbox import filter_cases, is_breached, next_due, queue_order, status_counts
 from responders.lifecycle import may_move
 from sentiment.registry import model_id_for
 from voxwatch.errors import VoxWatchError
 from voxwatch.permissions import Action, may
 from voxwatch.settings import CONFIG_ENV
 
-st.title("Inbox: routed cases")
+tr = current()
+theme_words = theme_names(tr.lang)
+st.title(_("Inbox: routed cases"))
 st.caption(
-    "Complaints, questions and anything a routing rule sent to the team, each with why it is here. "
-    "Unanswered cases first, by first-response due time; answered ones count down to resolution."
+    _(
+        "Complaints, questions and anything a routing rule sent to the team, each with why it is here. "
+        "Unanswered cases first, by first-response due time; answered ones count down to resolution."
+    )
 )
 
 settings = current_settings()
@@ -44,23 +51,30 @@ except VoxWatchError as exc:
     st.stop()
 
 
+def shown(value: str) -> str:
+    """A filter option as people read it: statuses, tiers and themes in words, the rest as stored."""
+    if value == "(none)":
+        return _("(none)")
+    return theme_words.get(value) or word(STATUS_WORDS | TIER_WORDS, value, tr)
+
+
 def options(field: str) -> list[str]:
     values = {v for c in cases for v in (c[field] or [] if field == "themes" else [c[field] or "(none)"])}
     return sorted(values)
 
 
-with st.expander("Filters and team load", expanded=False):
+with st.expander(_("Filters and team load"), expanded=False):
     cols = st.columns(6)
     chosen = {
-        field: cols[i].multiselect(label, options(field))
+        field: cols[i].multiselect(label, options(field), format_func=shown)
         for i, (field, label) in enumerate(
             [
-                ("source", "Source"),
-                ("themes", "Theme"),
-                ("lang", "Language"),
-                ("tier", "Tier"),
-                ("owner", "Owner"),
-                ("status", "Status"),
+                ("source", _("Source")),
+                ("themes", _("Theme")),
+                ("lang", _("Language")),
+                ("tier", _("Tier")),
+                ("owner", _("Owner")),
+                ("status", _("Status")),
             ]
         )
     }
@@ -73,18 +87,24 @@ with st.expander("Filters and team load", expanded=False):
 cases = queue_order(filter_cases(cases, **chosen))
 counts = status_counts(cases)
 count_cols = st.columns(len(counts) + 1)
-count_cols[0].metric("Open cases", len(cases))
+count_cols[0].metric(_("Open cases"), len(cases))
 for col, (status, n) in zip(count_cols[1:], counts.items(), strict=True):
-    col.metric(status.replace("_", " "), n)
-view = st.segmented_control("View", ["Cards", "Table"], default="Cards", key="inbox-view") or "Cards"
+    col.metric(word(STATUS_WORDS, status, tr), n)
+VIEWS = {"Cards": _("Cards"), "Table": _("Table")}
+view = (
+    st.segmented_control(
+        _("View"), list(VIEWS), format_func=VIEWS.__getitem__, default="Cards", key="inbox-view"
+    )
+    or "Cards"
+)
 if not cases:
-    st.info("No open cases. New negative mentions appear here after the pipeline routes them.")
+    st.info(_("No open cases. New negative mentions appear here after the pipeline routes them."))
 
 
 def assign_picked(picked: list[str], to: str, names: dict[str, str]) -> None:
     """Assign each picked case; name the ones moved, and each refusal with its case."""
     if not picked:
-        st.warning("Pick the cases to assign first.")
+        st.warning(_("Pick the cases to assign first."))
         return
     moved, problems = [], []
     for case_id in picked:
@@ -95,7 +115,7 @@ def assign_picked(picked: list[str], to: str, names: dict[str, str]) -> None:
             problems.append(escape_markdown(f"{names[case_id]}: {exc}"))
     forget_reads()
     if moved:
-        done(f"Assigned to {to}: {', '.join(moved)}")
+        done(_("Assigned to {person}: {cases}", person=to, cases=", ".join(moved)))
     for problem in problems:
         st.error(problem)
     if not problems:
@@ -104,34 +124,32 @@ def assign_picked(picked: list[str], to: str, names: dict[str, str]) -> None:
 
 
 if cases and may(me.roles, Action.ASSIGN):
-    with st.expander("Assign several cases at once"):
+    with st.expander(_("Assign several cases at once")):
         # Only what the team rule lets this person move: their own team's cases, to their own team,
         # unless they may claim other teams' cases (responders.lifecycle.may_move, checked again on save).
         mine = [c["case_id"] for c in cases if may_move(me, c["team"], c["owner"], c["team"])]
         owners = settings.people_who_may(Action.OWN_CASES)
         claims = may(me.roles, Action.CLAIM_OTHER_TEAMS_CASE)
         names = {c["case_id"]: case_label(c) for c in cases}
-        picked = st.multiselect("Cases", mine, format_func=lambda case_id: names[case_id])
-        to = st.selectbox("Assign to", [p.name for p in owners if claims or p.team == me.team])
-        if st.button("Assign selected"):
+        picked = st.multiselect(_("Cases"), mine, format_func=lambda case_id: names[case_id])
+        to = st.selectbox(_("Assign to"), [p.name for p in owners if claims or p.team == me.team])
+        if st.button(_("Assign selected")):
             assign_picked(picked, to, names)
 
 
 @st.fragment(run_every=60)
 def case_table() -> None:
     """One row per case; click a header to sort (the due column sorts by the due time)."""
-    st.dataframe(
-        queue_rows(cases),
-        hide_index=True,
-        column_config={
-            "due": st.column_config.TextColumn("due", help="What the case waits for next, and when"),
-            "due at": st.column_config.DatetimeColumn("due at (UTC)", format="YYYY-MM-DD HH:mm"),
-        },
-    )
+    columns = {key: st.column_config.TextColumn(_(title)) for key, title in QUEUE_COLUMNS.items()}
+    columns["due"] = st.column_config.TextColumn(_("due"), help=_("What the case waits for next, and when"))
+    columns["due at"] = st.column_config.DatetimeColumn(_("due at (UTC)"), format="YYYY-MM-DD HH:mm")
+    st.dataframe(queue_rows(cases, tr=tr), hide_index=True, column_config=columns)
     if cases:
         names = {c["case_id"]: case_label(c) for c in cases}
-        chosen = st.selectbox("Open a case", list(names), format_func=lambda case_id: names[case_id])
-        st.page_link("pages/case.py", label=f"Open {names[chosen]}", query_params={"case": chosen})
+        chosen = st.selectbox(_("Open a case"), list(names), format_func=lambda case_id: names[case_id])
+        st.page_link(
+            "pages/case.py", label=_("Open {case}", case=names[chosen]), query_params={"case": chosen}
+        )
 
 
 @st.fragment(run_every=60)
@@ -142,21 +160,30 @@ def case_cards() -> None:
             left, right = st.columns([3, 1])
             with left:
                 st.text(case["text"])
-                st.text(f"{case['source']} · {case['author'] or 'unknown author'} · {case['lang'] or 'und'}")
+                author = case["author"] or _("unknown author")
+                st.text(f"{case['source']} · {author} · {case['lang'] or 'und'}")
             with right:
                 if is_breached(case):  # our own fixed words, so Markdown colour is safe here
-                    st.markdown(":red[**SLA breached**]")
-                st.text(f"{case_label(case)} · {case['status'].replace('_', ' ')}")
-                st.text(f"{case['tier'].upper()} · {countdown(case)}")
-                st.text(f"SLA due {next_due(case)[1]:%Y-%m-%d %H:%M} UTC")
-                st.text(f"owner: {case['owner'] or '(unassigned)'} · team {case['team']}")
+                    st.markdown(":red[**" + escape_markdown(_("SLA breached")) + "**]")
+                st.text(f"{case_label(case)} · {word(STATUS_WORDS, case['status'], tr)}")
+                st.text(f"{word(TIER_WORDS, case['tier'], tr).upper()} · {countdown(case, tr=tr)}")
+                st.text(_("SLA due {when}", when=tr.moment(next_due(case)[1])))
+                owner = case["owner"] or _("(unassigned)")
+                st.text(_("owner: {owner} · team {team}", owner=owner, team=case["team"]))
                 if case["p_negative"] is not None:
-                    st.text(f"negative {case['p_negative']:.0%} ({case['label']})")
-            st.text("why here: " + why_listed(case))
+                    label = word(LABEL_WORDS, case["label"], tr)
+                    st.text(
+                        _("negative {share} ({label})", share=tr.percent(case["p_negative"]), label=label)
+                    )
+            st.text(_("why here: {why}", why=why_listed(case, tr, theme_words)))
             if case["themes"]:
-                st.text("themes: " + ", ".join(case["themes"]))
+                st.text(
+                    _("themes: {themes}", themes=", ".join(theme_words.get(t, t) for t in case["themes"]))
+                )
             st.page_link(
-                "pages/case.py", label=f"Open {case_label(case)}", query_params={"case": case["case_id"]}
+                "pages/case.py",
+                label=_("Open {case}", case=case_label(case)),
+                query_params={"case": case["case_id"]},
             )
 
 

@@ -6,34 +6,37 @@ import sys
 import streamlit as st
 
 from dashboard.data import config_path, current_settings, forget_reads, source_health
+from dashboard.i18n import _, current
 from dashboard.session import require
+from dashboard.words import SOURCE_STATUS_WORDS, word
 from voxwatch.permissions import Action
 
 settings = current_settings()
 require(settings, Action.VIEW_SOURCES)
 
-st.title("Sources")
+tr = current()
+st.title(_("Sources"))
 st.dataframe(
     [
         {
-            "source": s["name"],
-            "kind": s["kind"],
-            "status": s["status"] or "never run",
-            "last success": s["last_ok_at"],
-            "last run": s["last_run_at"],
-            "new last run": s["items_last_run"],
-            "mentions": s["mentions"],
-            "last error": s["last_error"],
-            "replies posted": s["replies_posted"],
-            "replies failing": s["replies_failing"],
-            "last publish error": s["last_publish_error"],
+            _("source"): s["name"],
+            _("kind"): s["kind"],
+            _("status"): word(SOURCE_STATUS_WORDS, s["status"], tr) if s["status"] else _("never run"),
+            _("last success"): s["last_ok_at"],
+            _("last run"): s["last_run_at"],
+            _("new last run"): s["items_last_run"],
+            _("mentions"): s["mentions"],
+            _("last error"): s["last_error"],
+            _("replies posted"): s["replies_posted"],
+            _("replies failing"): s["replies_failing"],
+            _("last publish error"): s["last_publish_error"],
         }
         for s in source_health()
     ],
     hide_index=True,
 )
-if st.button("Collect now"):
-    with st.spinner("Collecting..."):
+if st.button(_("Collect now")):
+    with st.spinner(_("Collecting...")):
         result = subprocess.run(
             [sys.executable, "-m", "voxwatch", "collect", "--config", config_path()],
             capture_output=True,

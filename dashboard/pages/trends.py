@@ -10,8 +10,11 @@ from datetime import timedelta
 import altair as alt
 import streamlit as st
 
-from dashboard.data import current_settings, data_days, monthly_report_html, trends
+from dashboard.data import current_settings, data_days, monthly_report_html, theme_names, trends
+from dashboard.display import escape_markdown
+from dashboard.i18n import _, current
 from dashboard.session import require
+from dashboard.words import LABEL_WORDS
 from insights.report import current_month
 from insights.trends import breakdown_csv, period_choices, totals_csv
 from sentiment.registry import model_id_for
@@ -20,144 +23,198 @@ from voxwatch.permissions import Action
 settings = current_settings()
 require(settings, Action.VIEW_TRENDS)
 
-st.title("Trends")
+tr = current()
+names = theme_names(tr.lang)
+st.title(_("Trends"))
 period, breakdown = st.columns(2)
 model_id = model_id_for(settings.model.name)
 choices, default = period_choices(data_days(model_id))
 days = period.selectbox(
-    "Period",
+    _("Period"),
     choices,
     index=choices.index(default),  # what the data covers, not a fixed 90 days
-    format_func=lambda d: f"last {d} day{'' if d == 1 else 's'}",
+    format_func=lambda d: _("last day") if d == 1 else _("last {n} days", n=d),
 )
-by = breakdown.selectbox("Break volume down by", ["source", "language", "theme"])
+BREAKDOWNS = {"source": _("source"), "language": _("language"), "theme": _("theme")}
+by = breakdown.selectbox(_("Break volume down by"), list(BREAKDOWNS), format_func=BREAKDOWNS.__getitem__)
 data = trends(model_id, days, by)
 kpis = data["kpis"]
 
 
+def named(row: dict) -> dict:
+    """A chart row with its theme (if any) named in the interface language."""
+    return {**row, "theme": names.get(row["theme"], row["theme"])} if "theme" in row else row
+
+
 def shown(value: float | None, unit: str = "") -> str:
-    return "-" if value is None else f"{value:.1f}{unit}"
+    return "-" if value is None else f"{tr.number(value)}{unit}"
 
 
 cols = st.columns(8)
-cols[7].metric("Mentions", data["volume"], help="Each mention once, whatever the breakdown below.")
-cols[0].metric("Net sentiment", shown(data["net_sentiment"]))
-cols[1].metric("Median first response", shown(kpis["median_first_response_hours"], " h"))
-cols[2].metric("Median resolution", shown(kpis["median_resolution_hours"], " h"))
-cols[3].metric("SLA met", shown(kpis["sla_met_pct"], " %"))
-cols[4].metric("First-contact resolution", shown(kpis["first_contact_resolution_pct"], " %"))
-cols[5].metric("Repeat complaints", shown(kpis["repeat_complaint_pct"], " %"))
+HOURS = _(" h")
+cols[7].metric(_("Mentions"), data["volume"], help=_("Each mention once, whatever the breakdown below."))
+cols[0].metric(_("Net sentiment"), shown(data["net_sentiment"]))
+cols[1].metric(_("Median first response"), shown(kpis["median_first_response_hours"], HOURS))
+cols[2].metric(_("Median resolution"), shown(kpis["median_resolution_hours"], HOURS))
+cols[3].metric(_("SLA met"), shown(kpis["sla_met_pct"], " %"))
+cols[4].metric(_("First-contact resolution"), shown(kpis["first_contact_resolution_pct"], " %"))
+cols[5].metric(_("Repeat complaints"), shown(kpis["repeat_complaint_pct"], " %"))
 cols[6].metric(  # with its n, so nobody reads 100 % from one case
-    "Service recovery",
+    _("Service recovery"),
     f"{shown(kpis['service_recovery_pct'], ' %')} (n={kpis['service_recovery_n']})",
-    help="Answered complaints whose author's next mention (within the follow-up window) was not negative; "
-    f"n of {kpis['answered_complaints']} answered complaints had a next mention.",
+    help=_(
+        "Answered complaints whose author's next mention (within the follow-up window) was not negative; "
+        "n of {answered} answered complaints had a next mention.",
+        answered=kpis["answered_complaints"],
+    ),
 )
+DAY, MENTIONS, SENTIMENT = _("day"), _("mentions"), _("sentiment")
+LABELS = [_(LABEL_WORDS[label]) for label in ("negative", "neutral", "positive")]
 
-st.subheader("Mentions per day by sentiment")
+st.subheader(_("Mentions per day by sentiment"))
 if data["volume"]:
     chart = (
-        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["totals_daily"]]))
+        alt.Chart(
+            alt.Data(
+                values=[
+                    {**r, "day": r["day"].isoformat(), "label": _(LABEL_WORDS[r["label"]])}
+                    for r in data["totals_daily"]
+                ]
+            )
+        )
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title="day"),
-            y=alt.Y("sum(mentions):Q", title="mentions"),
+            x=alt.X("day:T", title=DAY),
+            y=alt.Y("sum(mentions):Q", title=MENTIONS),
             color=alt.Color(
                 "label:N",
-                scale=alt.Scale(
-                    domain=["negative", "neutral", "positive"], range=["#d62728", "#bbbbbb", "#2ca02c"]
-                ),
+                title=SENTIMENT,
+                scale=alt.Scale(domain=LABELS, range=["#d62728", "#bbbbbb", "#2ca02c"]),
             ),
-            tooltip=["day:T", "label:N", "mentions:Q"],
+            tooltip=[
+                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip("label:N", title=SENTIMENT),
+                alt.Tooltip("mentions:Q", title=MENTIONS),
+            ],
         )
     )
     st.altair_chart(chart, use_container_width=True)
-    st.subheader(f"Mentions per day by {by}")
+    st.subheader(_("Mentions per day by {breakdown}", breakdown=BREAKDOWNS[by]))
     if by == "theme":
         st.caption(
-            "A mention can carry several themes, so these lines can add up to more than the "
-            f"{data['volume']} mentions above; the totals count each mention once."
+            _(
+                "A mention can carry several themes, so these lines can add up to more than the "
+                "{volume} mentions above; the totals count each mention once.",
+                volume=data["volume"],
+            )
         )
     st.altair_chart(
-        alt.Chart(alt.Data(values=[{**r, "day": r["day"].isoformat()} for r in data["lines"]]))
+        alt.Chart(alt.Data(values=[named({**r, "day": r["day"].isoformat()}) for r in data["lines"]]))
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title="day"),
-            y=alt.Y("sum(mentions):Q", title="mentions"),
-            color=alt.Color(f"{by}:N"),
-            tooltip=["day:T", f"{by}:N", "sum(mentions):Q"],
+            x=alt.X("day:T", title=DAY),
+            y=alt.Y("sum(mentions):Q", title=MENTIONS),
+            color=alt.Color(f"{by}:N", title=BREAKDOWNS[by]),
+            tooltip=[
+                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip(f"{by}:N", title=BREAKDOWNS[by]),
+                alt.Tooltip("sum(mentions):Q", title=MENTIONS),
+            ],
         ),
         use_container_width=True,
     )
 else:
-    st.info("No mentions in this period.")
+    st.info(_("No mentions in this period."))
 
-st.subheader("Negative mentions and spikes")
+st.subheader(_("Negative mentions and spikes"))
 st.caption(
-    f"A day is a spike when its negative mentions exceed the mean of the 7 days before it "
-    f"+ {settings.spikes.k:g} standard deviations (and reach {settings.spikes.min_mentions}). "
-    "Hover a point for the arithmetic."
+    _(
+        "A day is a spike when its negative mentions exceed the mean of the 7 days before it "
+        "+ {k} standard deviations (and reach {least}). Hover a point for the arithmetic.",
+        k=f"{settings.spikes.k:g}",
+        least=settings.spikes.min_mentions,
+    )
 )
 spikes = [{**d, "day": d["day"].isoformat()} for d in data["spikes"]]
 if spikes:
-    base = alt.Chart(alt.Data(values=spikes)).encode(x=alt.X("day:T", title="day"))
+    base = alt.Chart(alt.Data(values=spikes)).encode(x=alt.X("day:T", title=DAY))
+    negatives = _("negative mentions")
     st.altair_chart(
-        base.mark_line(color="#d62728").encode(y=alt.Y("negative:Q", title="negative mentions"))
-        + base.mark_line(strokeDash=[4, 4], color="#888888").encode(y="threshold:Q")
+        base.mark_line(color="#d62728").encode(y=alt.Y("negative:Q", title=negatives))
+        + base.mark_line(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("threshold:Q", title=negatives))
         + base.mark_point(filled=True, size=90).encode(
             y="negative:Q",
             color=alt.Color(
-                "spike:N", scale=alt.Scale(domain=[True, False], range=["#d62728", "#cccccc"]), title="spike"
+                "spike:N",
+                scale=alt.Scale(domain=[True, False], range=["#d62728", "#cccccc"]),
+                title=_("spike"),
             ),
-            tooltip=["day:T", "negative:Q", "why:N"],
+            tooltip=[
+                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip("negative:Q", title=negatives),
+                alt.Tooltip("why:N", title=_("why")),
+            ],
         ),
         use_container_width=True,
     )
     fired = [d for d in data["spikes"] if d["spike"]]
     for day in fired:
-        st.markdown(f"**Spike {day['day']:%Y-%m-%d}**: {day['why']}")
+        st.markdown(
+            "**"
+            + escape_markdown(_("Spike {day}", day=tr.day(day["day"])))
+            + "**: "
+            + escape_markdown(tr.recorded(day["why"]))
+        )
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Top complaint themes")
+    st.subheader(_("Top complaint themes"))
     if data["themes"]:
         st.altair_chart(
-            alt.Chart(alt.Data(values=data["themes"]))
+            alt.Chart(alt.Data(values=[named(r) for r in data["themes"]]))
             .mark_bar()
-            .encode(x=alt.X("complaints:Q"), y=alt.Y("theme:N", sort="-x")),
+            .encode(
+                x=alt.X("complaints:Q", title=_("complaints")),
+                y=alt.Y("theme:N", sort="-x", title=_("theme")),
+            ),
             use_container_width=True,
         )
 with right:
-    st.subheader("Open backlog by age")
-    backlog = [{"age": k, "cases": v} for k, v in kpis["open_backlog_by_age"].items()]
+    st.subheader(_("Open backlog by age"))
+    backlog = [{"age": _(k), "cases": v} for k, v in kpis["open_backlog_by_age"].items()]
     if backlog:
         st.altair_chart(
-            alt.Chart(alt.Data(values=backlog)).mark_bar().encode(x="age:N", y="cases:Q"),
+            alt.Chart(alt.Data(values=backlog))
+            .mark_bar()
+            .encode(
+                x=alt.X("age:N", title=_("age"), sort=None),
+                y=alt.Y("cases:Q", title=_("cases")),
+            ),
             use_container_width=True,
         )
 
 st.download_button(
-    "Export CSV",
+    _("Export CSV"),
     totals_csv(data["totals_daily"]),
     file_name=f"voxwatch-trends-{days}d.csv",
     mime="text/csv",
-    help="Mentions per day and sentiment, each mention once.",
+    help=_("Mentions per day and sentiment, each mention once."),
 )
 st.download_button(
-    f"Export CSV by {by}",
+    _("Export CSV by {breakdown}", breakdown=BREAKDOWNS[by]),
     breakdown_csv(data["daily"], by),
     file_name=f"voxwatch-trends-{days}d-by-{by}.csv",
     mime="text/csv",
-    help="By theme, a mention is in one row per theme.",
+    help=_("By theme, a mention is in one row per theme."),
 )
 
-st.subheader("Monthly leader report")
+st.subheader(_("Monthly leader report"))
 this_month = current_month()  # the UTC month, as the report's bounds are
 months = [this_month, (this_month - timedelta(days=1)).replace(day=1)]
-month = st.selectbox("Month", months, format_func=lambda m: m.strftime("%B %Y"))
+month = st.selectbox(_("Month"), months, format_func=tr.month)
 st.download_button(
-    "Download report (HTML)",
-    monthly_report_html(model_id, month),
+    _("Download report (HTML)"),
+    monthly_report_html(model_id, month, tr.lang),
     file_name=f"voxwatch-report-{month:%Y-%m}.html",
     mime="text/html",
 )

@@ -329,6 +329,7 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
         "voxwatch-report.html"
     ),
+    lang: Annotated[str, typer.Option("--lang", help="The report's language: en or zh.")] = "en",
     config: ConfigOption = None,
 ) -> None:
     """Write the monthly leader report (indicators, themes, spikes, owners) as HTML."""
@@ -336,15 +337,21 @@ def report(
 
     from insights.report import monthly_figures, render_html
     from sentiment.registry import model_id_for
+    from sentiment.themes import theme_labels
+    from voxwatch.i18n import LANGUAGES
     from voxwatch.store import store_for
 
+    if lang not in LANGUAGES:
+        raise VoxWatchError(f"--lang {lang!r} is not one of {', '.join(LANGUAGES)}")
     try:
         chosen = date.fromisoformat(f"{month}-01") if month else datetime.now(UTC).date()
     except ValueError as exc:
         raise VoxWatchError(f"--month {month!r} is not YYYY-MM") from exc
     settings = load_settings(config_path(config))
     figures = monthly_figures(store_for(settings), settings, model_id_for(settings.model.name), chosen)
-    output.write_text(render_html(figures), encoding="utf-8")
+    output.write_text(
+        render_html(figures, lang, theme_labels(lang, settings.library.themes)), encoding="utf-8"
+    )
     console.print(f"wrote {output} ({figures['month']}: {figures['volume']} mentions)")
 
 
