@@ -69,6 +69,9 @@ cols[6].metric(  # with its n, so nobody reads 100 % from one case
     ),
 )
 DAY, MENTIONS, SENTIMENT = _("day"), _("mentions"), _("sentiment")
+# Days as numbers (2026-11-30, 11-30): the charts' own month and weekday names would be English.
+DAY_FORMAT = "%Y-%m-%d"
+DAY_AXIS = alt.Axis(format="%m-%d", labelAngle=0)
 LABELS = [_(LABEL_WORDS[label]) for label in ("negative", "neutral", "positive")]
 
 st.subheader(_("Mentions per day by sentiment"))
@@ -84,7 +87,7 @@ if data["volume"]:
         )
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title=DAY),
+            x=alt.X("day:T", title=DAY, axis=DAY_AXIS),
             y=alt.Y("sum(mentions):Q", title=MENTIONS),
             color=alt.Color(
                 "label:N",
@@ -92,7 +95,7 @@ if data["volume"]:
                 scale=alt.Scale(domain=LABELS, range=["#d62728", "#bbbbbb", "#2ca02c"]),
             ),
             tooltip=[
-                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip("day:T", title=DAY, format=DAY_FORMAT),
                 alt.Tooltip("label:N", title=SENTIMENT),
                 alt.Tooltip("mentions:Q", title=MENTIONS),
             ],
@@ -112,11 +115,11 @@ if data["volume"]:
         alt.Chart(alt.Data(values=[named({**r, "day": r["day"].isoformat()}) for r in data["lines"]]))
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title=DAY),
+            x=alt.X("day:T", title=DAY, axis=DAY_AXIS),
             y=alt.Y("sum(mentions):Q", title=MENTIONS),
             color=alt.Color(f"{by}:N", title=BREAKDOWNS[by]),
             tooltip=[
-                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip("day:T", title=DAY, format=DAY_FORMAT),
                 alt.Tooltip(f"{by}:N", title=BREAKDOWNS[by]),
                 alt.Tooltip("sum(mentions):Q", title=MENTIONS),
             ],
@@ -135,9 +138,18 @@ st.caption(
         least=settings.spikes.min_mentions,
     )
 )
-spikes = [{**d, "day": d["day"].isoformat()} for d in data["spikes"]]
+SPIKE, NO_SPIKE = _("spike"), _("no spike")
+spikes = [
+    {
+        **d,
+        "day": d["day"].isoformat(),
+        "spike": SPIKE if d["spike"] else NO_SPIKE,
+        "why": tr.recorded(d["why"]),
+    }
+    for d in data["spikes"]
+]
 if spikes:
-    base = alt.Chart(alt.Data(values=spikes)).encode(x=alt.X("day:T", title=DAY))
+    base = alt.Chart(alt.Data(values=spikes)).encode(x=alt.X("day:T", title=DAY, axis=DAY_AXIS))
     negatives = _("negative mentions")
     st.altair_chart(
         base.mark_line(color="#d62728").encode(y=alt.Y("negative:Q", title=negatives))
@@ -146,11 +158,11 @@ if spikes:
             y="negative:Q",
             color=alt.Color(
                 "spike:N",
-                scale=alt.Scale(domain=[True, False], range=["#d62728", "#cccccc"]),
+                scale=alt.Scale(domain=[SPIKE, NO_SPIKE], range=["#d62728", "#cccccc"]),
                 title=_("spike"),
             ),
             tooltip=[
-                alt.Tooltip("day:T", title=DAY),
+                alt.Tooltip("day:T", title=DAY, format=DAY_FORMAT),
                 alt.Tooltip("negative:Q", title=negatives),
                 alt.Tooltip("why:N", title=_("why")),
             ],
