@@ -22,7 +22,7 @@ from responders.feedback import LabelFeedback
 from responders.lint import Finding, lint, load_rules
 from responders.settings_editor import Area, area_text, save_area
 from sentiment.themes import theme_labels
-from voxwatch.errors import CaseNotFound
+from voxwatch.errors import AmbiguousCase, CaseNotFound
 from voxwatch.settings import CONFIG_ENV, Settings, load_settings
 from voxwatch.store import queries, store_for
 
@@ -58,8 +58,15 @@ def forget_reads() -> None:
 
 @st.cache_data(ttl=15, show_spinner=False)
 def case_detail(case_id: str) -> dict[str, Any] | None:
+    """The case ``case_id`` names (number, id or id start); None when none does.
+
+    A start of an id that fits several cases raises ``AmbiguousCase`` (its ``candidates``
+    let the page offer them).
+    """
     try:
         return service().show(case_id)
+    except AmbiguousCase:
+        raise
     except CaseNotFound:
         return None
 

@@ -578,3 +578,11 @@ def test_an_admin_checks_and_saves_a_settings_area(world: dict[str, Any]) -> Non
     assert "escalate urgent" not in after and 'name = "amy"' in after
     audit = store_for(load_settings(world["config"])).read(lambda c: queries.audit_entries(c, "settings", 5))
     assert [(a["actor"], a["entity_id"]) for a in audit] == [("adam", "routing")]
+
+
+def test_a_case_link_that_fits_several_cases_offers_them(world: dict[str, Any]) -> None:
+    at = open_page("case", "amy", case="case-")  # the start of every id
+    assert not at.exception and not at.error
+    assert at.warning[0].value == "case- fits several cases; pick one:"
+    offered = texts(at)
+    assert len(offered) >= 2 and all(o.startswith("VW-") for o in offered)

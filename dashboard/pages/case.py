@@ -42,7 +42,7 @@ from responders.lifecycle import TRANSITIONS, may_move, waiting_for
 from responders.lint import Finding, finding_words, split_findings
 from sentiment.registry import model_id_for
 from voxwatch.domain import case_number_label
-from voxwatch.errors import VoxWatchError
+from voxwatch.errors import AmbiguousCase, VoxWatchError
 from voxwatch.permissions import Action, may
 
 settings = current_settings()
@@ -56,7 +56,13 @@ chosen = st.query_params.get("case") or (ids[0] if ids else None)
 if chosen is None:
     st.info(_("No open cases."))
     st.stop()
-case = case_detail(chosen)
+try:
+    case = case_detail(chosen)
+except AmbiguousCase as many:  # the start of an id that fits several cases: offer them
+    st.warning(_("{case} fits several cases; pick one:", case=escape_markdown(chosen)))
+    for candidate in many.candidates:
+        st.text(candidate)
+    st.stop()
 if case is None:
     st.error(_("No case {case}.", case=escape_markdown(chosen)))  # the id comes from the URL: never Markdown
     st.stop()
