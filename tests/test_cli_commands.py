@@ -562,7 +562,7 @@ def test_report_writes_the_month_as_html(report_config: str, tmp_path: Path) -> 
     html = output.read_text(encoding="utf-8")
     assert "<title>Acme: reputation and care, November 2026</title>" in html
     assert re.search(r'id="volume">3<', html)
-    assert re.search(r'<td>delivery</td><td class="n">2</td>', html)  # the month's top complaint theme
+    assert re.search(r'<td>Delivery</td><td class="n">2</td>', html)  # the month's top complaint theme
 
 
 def test_report_for_an_empty_month_counts_nothing(report_config: str, tmp_path: Path) -> None:

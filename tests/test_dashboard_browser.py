@@ -175,7 +175,7 @@ def test_a_day_responder_drafts_the_linter_flags_the_comms_lead_approves(
     settle(amy)
     amy.get_by_text("The linter found nothing to fix.").wait_for(timeout=120_000)
     click(amy, "button", "Submit for approval")
-    amy.get_by_text("pending_approval", exact=False).first.wait_for(timeout=120_000)
+    amy.get_by_text("pending approval", exact=False).first.wait_for(timeout=120_000)
     amy.close()
 
     # The comms lead approves it.

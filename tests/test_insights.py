@@ -28,7 +28,7 @@ from insights.report import month_bounds, monthly_figures, net_sentiment, render
 from insights.spikes import check, daily_spikes, record_spike
 from insights.trends import negatives_per_day, read_trends, trend_figures
 from responders.decide import decide
-from sentiment.themes import urgent_theme_ids
+from sentiment.themes import theme_labels, urgent_theme_ids
 from tests.builders import MODEL, NOW, Post, fresh_store, seed_posts, team_settings
 from voxwatch.domain import Mention, RawResponse, Score
 from voxwatch.settings import Settings
@@ -484,7 +484,7 @@ def test_owners_are_this_months_cases(acme: tuple[Settings, Store]) -> None:
 
 def test_the_report_html_shows_the_figures(autumn: tuple[Settings, Store]) -> None:
     settings, store = autumn
-    html = render_html(monthly_figures(store, settings, MODEL, OCTOBER))
+    html = render_html(monthly_figures(store, settings, MODEL, OCTOBER), "en", theme_labels("en"))
     assert "<title>Acme: reputation and care, October 2026</title>" in html
     assert '<td class="n" id="volume">12</td><td class="n">2</td>' in html
     assert f'<td class="n" id="net">{(2 - 9) / 11:.2f}</td><td class="n">0.00</td>' in html
