@@ -19,6 +19,7 @@ from responders.service import Clock, Service, utcnow
 from responders.templates import TemplateLibrary, render, reply_by_text
 from voxwatch.domain import CaseStatus, Outgoing
 from voxwatch.errors import InvalidTransition
+from voxwatch.i18n import N_  # refusals are shown in the reader's language (Translator.recorded)
 from voxwatch.permissions import Action, may
 from voxwatch.settings import ResponderSettings, Settings
 from voxwatch.store import queries
@@ -88,7 +89,10 @@ class CaseService(Service):
 
         person = self.settings.person(actor)
         target = self.settings.person(to)
-        require(may(target.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")
+        require(
+            may(target.roles, Action.OWN_CASES),
+            N_("{person} is not a responder and cannot own cases").format(person=to),
+        )
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             nxt = check("assign", person, CaseStatus(case["status"]))
@@ -116,19 +120,22 @@ class CaseService(Service):
         from responders.lifecycle import check_team
 
         person = self.settings.person(actor)
-        require(bool(reason.strip()), "a hand-off needs a reason")
-        require(bool(to_team or to), "say which team (--team) or person (--to) takes it")
+        require(bool(reason.strip()), N_("a hand-off needs a reason"))
+        require(bool(to_team or to), N_("say which team (--team) or person (--to) takes it"))
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             check("handoff", person, CaseStatus(case["status"]))
             check_team("handoff", person, case["team"], case["owner"], case["team"])
             if to:
                 taker = self.settings.person(to)
-                require(may(taker.roles, Action.OWN_CASES), f"{to} is not a responder and cannot own cases")
+                require(
+                    may(taker.roles, Action.OWN_CASES),
+                    N_("{person} is not a responder and cannot own cases").format(person=to),
+                )
             new_team = self.settings.person(to).team if to else str(to_team)
             require(
                 any(p.team == new_team for p in self.settings.people_who_may(Action.OWN_CASES)),
-                f"no responders in team {new_team!r}",
+                N_("no responders in team {team}").format(team=repr(new_team)),
             )
             new_owner = to or choose_owner(
                 self.settings.responders, new_team, case["lang"], queries.open_load(conn)
@@ -189,7 +196,10 @@ class CaseService(Service):
 
         def _do(conn: Connection, case: dict[str, Any]) -> dict[str, Any]:
             nxt = check("draft", person, CaseStatus(case["status"]))
-            require(case["owner"] == actor, f"only the owner ({case['owner']}) drafts replies on this case")
+            require(
+                case["owner"] == actor,
+                N_("only the owner ({owner}) drafts replies on this case").format(owner=case["owner"]),
+            )
             key, suggested = self.suggest(case, situation, person)
             text = suggested if body is None else body
             findings = [f.as_dict() for f in lint(text, situation, case["lang"], rules, allowed=suggested)]
@@ -224,13 +234,14 @@ class CaseService(Service):
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             nxt = check("submit", person, CaseStatus(case["status"]))
             draft = queries.latest_draft(conn, case["id"])
-            require(draft is not None and draft["state"] == "draft", "there is no open draft to submit")
+            require(draft is not None and draft["state"] == "draft", N_("there is no open draft to submit"))
             assert draft is not None
             errors = [f for f in draft["findings"] if f["severity"] == "error"]
             require(
                 not errors,
-                "fix the linter's findings first: "
-                + "; ".join(f"{f['rule']} at {f['start']}" for f in errors),
+                N_("fix the linter's findings first: {findings}").format(
+                    findings="; ".join(f"{f['rule']} at {f['start']}" for f in errors)
+                ),
             )
             queries.update_draft(conn, draft["id"], {"state": "pending_approval"})
             self._change(conn, case, actor, "submitted", {"status": nxt}, {"draft_version": draft["version"]})
@@ -245,11 +256,12 @@ class CaseService(Service):
             nxt = check(action, person, CaseStatus(case["status"]))
             draft = queries.latest_draft(conn, case["id"])
             require(
-                draft is not None and draft["state"] == "pending_approval", "no draft is waiting for approval"
+                draft is not None and draft["state"] == "pending_approval",
+                N_("no draft is waiting for approval"),
             )
             assert draft is not None
             check_not_own_draft(person, draft["author"])
-            require(approve or bool(comment.strip()), "sending a draft back needs a comment")
+            require(approve or bool(comment.strip()), N_("sending a draft back needs a comment"))
             queries.update_draft(
                 conn,
                 draft["id"],
@@ -293,11 +305,15 @@ class CaseService(Service):
         def _do(conn: Connection, case: dict[str, Any]) -> Outgoing:
             nxt = check("send", person, CaseStatus(case["status"]))
             draft = queries.latest_draft(conn, case["id"])
-            require(draft is not None and draft["state"] == "approved", "only an approved draft can be sent")
+            require(
+                draft is not None and draft["state"] == "approved", N_("only an approved draft can be sent")
+            )
             assert draft is not None
             require(
                 version is None or draft["version"] == version,
-                f"draft v{version} is not the approved one: v{draft['version']} is; review it first",
+                N_("draft v{version} is not the approved one: v{approved} is; review it first").format(
+                    version=version, approved=draft["version"]
+                ),
             )
             message = reply_message(self.settings, case, draft)
             now = self.clock()
@@ -321,13 +337,16 @@ class CaseService(Service):
     def record_reply_link(self, case_id: str, actor: str, url: str) -> None:
         """A reply posted by hand (or one whose outcome was unknown) is public here: record it."""
         person = self.settings.person(actor)
-        require(url.startswith(("https://", "http://")), f"{url!r} is not a link to the posted reply")
+        require(
+            url.startswith(("https://", "http://")),
+            N_("{url} is not a link to the posted reply").format(url=repr(url)),
+        )
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             check_role("send", person)
             waiting = [e for e in queries.case_outbox(conn, case["id"]) if e["kind"] == "reply"]
             open_ = [e for e in waiting if e["state"] in ("awaiting_link", "unknown")]
-            require(bool(open_), "no reply of this case is waiting for its link")
+            require(bool(open_), N_("no reply of this case is waiting for its link"))
             entry = open_[-1]
             now = self.clock()
             queries.update_entry(
@@ -347,7 +366,7 @@ class CaseService(Service):
         def _do(conn: Connection, case: dict[str, Any]) -> str:
             check_role("send", person)
             unknown = [e for e in queries.case_outbox(conn, case["id"]) if e["state"] == "unknown"]
-            require(bool(unknown), "no reply of this case has an unknown outcome")
+            require(bool(unknown), N_("no reply of this case has an unknown outcome"))
             key = str(unknown[-1]["key"])
             queries.update_entry(conn, key, {"state": "pending", "next_attempt_at": self.clock()})
             self._change(conn, case, actor, "resent", {}, {"outbox": key})
@@ -389,7 +408,7 @@ class CaseService(Service):
             done = case["followed_up_at"] is not None
             if not done and not (waive_follow_up and waive_follow_up.strip()):
                 raise InvalidTransition(
-                    "the follow-up is not done: follow up first, or close with a reason to waive it"
+                    N_("the follow-up is not done: follow up first, or close with a reason to waive it")
                 )
             changes: dict[str, Any] = {"status": nxt, "resolved_at": self.clock()}
             if not done:
@@ -400,7 +419,7 @@ class CaseService(Service):
 
     def dismiss(self, case_id: str, actor: str, reason: str) -> None:
         person = self.settings.person(actor)
-        require(bool(reason.strip()), "dismissing needs a reason")
+        require(bool(reason.strip()), N_("dismissing needs a reason"))
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
             nxt = check("dismiss", person, CaseStatus(case["status"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from voxwatch.domain import CaseStatus as S
 from voxwatch.errors import InvalidTransition, PermissionDenied
+from voxwatch.i18n import N_  # refusals are shown in the reader's language (Translator.recorded)
 from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import ResponderSettings
 
@@ -33,7 +34,9 @@ def check_role(action: str, person: ResponderSettings) -> None:
     if not may(person.roles, action):
         needed = ", ".join(roles_for(action))
         raise PermissionDenied(
-            f"{person.name} ({', '.join(person.roles)}) may not {action}: it needs one of {needed}"
+            N_("{person} ({roles}) may not {action}: it needs one of {needed}").format(
+                person=person.name, roles=", ".join(person.roles), action=action, needed=needed
+            )
         )
 
 
@@ -43,7 +46,11 @@ def check(action: str, person: ResponderSettings, status: S) -> S | None:
     starts, target = TRANSITIONS[action]
     if status not in starts:
         allowed = ", ".join(sorted(s.value for s in starts))
-        raise InvalidTransition(f"cannot {action} a case that is {status.value} (only from: {allowed})")
+        raise InvalidTransition(
+            N_("cannot {action} a case that is {status} (only from: {allowed})").format(
+                action=action, status=status.value, allowed=allowed
+            )
+        )
     return target
 
 
@@ -70,17 +77,29 @@ def check_team(
     """Raise PermissionDenied unless ``may_move``: claiming other teams' cases is a supervisor's call."""
     if not may_move(person, case_team, case_owner, to_team):
         needed = ", ".join(roles_for(Action.CLAIM_OTHER_TEAMS_CASE))
-        move = f"from team {case_team} to {to_team}" if to_team != case_team else f"of team {case_team}"
+        move = (
+            N_("from team {team} to {other}").format(team=case_team, other=to_team)
+            if to_team != case_team
+            else N_("of team {team}").format(team=case_team)
+        )
         raise PermissionDenied(
-            f"{person.name} ({', '.join(person.roles)}) may not {action} a case {move}: "
-            f"claiming another team's case needs one of {needed}; hand your own cases off with a reason"
+            N_(
+                "{person} ({roles}) may not {action} a case {move}: claiming another team's case needs "
+                "one of {needed}; hand your own cases off with a reason"
+            ).format(
+                person=person.name, roles=", ".join(person.roles), action=action, move=move, needed=needed
+            )
         )
 
 
 def check_not_own_draft(person: ResponderSettings, draft_author: str) -> None:
     """Four eyes: nobody approves or rejects their own draft."""
     if person.name == draft_author:
-        raise PermissionDenied(f"{person.name} wrote this draft and cannot approve it; another approver must")
+        raise PermissionDenied(
+            N_("{person} wrote this draft and cannot approve it; another approver must").format(
+                person=person.name
+            )
+        )
 
 
 def require(condition: bool, message: str) -> None:

@@ -219,3 +219,28 @@ def test_the_monthly_report_in_chinese_has_no_english_left(world: dict[str, Any]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert leftover(lines, [*data_of(world), settings.brand.name, "doctype html"]) == []
     assert '<html lang="zh">' in html and "口碑与客户关怀" in html
+
+
+def test_a_refusal_reads_in_chinese_with_its_names_kept(world: dict[str, Any]) -> None:
+    at = in_chinese("approvals", "sara")  # responder and approver: her own draft is listed too
+    at.button[2].click().run()  # approve her own draft: the case service refuses
+    (error,) = at.error
+    assert "sara 是此草稿的撰写人，不能自己批准" in error.value
+    assert leftover([error.value], data_of(world)) == []
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "amy (responder) may not approve: it needs one of approver",
+        "cannot submit a case that is closed (only from: drafting)",
+        "ben (responder) may not assign a case from team care to escalations: claiming another team's case "
+        "needs one of supervisor; hand your own cases off with a reason",
+        "draft v2 is not the approved one: v3 is; review it first",
+        "sending a draft back needs a comment",
+    ],
+)
+def test_the_case_services_refusals_have_chinese_words(refusal: str) -> None:
+    shown = translator("zh").recorded(refusal)
+    assert shown != refusal and re.search(r"[\u4e00-\u9fff]", shown)
+    assert re.findall(r"\d+", refusal) == re.findall(r"\d+", shown)  # versions and numbers kept

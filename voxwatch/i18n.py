@@ -85,12 +85,14 @@ class Translator:
         shape is shown as it was recorded.
         """
         words = catalogue(self.lang)
-        if not words or text in words:
+        if not words or text in words or len(text) > 2000:
             return words.get(text, text)
         for pattern, message in _shapes(self.lang):
             found = pattern.fullmatch(text)
             if found:
-                values = {k: (names or {}).get(v) or words.get(v, v) for k, v in found.groupdict().items()}
+                values = {
+                    k: (names or {}).get(v) or self.recorded(v, names) for k, v in found.groupdict().items()
+                }
                 return words[message].format(**values)
         return text
 

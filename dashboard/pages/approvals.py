@@ -38,7 +38,7 @@ def decide(verb: str, draft: dict, comment: str) -> None:
         else:
             service().reject(draft["case_id"], me.name, comment)
     except VoxWatchError as exc:
-        st.error(escape_markdown(f"{name}: {exc}"))
+        st.error(escape_markdown(f"{name}: {tr.recorded(str(exc))}"))
         return
     forget_reads()
     if verb == "approve":

@@ -77,7 +77,7 @@ def act(label: str, action: Callable[..., object], *args: object) -> None:
     try:
         action(*args)
     except VoxWatchError as exc:
-        st.error(escape_markdown(f"{NAME}: {exc}"))
+        st.error(escape_markdown(f"{NAME}: {tr.recorded(str(exc))}"))
         return
     forget_reads()
     done(_("{done}: {case}", done=label, case=NAME))

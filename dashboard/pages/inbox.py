@@ -112,7 +112,7 @@ def assign_picked(picked: list[str], to: str, names: dict[str, str]) -> None:
             service().assign(case_id, me.name, to)
             moved.append(names[case_id])
         except VoxWatchError as exc:
-            problems.append(escape_markdown(f"{names[case_id]}: {exc}"))
+            problems.append(escape_markdown(f"{names[case_id]}: {tr.recorded(str(exc))}"))
     forget_reads()
     if moved:
         done(_("Assigned to {person}: {cases}", person=to, cases=", ".join(moved)))
