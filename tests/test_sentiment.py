@@ -70,11 +70,13 @@ def test_a_model_that_cannot_load_is_a_clear_error(tmp_path) -> None:
         ("外卖送到的时候咖啡全洒了", "zh"),
         ("コーヒーが冷たい", "ja"),
         ("커피가 차가워요", "ko"),
-        ("Der Kaffee war kalt", "und"),
+        ("Der Kaffee war kalt und das Personal unfreundlich", "de"),
+        ("El pedido llegó tarde y frío", "es"),
+        ("Кофе был холодный", "und"),
         ("Larkspur 的咖啡很好喝", "zh"),
     ],
 )
-def test_language_is_detected_from_script(text: str, lang: str) -> None:
+def test_language_is_detected_from_script_then_py3langid(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
