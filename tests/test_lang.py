@@ -151,11 +151,10 @@ def test_a_short_word_that_is_clearly_another_language_stays_it(text: str, lang:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["Rude barista at Larkspur Union Square", "a quiet , pure , elliptical film", "Larkspur app is down"],
+    "text", ["Rude barista at Larkspur Union Square", "a quiet , pure , elliptical film"]
 )
 def test_common_english_words_tip_a_close_call_to_english(text: str) -> None:
-    assert detect_language(text) == "en"  # py3langid alone: Italian, Spanish, Spanish
+    assert detect_language(text) == "en"  # py3langid alone: Italian, Spanish
 
 
 def test_a_mixed_arabic_tweet_may_be_arabic_but_latin_text_never_is() -> None:
