@@ -73,13 +73,16 @@ def test_an_over_long_line_is_an_error_and_never_held_whole(tmp_path: Path) -> N
         out.write(b'{"id": 1, "text": "Great coffee, friendly staff."}\n')
         out.write(b'{"id": 2, "text": "' + b"x" * (50 * 1024 * 1024) + b'"}\n')
         out.write(b'{"id": 3, "text": "The order never arrived."}\n')
+    # VmHWM is this process image's own peak: ru_maxrss would carry over the forking pytest
+    # worker's peak (Linux keeps it across fork and exec), whatever models that worker loaded.
     script = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from voxwatch.cli import app\n"
         "try:\n"
         "    app(sys.argv[1:])\n"
         "except SystemExit as exit:\n"
-        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
         "    raise\n"
     )
     args = ["score", "--input", str(source), "--output", str(target), "--max-line-bytes", "100000"]
@@ -90,5 +93,5 @@ def test_an_over_long_line_is_an_error_and_never_held_whole(tmp_path: Path) -> N
     out = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [o.get("id") for o in out] == [1, None, 3]
     assert out[1]["line"] == 2 and "over the 100000-byte limit" in out[1]["error"]
-    peak_kib = int(result.stderr.strip().splitlines()[-1])  # ru_maxrss: KiB on Linux
+    peak_kib = int(result.stderr.strip().splitlines()[-1])  # VmHWM, in KiB
     assert peak_kib < 1_500_000, f"peak RSS {peak_kib} KiB: the long line was held"  # model ~1 GB; line 50 MB
