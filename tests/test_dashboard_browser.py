@@ -400,3 +400,75 @@ def test_each_role_lands_on_its_page_and_switches_it_to_chinese(
     lines = [line for line in page.evaluate(PAGE_TEXT).splitlines() if line.strip()]
     assert leftover(lines, shown_data(load_settings(dashboard_store))) == []
     page.close()
+
+
+def card_order(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The inbox cards' 'VW-n · status' lines, top to bottom, with what each counts down to."""
+    return [
+        line
+        for line in page.locator("[data-testid='stMain']").inner_text().splitlines()
+        if "first response due" in line or "first response overdue" in line or "resolution " in line
+    ]
+
+
+def test_an_answered_case_leaves_the_first_response_queue(
+    dashboard_store: Path, dashboard_url: str, browser
+) -> None:
+    settings = load_settings(dashboard_store)
+    store = store_for(settings)
+    first = store.read(lambda c: queries.inbox(c, "voxwatch/en-zh-v2"))
+    if not first:
+        first = store.read(
+            lambda c: c.execute("SELECT id AS case_id FROM cases WHERE status = 'assigned'").fetchall()
+        )
+    page = signed_in(browser, dashboard_url, "grace")  # a supervisor sees every team's cases
+    page.get_by_text("first response due", exact=False).first.wait_for(timeout=120_000)
+    before = card_order(page)
+    assert before and all("first response" in line for line in before[:3])
+    top = (
+        page.locator("[data-testid='stMain']")
+        .get_by_text("VW-", exact=False)
+        .first.inner_text()
+        .split(" · ")[0]
+    )
+    number = int(top.removeprefix("VW-"))
+    case_id = store.read(lambda c: c.execute("SELECT id FROM cases WHERE number = ?", [number]).fetchone()[0])
+    # The reply is posted (as sending records it): the case now counts down to its resolution.
+    store.write(lambda c: queries.update_case(c, case_id, {"first_response_at": datetime.now(UTC)}))
+    for _ in range(12):  # the inbox's read is cached for 15 s (dashboard/data.py)
+        page.wait_for_timeout(3000)
+        page.reload()
+        page.get_by_text("first response due", exact=False).first.wait_for(timeout=120_000)
+        settle(page)
+        after = card_order(page)
+        if any("resolution" in line for line in after):
+            break
+    assert not after[0].startswith(top), "the answered case is no longer first"
+    answered = [line for line in after if "resolution" in line]
+    assert answered and all("first response" not in line for line in answered)
+    # Answered cases come after every case still waiting for its first response.
+    firsts = [i for i, line in enumerate(after) if "first response" in line]
+    assert max(firsts) < min(i for i, line in enumerate(after) if "resolution" in line)
+    store.write(lambda c: queries.update_case(c, case_id, {"first_response_at": None}))  # as it was
+    page.close()
+
+
+def test_trends_totals_stay_the_same_whatever_the_breakdown(dashboard_url: str, browser) -> None:
+    page = signed_in(browser, dashboard_url, "erin")
+    page.get_by_text("Mentions per day by sentiment").wait_for(timeout=120_000)
+    settle(page)
+
+    def totals() -> tuple[str, bytes]:
+        settle(page)
+        volume = page.locator("[data-testid='stMetric']", has_text="Mentions").first.inner_text()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Export CSV", exact=True).click()
+        return volume, Path(download.value.path()).read_bytes()
+
+    by_source = totals()
+    for breakdown in ("theme", "language"):
+        page.get_by_role("combobox", name="Break volume down by").click()
+        page.get_by_role("option", name=breakdown, exact=True).click()
+        page.get_by_text(f"Mentions per day by {breakdown}").wait_for(timeout=120_000)
+        assert totals() == by_source  # the headline count and the per-day totals file
+    page.close()
