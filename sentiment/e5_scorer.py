@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +45,7 @@ import torch
 
 from sentiment import e5_torch
 from sentiment.encoder import head_and_tail, pad_batch
+from sentiment.model import without_lone_surrogates
 from voxwatch.domain import LABELS, Score
 from voxwatch.errors import ModelError
 from voxwatch.settings import ModelSettings
@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 FORMAT = "e5-finetuned"
 CHARS_PER_TOKEN_BOUND = 16  # longer than any piece a kept token can come from
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class E5FineTunedScorer:
@@ -103,7 +102,7 @@ class E5FineTunedScorer:
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """``<s> prefix text </s>`` ids per text; a long text keeps its head and tail."""
         budget = self.max_length * CHARS_PER_TOKEN_BOUND
-        clean = [_LONE_SURROGATE.sub("\ufffd", t) for t in texts]
+        clean = [without_lone_surrogates(t) for t in texts]
         clean = [t if len(t) <= 2 * budget else t[:budget] + " " + t[-budget:] for t in clean]
         encoded = self.tokenizer.encode_batch([self.prefix + t for t in clean], add_special_tokens=False)
         body = self.max_length - 2

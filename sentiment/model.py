@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -114,6 +115,7 @@ class EncoderHeadScorer:
         return lambda texts: encoder.encode(texts, self.batch_size)
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
+        texts = [without_lone_surrogates(t) for t in texts]  # no tokenizer takes them
         with torch.inference_mode():
             logits = self.head(self._encode(texts)) / self.temperature
         return _scores(logits.softmax(dim=-1), self.model_id)
@@ -202,6 +204,13 @@ class RoutedScorer:
 
 
 NO_CONTENT = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """U+FFFD for each lone surrogate: JSON can carry one ("\\ud800"), UTF-8 cannot, and the
+    tokenizers refuse the whole batch over it."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def has_content(text: str) -> bool:
