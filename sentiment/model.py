@@ -174,7 +174,9 @@ class RoutedScorer:
                     f"model {self.model_id}: route model {sub!r} is missing in {model_dir.parent}"
                 )
         self._loaded: dict[str, RouteScorer] = {}
-        self.route("*")  # the default route loads now, so a broken install fails early
+        # One route loads now, so a broken install fails early: the one most texts take
+        # ("preload" in the folder's config, e.g. "en"), else the default; the rest on first use.
+        self.route(config.get("preload", "*"))
 
     def route(self, lang: str) -> RouteScorer:
         """The scorer for a language, loaded once, on first use (a store without

@@ -467,6 +467,7 @@ def test_trends_totals_stay_the_same_whatever_the_breakdown(dashboard_url: str, 
 
     by_source = totals()
     for breakdown in ("theme", "language"):
+        settle(page)
         page.get_by_role("combobox", name="Break volume down by").click()
         page.get_by_role("option", name=breakdown, exact=True).click()
         page.get_by_text(f"Mentions per day by {breakdown}").wait_for(timeout=120_000)

@@ -210,6 +210,7 @@ st.download_button(
     totals_csv(data["totals_daily"]),
     file_name=f"voxwatch-trends-{days}d.csv",
     mime="text/csv",
+    on_click="ignore",  # a download changes nothing: no re-run
     help=_("Mentions per day and sentiment, each mention once."),
 )
 st.download_button(
@@ -217,6 +218,7 @@ st.download_button(
     breakdown_csv(data["daily"], by),
     file_name=f"voxwatch-trends-{days}d-by-{by}.csv",
     mime="text/csv",
+    on_click="ignore",  # a download changes nothing: no re-run
     help=_("By theme, a mention is in one row per theme."),
 )
 
@@ -229,4 +231,5 @@ st.download_button(
     monthly_report_html(model_id, month, tr.lang),
     file_name=f"voxwatch-report-{month:%Y-%m}.html",
     mime="text/html",
+    on_click="ignore",
 )

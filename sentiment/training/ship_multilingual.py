@@ -250,6 +250,7 @@ def ship(run: Path, data: Path, models: Path = MODELS_DIR, limit: int = 0) -> di
         "model_id": ROUTER_ID,
         "routes": choice["routes"],
         "default": FOLDER,
+        "preload": "en",  # most mentions are English: the other routes load on first use
     }
     text = json.dumps(router, indent=2) + "\n"
     (models / ROUTER).mkdir(exist_ok=True)
