@@ -12,7 +12,9 @@ from pytest_httpserver import HTTPServer
 
 from flows.deployments import deployments_for, serve_locally
 from tests.settings_files import source, write_settings
+from voxwatch.errors import VoxWatchError
 from voxwatch.settings import load_settings
+from voxwatch.store import store_for
 
 
 def test_one_deployment_per_enabled_source_on_its_interval(tmp_path: Path) -> None:
@@ -47,7 +49,8 @@ def test_without_a_prefect_server_serve_runs_each_source_itself_and_a_failing_on
         source("feed", "rss", httpserver.url_for("/feed.xml"), min_request_interval_seconds=0),
     )
     stop = threading.Event()
-    serving = threading.Thread(target=serve_locally, args=(load_settings(config), str(config), stop))
+    settings = load_settings(config)
+    serving = threading.Thread(target=serve_locally, args=(settings, str(config), stop))
     serving.start()
     try:
         runs: list[tuple] = []
@@ -55,13 +58,16 @@ def test_without_a_prefect_server_serve_runs_each_source_itself_and_a_failing_on
         while len(runs) < 2 and time.monotonic() < deadline:
             time.sleep(1)
             if store.exists():
+                # Through the Store, as every other reader: a second duckdb.connect in this process
+                # with another configuration (read_only) is refused while serve's thread has the file.
                 try:
-                    with duckdb.connect(str(store), read_only=True) as conn:
-                        runs = conn.execute(
+                    runs = store_for(settings).read(
+                        lambda conn: conn.execute(
                             "SELECT source, status FROM source_runs ORDER BY source"
                         ).fetchall()
-                except duckdb.Error:
-                    continue  # the pipeline holds the file right now
+                    )
+                except (VoxWatchError, duckdb.Error):
+                    continue  # the pipeline holds the file, or has not made its tables yet
     finally:
         stop.set()
         serving.join(timeout=300)
