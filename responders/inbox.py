@@ -57,10 +57,3 @@ def status_counts(cases: list[dict[str, Any]]) -> dict[str, int]:
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     order = list(OPEN_STATUSES)
     return dict(sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
-
-
-def why_listed(case: dict[str, Any]) -> str:
-    """Why a case is in the inbox: its triage validity and routing reasons (not only negatives land here)."""
-    reasons = "; ".join(case.get("reasons") or [])
-    validity = case.get("validity") or "routed"
-    return f"{validity}: {reasons}" if reasons else validity

@@ -45,7 +45,7 @@ def check(action: str, person: ResponderSettings, status: S) -> S | None:
     check_role(action, person)
     starts, target = TRANSITIONS[action]
     if status not in starts:
-        allowed = ", ".join(sorted(s.value for s in starts))
+        allowed = ", ".join(starts_from(action))
         raise InvalidTransition(
             N_("cannot {action} a case that is {status} (only from: {allowed})").format(
                 action=action, status=status.value, allowed=allowed
@@ -107,13 +107,6 @@ def require(condition: bool, message: str) -> None:
         raise InvalidTransition(message)
 
 
-def waiting_for(action: str, status: str) -> str | None:
-    """Why ``action`` cannot be taken on a case in ``status`` now, in words; None when it can.
-
-    Pages show this next to an action they hide, so nothing is silently missing.
-    """
-    starts, _ = TRANSITIONS[action]
-    if S(status) in starts:
-        return None
-    allowed = ", ".join(sorted(s.value.replace("_", " ") for s in starts))
-    return f"Not while the case is {status.replace('_', ' ')}: only when it is {allowed}."
+def starts_from(action: str) -> list[str]:
+    """The statuses ``action`` can be taken from, sorted: what a refusal or a page names as allowed."""
+    return sorted(status.value for status in TRANSITIONS[action][0])

@@ -73,7 +73,7 @@ class Translator:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(LOCALES[self.lang])
+        return _locale(self.lang)
 
     def recorded(self, text: str, names: Mapping[str, str] | None = None) -> str:
         """A message the store kept in English (a routing reason), in this language.
@@ -129,6 +129,12 @@ def extract_toml_messages(
         found = re.match(r'\s*message\s*=\s*"((?:[^"\\]|\\.)*)"\s*$', line)
         if found:
             yield number, None, tomllib.loads(f"m = {found.group(0).split('=', 1)[1].strip()}")["m"], []
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    """Parsed once per language: every date and number a page formats asks for it."""
+    return Locale.parse(LOCALES[lang])
 
 
 @cache

@@ -38,7 +38,7 @@ from dashboard.words import (
     VALIDITY_WORDS,
     word,
 )
-from responders.lifecycle import TRANSITIONS, may_move, waiting_for
+from responders.lifecycle import may_move, starts_from
 from responders.lint import Finding, finding_words, split_findings
 from sentiment.registry import model_id_for
 from voxwatch.domain import case_number_label
@@ -49,6 +49,7 @@ settings = current_settings()
 me = require(settings, Action.VIEW_CASE)
 
 tr = current()
+theme_words = theme_names(tr.lang)
 st.title(_("Case"))
 open_now = open_cases(config_path(), model_id_for(settings.model.name))
 ids = [c["case_id"] for c in open_now]
@@ -119,7 +120,7 @@ with left:
     st.text(_("Accountable (first owner): {owner}", owner=case["first_owner"] or "-"))
     st.text(_("First response due {when}", when=tr.moment(case["first_response_due"])))
     if case["reasons"]:
-        reasons = "; ".join(tr.recorded(r, theme_names(tr.lang)) for r in case["reasons"])
+        reasons = "; ".join(tr.recorded(r, theme_words) for r in case["reasons"])
         st.text(_("Why: {reasons}", reasons=reasons))
     validity = word(VALIDITY_WORDS, case["validity"], tr)
     st.text(
@@ -139,8 +140,7 @@ with left:
                 label=label,
                 corrected=word(LABEL_WORDS, case["corrected_label"], tr),
             )
-        names = theme_names(tr.lang)
-        themes = ", ".join(names.get(t, t) for t in case["themes"]) or "-"
+        themes = ", ".join(theme_words.get(t, t) for t in case["themes"]) or "-"
         st.text(
             _(
                 "Model: {label} · {probabilities} · themes: {themes}",
@@ -202,9 +202,9 @@ if claimable and st.button(_("Claim this case")):
 
 draft = case["draft"]
 drafts_here = may(me.roles, Action.DRAFT) and case["owner"] == me.name  # only the owner drafts
-not_now = waiting_for("draft", case["status"])
+not_now = case["status"] not in starts_from("draft")
 if drafts_here and not_now:
-    allowed = ", ".join(sorted(word(STATUS_WORDS, str(s), tr) for s in TRANSITIONS["draft"][0]))
+    allowed = ", ".join(word(STATUS_WORDS, status, tr) for status in starts_from("draft"))
     why = _(
         "Starting a reply from a template: not while the case is {status}; only when it is {allowed}.",
         status=word(STATUS_WORDS, case["status"], tr),

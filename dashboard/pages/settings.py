@@ -8,6 +8,7 @@ log. Errors name the key, never a file of ours. Secrets are not here: they live 
 environment.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -67,6 +68,7 @@ TITLES = {
     "sla": _("SLA"),
     "templates": _("Templates"),
 }
+REPLY_LANGUAGES = ["en", "zh", "ja", "ko"]  # offered in the forms; any other code can be typed
 EXAMPLE = (
     '[[templates]]\nsituation = "first_response"\nlang = "en"\nversion = 2\n'
     'body = """Hi {{ customer }}, thanks for telling us. I\'m {{ responder }} from {{ brand }}; '
@@ -91,10 +93,10 @@ def check_and_save(area: Area, text: str, key: str) -> None:
             st.error(escape_markdown(_("Not saved: {why}", why=exc)))  # the message quotes the TOML typed
 
 
-def built(make: object, *args: object) -> str | None:
+def built(make: Callable[..., str], *args: object) -> str | None:
     """The TOML a form makes, or None after showing why it could not be made."""
     try:
-        return make(*args)  # type: ignore[operator]
+        return make(*args)
     except SettingsError as exc:
         st.error(escape_markdown(exc))
         return None
@@ -114,7 +116,7 @@ def people_form(current_text: str) -> None:
                 _("roles"), options=list(ROLES), format_func=lambda r: word(ROLE_WORDS, r, tr)
             ),
             "languages": st.column_config.MultiselectColumn(
-                _("reply languages"), options=["en", "zh", "ja", "ko"], accept_new_options=True
+                _("reply languages"), options=REPLY_LANGUAGES, accept_new_options=True
             ),
             "capacity": st.column_config.NumberColumn(_("capacity"), min_value=0, step=1),
             "interface_language": st.column_config.SelectboxColumn(
@@ -156,7 +158,7 @@ def routing_form(current_text: str) -> None:
             "team": st.column_config.TextColumn(_("team"), required=True),
             "sources": st.column_config.MultiselectColumn(_("sources"), options=sources),
             "languages": st.column_config.MultiselectColumn(
-                _("languages"), options=["en", "zh", "ja", "ko"], accept_new_options=True
+                _("languages"), options=REPLY_LANGUAGES, accept_new_options=True
             ),
             "keywords": st.column_config.MultiselectColumn(
                 _("keywords"), options=[], accept_new_options=True
