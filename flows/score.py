@@ -9,7 +9,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sentiment.model import Scorer, load_scorer
-from sentiment.themes import Theme, load_themes, tag_themes
+from sentiment.theme_match import ThemeMatcher, tag_texts, wheel_matcher
+from sentiment.themes import ThemeBook, load_theme_book
 from voxwatch.domain import Score, StoredMention
 from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, load_settings
@@ -30,12 +31,14 @@ def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
 
 @task(name="score-batch", cache_policy=NO_CACHE)
 def score_batch(
-    scorer: Scorer, themes: tuple[Theme, ...], mentions: list[StoredMention]
+    scorer: Scorer, book: ThemeBook, matcher: ThemeMatcher | None, mentions: list[StoredMention]
 ) -> list[tuple[str, Score]]:
-    scores = scorer.score([m.text for m in mentions], [m.lang for m in mentions])
+    texts, langs = [m.text for m in mentions], [m.lang for m in mentions]
+    scores = scorer.score(texts, langs)
+    themes = tag_texts(texts, langs, book, matcher)
     return [
-        (m.id, replace(s, themes=tuple(tag_themes(m.text, themes))))
-        for m, s in zip(mentions, scores, strict=True)
+        (m.id, replace(s, themes=tuple(found)))
+        for m, s, found in zip(mentions, scores, themes, strict=True)
     ]
 
 
@@ -48,9 +51,10 @@ def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
     logger = get_run_logger()
     scorer = scorer or load_model(settings)
     total = 0
-    themes = load_themes(settings.library.themes)
+    book = load_theme_book(settings.library.themes)
+    matcher = wheel_matcher(book)
     while batch := unscored(settings, scorer.model_id):
-        total += store_scores(settings, score_batch(scorer, themes, batch))
+        total += store_scores(settings, score_batch(scorer, book, matcher, batch))
         crash_point("after_score")
     logger.info("scored %d mention(s) with %s", total, scorer.model_id)
     return total

@@ -27,31 +27,64 @@ class Theme:
     urgent: bool = False
     # The label in other interface languages ({"zh": "配送"}); ``label`` is the English one.
     labels: tuple[tuple[str, str], ...] = ()
+    # What the theme is about, in words an embedding can compare a text with (any language).
+    description: str = ""
+    examples: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", any_of(self.patterns, f"theme {self.id!r}"))
 
 
-def _parse(text: str, origin: str) -> tuple[Theme, ...]:
+@dataclass(frozen=True)
+class Similarity:
+    """How texts in languages without keyword lists get their themes (``[similarity]``).
+
+    ``languages``: those the patterns are written for; a text in any other language
+    also gets every theme whose description or examples its embedding is within
+    ``threshold`` (cosine) of. A threshold above 1 turns matching by meaning off.
+    """
+
+    languages: frozenset[str] = frozenset({"en", "zh"})
+    threshold: float = 2.0
+
+
+@dataclass(frozen=True)
+class ThemeBook:
+    """A themes file: the themes in definition order and how similarity applies."""
+
+    themes: tuple[Theme, ...]
+    similarity: Similarity
+
+
+def _theme(r: dict) -> Theme:
+    return Theme(
+        r["id"],
+        r.get("label", r["id"]),
+        tuple(r["patterns"]),
+        bool(r.get("urgent", False)),
+        tuple(sorted((str(k), str(v)) for k, v in r.get("labels", {}).items())),
+        str(r.get("description", "")),
+        tuple(str(e) for e in r.get("examples", ())),
+    )
+
+
+def _parse(text: str, origin: str) -> ThemeBook:
     try:
-        rows = tomllib.loads(text)["themes"]
-        return tuple(
-            Theme(
-                r["id"],
-                r.get("label", r["id"]),
-                tuple(r["patterns"]),
-                bool(r.get("urgent", False)),
-                tuple(sorted((str(k), str(v)) for k, v in r.get("labels", {}).items())),
-            )
-            for r in rows
+        document = tomllib.loads(text)
+        themes = tuple(_theme(r) for r in document["themes"])
+        given = document.get("similarity", {})
+        similarity = Similarity(
+            frozenset(str(lang) for lang in given.get("languages", Similarity.languages)),
+            float(given.get("threshold", Similarity.threshold)),
         )
-    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        return ThemeBook(themes, similarity)
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SettingsError(f"themes in {origin}: {exc!r}") from exc
 
 
 @cache
-def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
+def load_theme_book(path: Path | None = None) -> ThemeBook:
     """The shipped definition, or the user's file when settings name one."""
     if path is None:
         text = resources.files("sentiment.data").joinpath("themes.toml").read_text(encoding="utf-8")
@@ -60,6 +93,11 @@ def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
         return _parse(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise SettingsError(f"cannot read themes {path}: {exc.strerror or exc}") from exc
+
+
+def load_themes(path: Path | None = None) -> tuple[Theme, ...]:
+    """The themes of the shipped definition, or of the user's file when settings name one."""
+    return load_theme_book(path).themes
 
 
 def theme_labels(lang: str, path: Path | None = None) -> dict[str, str]:

@@ -153,14 +153,17 @@ def route(
     from responders.decide import route_case, triage_candidate
     from sentiment.lang import detect_language
     from sentiment.model import load_scorer
-    from sentiment.themes import load_themes, tag_themes, urgent_theme_ids
+    from sentiment.theme_match import tag_texts, wheel_matcher
+    from sentiment.themes import load_theme_book, urgent_theme_ids
     from voxwatch.domain import RoutingCandidate, StoredMention
 
     settings = load_settings(config_path(config))
     now = datetime.now(UTC)
     language = lang or detect_language(text)
-    (score,) = load_scorer(settings.model).score([text])
-    score = replace(score, themes=tuple(tag_themes(text, load_themes(settings.library.themes))))
+    (score,) = load_scorer(settings.model).score([text], [language])
+    book = load_theme_book(settings.library.themes)
+    (themes,) = tag_texts([text], [language], book, wheel_matcher(book))
+    score = replace(score, themes=tuple(themes))
     mention = StoredMention("dry-run", source, text, author, language, now, now)
     candidate = RoutingCandidate(mention, score, prior_negatives=0)
     result = triage_candidate(settings, candidate, urgent_theme_ids(settings.library.themes))
