@@ -42,3 +42,15 @@ def test_the_wheel_leaves_the_training_scripts_out_and_the_card_names_them() -> 
     for script in ("train", "train_english", "train_chinese"):
         assert (scripts / f"{script}.py").is_file()
         assert f"python -m sentiment.training.{script} --data" in CARD
+
+
+def test_the_cjk_route_figures_are_in_the_card() -> None:
+    """Agreement with the engine and the Japanese/Korean figures that chose the CJK routes
+    (speeds vary from run to run, so the card gives ranges from the benchmark instead)."""
+    metrics = json.loads((MODELS / "e5-head-zh-torch" / "metrics.json").read_text(encoding="utf-8"))
+    chinese = metrics["chinese_engine_vs_torch"]
+    for figure in (chinese["label_agreement"], chinese["int8_label_agreement"], chinese["max_probability_gap"]):
+        assert f"{figure:.3f}" in CARD
+    for by_model in metrics["ja_ko_macro_f1"].values():
+        for figure in by_model.values():
+            assert f"{figure:.3f}" in CARD
