@@ -1,0 +1,181 @@
+"""One machine, end to end: mentions per second from fetch to routed cases, against scoring alone.
+
+python bench/scale.py [--n 2000] [--seed 7]
+
+A local server answers in the Hacker News Algolia shape (100 hits a page,
+honouring ``numericFilters=created_at_i>X``) with ``--n`` generated mentions
+(complaints, praise and questions, in English with some Spanish and Chinese).
+In one run, each as a user runs it, in its own process, on a fresh DuckDB file:
+
+1. ``voxwatch run``: collect -> score -> route, from nothing to routed cases;
+2. the same split in two, for where the time goes: ``voxwatch collect`` alone,
+   then ``voxwatch run`` (which finds nothing new to fetch, and scores and routes);
+3. ``voxwatch score`` on the same texts (one JSON line each): the model alone,
+   process start and model load included, as in 1.
+
+It prints mentions per second for each and the pipeline's share of scoring
+alone (issue 16 asks for at least 0.5). This is the baseline for making the
+stages set-based; the Postgres and multi-worker columns come with that store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+COMPLAINTS = [
+    "Acme delivery never arrived and nobody answers the phone",
+    "The Acme app crashed at checkout and charged me twice",
+    "Cold coffee again at Acme, and the barista rolled her eyes at me",
+    "Still waiting for my Acme refund after three weeks",
+    "Acme prices went up again, this is a rip-off",
+    "Found a hair in my Acme sandwich, disgusting",
+    "El pedido de Acme nunca llegó y nadie contesta",
+    "Acme的外卖送到的时候全凉了，再也不点了",
+]
+PRAISE = [
+    "Lovely coffee from Acme this morning, thank you",
+    "The Acme team sorted my order in minutes, great service",
+    "Acme的咖啡很好喝，服务也很好",
+]
+QUESTIONS = ["Does Acme open on Sundays?", "Is the Acme loyalty card worth it?"]
+
+
+def generate(n: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    hits = []
+    for i in range(n):
+        pool = rng.choices((COMPLAINTS, PRAISE, QUESTIONS), weights=(6, 3, 1))[0]
+        text = f"{rng.choice(pool)} (order {10_000 + i})"
+        hits.append(
+            {
+                "objectID": str(500_000 + i),
+                "created_at_i": 1_900_000_000 + i,
+                "author": f"user{i % 700}",
+                "comment_text": text,
+            }
+        )
+    return hits
+
+
+def serve(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
+    """An Algolia-shaped search over ``hits``, newest first, 100 a page."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            since = 0
+            for part in query.get("numericFilters", [""])[0].split(","):
+                if part.startswith("created_at_i>"):
+                    since = int(part.removeprefix("created_at_i>"))
+            found = sorted((h for h in hits if h["created_at_i"] > since), key=lambda h: -h["created_at_i"])
+            page, per = int(query.get("page", ["0"])[0]), 100
+            body = json.dumps(
+                {
+                    "hits": found[page * per : (page + 1) * per],
+                    "page": page,
+                    "nbPages": max(1, -(-len(found) // per)),
+                    "hitsPerPage": per,
+                    "nbHits": len(found),
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/search"
+
+
+def settings_file(folder: Path, url: str, pages: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "voxwatch.toml"
+    path.write_text(
+        f'[brand]\nname = "Acme"\n\n[collect]\nmax_pages_per_run = {pages}\n\n'
+        f'[[sources]]\nname = "hn"\nkind = "hackernews"\nurl = "{url}"\nquery = "acme"\n'
+        "min_request_interval_seconds = 0\n\n"
+        '[[responders]]\nname = "amy"\ndisplay_name = "Amy"\nteam = "care"\n\n'
+        '[routing]\ndefault_team = "care"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def voxwatch(*args: str, folder: Path, stdin: Path | None = None) -> float:
+    """Seconds one ``voxwatch`` command takes, as a user runs it."""
+    env = os.environ | {"VOXWATCH_LOG_FILE": str(folder / "voxwatch.log")}
+    start = time.perf_counter()
+    with open(stdin or os.devnull, "rb") as given:
+        done = subprocess.run(
+            [sys.executable, "-m", "voxwatch", *args], env=env, stdin=given, capture_output=True, timeout=3600
+        )
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"voxwatch {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]!r}")
+    return took
+
+
+def counts(db: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {
+            table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            for table in ("mentions", "scores", "triage", "cases")
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    hits = generate(args.n, args.seed)
+    server, url = serve(hits)
+    pages = -(-args.n // 100) + 1
+    with tempfile.TemporaryDirectory(prefix="voxwatch-scale-") as tmp:
+        root = Path(tmp)
+        whole = settings_file(root / "whole", url, pages)
+        e2e = voxwatch("run", "--config", str(whole), folder=whole.parent)
+        stored = counts(whole.parent / "voxwatch.duckdb")
+
+        split = settings_file(root / "split", url, pages)
+        collect = voxwatch("collect", "--config", str(split), folder=split.parent)
+        rest = voxwatch("run", "--config", str(split), folder=split.parent)
+
+        lines = root / "texts.jsonl"
+        lines.write_text(
+            "".join(json.dumps({"text": h["comment_text"]}) + "\n" for h in hits), encoding="utf-8"
+        )
+        scoring = voxwatch(
+            "score", "--input", str(lines), "--output", str(root / "scored.jsonl"), folder=root
+        )
+    server.shutdown()
+
+    n = args.n
+    print(f"{n} mentions; stored {stored}")
+    print(f"voxwatch run, fetch to routed cases: {e2e:6.1f} s  {n / e2e:6.1f} mentions/s")
+    print(f"  of which voxwatch collect alone:   {collect:6.1f} s; then run (score + route): {rest:6.1f} s")
+    print(f"voxwatch score, same texts:          {scoring:6.1f} s  {n / scoring:6.1f} texts/s")
+    print(f"pipeline / scoring alone: {scoring / e2e:.2f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
