@@ -10,11 +10,14 @@ and the tables it names are still there.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.builders import MODEL, NOW, Post, seed_posts
 from voxwatch.domain import (
@@ -1021,3 +1024,36 @@ def test_a_mention_already_triaged_keeps_its_case_when_an_earlier_repost_arrives
     early = put(store, "early", "My refund never came", author="@pat", at=D0)
     links = dict(store.read(lambda c: c.execute("SELECT id, duplicate_of FROM mentions").fetchall()))
     assert links == {late: None, early: late}  # one case, the one already opened
+
+
+@given(st.lists(st.sampled_from([f"m{i}" for i in range(12)]), max_size=30), st.integers(0, 11))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_batch_opens_each_mentions_case_once_numbered_in_order_without_gaps(
+    store: Store, batch: list[str], already: int
+) -> None:
+    """Set-based opening (one read and a few multi-row inserts per batch) keeps the one-by-one rules."""
+    prefix = f"b{uuid.uuid4().hex[:8]}-"  # each example its own mentions in the shared store
+    before = store.read(lambda c: c.execute("SELECT max(number) FROM cases").fetchone()[0]) or 0
+    early = [(case_id_for(prefix + f"m{i}"), routing(prefix + f"m{i}")) for i in range(already)]
+    store.write(lambda c: queries.insert_cases(c, early, NOW))
+    wanted = [(case_id_for(prefix + m), routing(prefix + m)) for m in batch]
+    created = store.write(lambda c: queries.insert_cases(c, wanted, NOW))
+    fresh = list(dict.fromkeys(cid for cid, _ in wanted if cid not in {e for e, _ in early}))
+    assert created == set(fresh)
+    numbers = store.read(
+        lambda c: c.execute(
+            "SELECT id, number FROM cases WHERE starts_with(mention_id, ?) ORDER BY number", [prefix]
+        ).fetchall()
+    )
+    assert [n for _, n in numbers] == list(range(before + 1, before + 1 + len(numbers)))  # no gaps
+    assert [cid for cid, _ in numbers] == [e for e, _ in early] + fresh  # numbered in the order given
+    assert store.write(lambda c: queries.insert_cases(c, wanted + early, NOW)) == set()  # again: nothing
+
+
+def test_a_batch_of_triage_records_keeps_one_per_mention_and_the_first_wins(store: Store) -> None:
+    first = TriageRecord("t-1", MODEL, Validity.COMPLAINT, "negative", Tier.NORMAL, ["a"])
+    second = TriageRecord("t-1", MODEL, Validity.PRAISE, "positive", Tier.NORMAL, ["b"])
+    other = TriageRecord("t-2", MODEL, Validity.COMPLAINT, "negative", Tier.URGENT, ["c"])
+    store.write(lambda c: queries.insert_triages(c, [first, second, other], NOW))
+    rows = store.read(lambda c: c.execute("SELECT mention_id, validity FROM triage ORDER BY 1").fetchall())
+    assert rows == [("t-1", "complaint"), ("t-2", "complaint")]

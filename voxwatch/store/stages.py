@@ -165,33 +165,36 @@ def save_scores(store: Store, scored: Sequence[tuple[str, Score]]) -> int:
 def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]:
     """Store every triage record, open the cases and link follow-ups; return the cases opened now.
 
-    The notices a new case calls for are queued in the outbox in the same
-    transaction, so a crash after opening it cannot lose its alert. A mention that
+    Set-based: the triage records, the cases and their audit trail go in a few
+    multi-row statements per batch, not one statement per row. The notices a new
+    case calls for are queued in the outbox in the same transaction, so a crash
+    after opening it cannot lose its alert. A mention that
     follows up an answered case is linked to it in the same transaction too, once
     (``link_follow_up``).
     """
     now = datetime.now(UTC)
 
     def _write(conn: Connection) -> list[Routing]:
-        created: list[Routing] = []
+        queries.insert_triages(conn, [d.triage for d in decisions], now)
         for decision in decisions:
-            queries.insert_triage(conn, decision.triage, now)
             if decision.follow_up is not None:
                 link_follow_up(conn, decision.follow_up, now)
+        routed = [(case_id_for(d.case.mention_id), d) for d in decisions if d.case is not None]
+        new_ids = queries.insert_cases(conn, [(case_id, d.case) for case_id, d in routed if d.case], now)
+        created: list[Routing] = []
+        trail: list[queries.AuditEntry] = []
+        for case_id, decision in routed:
             routing = decision.case
-            if routing is None:
+            if routing is None or case_id not in new_ids:
                 continue
-            case_id = case_id_for(routing.mention_id)
-            if queries.insert_case(conn, case_id, routing, now):
-                crash_point("between_cases")
-                created.append(routing)
-                _audit_history(conn, case_id, decision, now)
-                action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"
-                queries.append_audit(
-                    conn, now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)
-                )
-                for message in decision.messages:  # told about with the case, or not at all
-                    queries.enqueue(conn, message, now)
+            crash_point("between_cases")
+            created.append(routing)
+            trail.extend(_audit_history(case_id, decision, now))
+            action = "dismissed" if routing.status is CaseStatus.DISMISSED else "routed"
+            trail.append((now, SYSTEM_ACTOR, "case", case_id, action, None, routing_audit(routing)))
+            for message in decision.messages:  # told about with the case, or not at all
+                queries.enqueue(conn, message, now)
+        queries.append_audits(conn, trail)
         return created
 
     return store.write(_write)
@@ -232,44 +235,43 @@ def _follow_up_changes(follow_up: FollowUp, case: dict[str, Any], now: datetime)
     return {"status": follow_up.status.value, "resolved_at": None}
 
 
-def _audit_history(conn: Connection, case_id: str, decision: Decision, now: datetime) -> None:
-    """Open the case's trail with how its mention got here: collected, scored, triaged."""
+def _audit_history(case_id: str, decision: Decision, now: datetime) -> list[queries.AuditEntry]:
+    """The case's trail opens with how its mention got here: collected, scored, triaged."""
     mention, score, record = decision.candidate.mention, decision.candidate.score, decision.triage
-    queries.append_audit(
-        conn,
-        mention.collected_at,
-        SYSTEM_ACTOR,
-        "case",
-        case_id,
-        "collected",
-        None,
-        {"source": mention.source, "author": mention.author, "lang": mention.lang},
-    )
-    queries.append_audit(
-        conn,
-        now,
-        SYSTEM_ACTOR,
-        "case",
-        case_id,
-        "scored",
-        None,
-        {"model_id": score.model_id, "label": score.label, "probs": score.probs},
-    )
-    queries.append_audit(
-        conn,
-        now,
-        SYSTEM_ACTOR,
-        "case",
-        case_id,
-        "triaged",
-        None,
-        {
-            "validity": record.validity.value,
-            "reason": record.reason,
-            "tier": record.tier.value,
-            "reasons": record.reasons,
-        },
-    )
+    return [
+        (
+            mention.collected_at,
+            SYSTEM_ACTOR,
+            "case",
+            case_id,
+            "collected",
+            None,
+            {"source": mention.source, "author": mention.author, "lang": mention.lang},
+        ),
+        (
+            now,
+            SYSTEM_ACTOR,
+            "case",
+            case_id,
+            "scored",
+            None,
+            {"model_id": score.model_id, "label": score.label, "probs": score.probs},
+        ),
+        (
+            now,
+            SYSTEM_ACTOR,
+            "case",
+            case_id,
+            "triaged",
+            None,
+            {
+                "validity": record.validity.value,
+                "reason": record.reason,
+                "tier": record.tier.value,
+                "reasons": record.reasons,
+            },
+        ),
+    ]
 
 
 def routing_audit(routing: Routing) -> dict[str, object]:

@@ -39,7 +39,7 @@ from voxwatch.store.queries.analytics import (
     service_recovery,
     top_complaint_themes,
 )
-from voxwatch.store.queries.audit import append_audit, audit_entries, case_audit
+from voxwatch.store.queries.audit import AuditEntry, append_audit, append_audits, audit_entries, case_audit
 from voxwatch.store.queries.authors import author_mentions, author_notes, insert_author_note
 from voxwatch.store.queries.cases import (
     CASE_COLUMNS,
@@ -49,6 +49,7 @@ from voxwatch.store.queries.cases import (
     handoffs,
     inbox,
     insert_case,
+    insert_cases,
     insert_handoff,
     list_cases,
     open_load,
@@ -114,7 +115,7 @@ from voxwatch.store.queries.spikes import (
     window_negatives,
 )
 from voxwatch.store.queries.tokens import insert_token, list_tokens, revoke_tokens, token_owner
-from voxwatch.store.queries.triage import insert_triage, untriaged
+from voxwatch.store.queries.triage import insert_triage, insert_triages, untriaged
 
 __all__ = [
     "AT",
@@ -124,11 +125,13 @@ __all__ = [
     "OPEN_STATUSES",
     "OUTBOX_COLUMNS",
     "UNFINISHED",
+    "AuditEntry",
     "Connection",
     "Inserted",
     "add_tombstone",
     "answered_cases",
     "append_audit",
+    "append_audits",
     "audit_entries",
     "author_mention_ids",
     "author_mentions",
@@ -152,6 +155,7 @@ __all__ = [
     "inbox",
     "insert_author_note",
     "insert_case",
+    "insert_cases",
     "insert_draft",
     "insert_follow_up",
     "insert_handoff",
@@ -162,6 +166,7 @@ __all__ = [
     "insert_spike",
     "insert_token",
     "insert_triage",
+    "insert_triages",
     "latest_draft",
     "latest_spike",
     "list_cases",

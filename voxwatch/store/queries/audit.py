@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from voxwatch.store.database import Connection
-from voxwatch.store.queries.rows import dict_rows
+from voxwatch.store.queries.rows import dict_rows, insert_many
 
 
 def append_audit(
@@ -20,10 +21,17 @@ def append_audit(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    """The only statement that touches audit_log: it appends."""
-    conn.execute(
-        "INSERT INTO audit_log (occurred_at, actor, entity, entity_id, action, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    """The only way anything touches audit_log: it appends."""
+    append_audits(conn, [(at, actor, entity, entity_id, action, before, after)])
+
+
+# One audit entry: when, who, what kind of thing, which one, what was done, before, after.
+AuditEntry = tuple[datetime, str, str, str, str, dict[str, Any] | None, dict[str, Any] | None]
+
+
+def append_audits(conn: Connection, entries: Sequence[AuditEntry]) -> None:
+    """Append entries in the order given (their ids follow it), a few statements for many."""
+    rows = [
         [
             at,
             actor,
@@ -32,7 +40,14 @@ def append_audit(
             action,
             json.dumps(before, default=str) if before is not None else None,
             json.dumps(after, default=str) if after is not None else None,
-        ],
+        ]
+        for at, actor, entity, entity_id, action, before, after in entries
+    ]
+    insert_many(
+        conn,
+        "INSERT INTO audit_log (occurred_at, actor, entity, entity_id, action, before, after)",
+        rows,
+        "(?, ?, ?, ?, ?, ?, ?)",
     )
 
 

@@ -15,7 +15,7 @@ from voxwatch.domain import (
 )
 from voxwatch.errors import AmbiguousCase
 from voxwatch.store.database import Connection
-from voxwatch.store.queries.rows import dict_rows, set_clause
+from voxwatch.store.queries.rows import dict_rows, insert_many, set_clause
 
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED))
 
@@ -31,19 +31,28 @@ def open_load(conn: Connection) -> dict[str, int]:
 
 
 def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) -> bool:
-    """Create the case for a mention once, with the next case number; False if it already had one.
+    """Create the case for a mention once, with the next case number; False if it already had one."""
+    return case_id in insert_cases(conn, [(case_id, routing)], at)
 
-    The number is drawn only for a case that is really new: routing the same mention
-    again must neither renumber its case nor use up a number (no gaps from reruns).
+
+def insert_cases(conn: Connection, cases: Sequence[tuple[str, Routing]], at: datetime) -> set[str]:
+    """Create each mention's case once, numbered in the order given; the ids created now.
+
+    A number is drawn only for a case that is really new: routing the same mention
+    again must neither renumber its case nor use up a number (no gaps from reruns),
+    so the cases already there are read first, in one query for the batch.
     """
-    if _case_exists(conn, case_id, routing.mention_id):
-        return False
-    dismissed = routing.validity_reason if routing.status is CaseStatus.DISMISSED else None
-    inserted = conn.execute(
-        "INSERT INTO cases (id, mention_id, tier, reasons, rule, team, owner, first_owner, status, "
-        "dismissed_reason, first_response_due, resolution_due, created_at, updated_at, number) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('case_number')) "
-        "ON CONFLICT DO NOTHING RETURNING id",
+    wanted: dict[str, Routing] = {}
+    for case_id, routing in cases:
+        wanted.setdefault(case_id, routing)
+    if not wanted:
+        return set()
+    there = conn.execute(
+        "SELECT id, mention_id FROM cases WHERE list_contains(?, id) OR list_contains(?, mention_id)",
+        [list(wanted), [r.mention_id for r in wanted.values()]],
+    ).fetchall()
+    taken = {value for row in there for value in row}
+    rows = [
         [
             case_id,
             routing.mention_id,
@@ -54,21 +63,24 @@ def insert_case(conn: Connection, case_id: str, routing: Routing, at: datetime) 
             routing.owner,
             routing.owner,
             routing.status.value,
-            dismissed,
+            routing.validity_reason if routing.status is CaseStatus.DISMISSED else None,
             routing.first_response_due,
             routing.resolution_due,
             at,
             at,
-        ],
-    ).fetchall()
-    return bool(inserted)
-
-
-def _case_exists(conn: Connection, case_id: str, mention_id: str) -> bool:
-    found = conn.execute(
-        "SELECT 1 FROM cases WHERE id = ? OR mention_id = ? LIMIT 1", [case_id, mention_id]
-    ).fetchone()
-    return found is not None
+        ]
+        for case_id, routing in wanted.items()
+        if case_id not in taken and routing.mention_id not in taken
+    ]
+    created = insert_many(
+        conn,
+        "INSERT INTO cases (id, mention_id, tier, reasons, rule, team, owner, first_owner, status, "
+        "dismissed_reason, first_response_due, resolution_due, created_at, updated_at, number)",
+        rows,
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('case_number'))",
+        "ON CONFLICT DO NOTHING RETURNING id",
+    )
+    return {case_id for (case_id,) in created}
 
 
 _LARGEST_NUMBER = 2**63 - 1  # BIGINT: anything longer is no case number, and no error either

@@ -9,6 +9,7 @@ from voxwatch.domain import (
     Score,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries.rows import insert_many
 
 
 def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: datetime) -> int:
@@ -25,8 +26,7 @@ def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: dat
         ]
         for mid, s in scored
     ]
-    if rows:
-        conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    insert_many(conn, "INSERT INTO scores", rows, "(?, ?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT DO NOTHING")
     return len(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from voxwatch.domain import (
@@ -12,6 +13,7 @@ from voxwatch.domain import (
 from voxwatch.store.database import Connection
 from voxwatch.store.queries.followups import with_answered_cases
 from voxwatch.store.queries.mentions import _MENTION_COLUMNS, _stored_mention
+from voxwatch.store.queries.rows import insert_many
 
 
 def untriaged(
@@ -53,15 +55,15 @@ def untriaged(
 
 
 def insert_triage(conn: Connection, record: TriageRecord, at: datetime) -> None:
-    conn.execute(
-        "INSERT INTO triage VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [
-            record.mention_id,
-            record.model_id,
-            record.validity.value,
-            record.reason,
-            record.tier.value,
-            record.reasons,
-            at,
-        ],
-    )
+    insert_triages(conn, [record], at)
+
+
+def insert_triages(conn: Connection, records: Sequence[TriageRecord], at: datetime) -> None:
+    """Each mention's triage, once (a record for a mention triaged before is skipped)."""
+    once = {r.mention_id: r for r in reversed(records)}  # the first record of a mention wins
+    rows = [
+        [r.mention_id, r.model_id, r.validity.value, r.reason, r.tier.value, r.reasons, at]
+        for r in records
+        if once.get(r.mention_id) is r
+    ]
+    insert_many(conn, "INSERT INTO triage", rows, "(?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT DO NOTHING")
