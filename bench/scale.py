@@ -11,7 +11,11 @@ In one run, each as a user runs it, in its own process, on a fresh DuckDB file:
 2. the same split in two, for where the time goes: ``voxwatch collect`` alone,
    then ``voxwatch run`` (which finds nothing new to fetch, and scores and routes);
 3. ``voxwatch score`` on the same texts (one JSON line each): the model alone,
-   process start and model load included, as in 1.
+   process start and model load included, as in 1;
+4. ``voxwatch serve``'s case: one process runs the pipeline flow once on a small
+   source (Prefect's server started, the model loaded and kept warm), then again
+   on the N mentions, timed; beside it, the same warm process scoring the same
+   texts with the loaded model alone.
 
 It prints mentions per second for each and the pipeline's share of scoring
 alone (issue 16 asks for at least 0.5). This is the baseline for making the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import random
 import subprocess
@@ -79,7 +84,8 @@ def serve(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
             for part in query.get("numericFilters", [""])[0].split(","):
                 if part.startswith("created_at_i>"):
                     since = int(part.removeprefix("created_at_i>"))
-            found = sorted((h for h in hits if h["created_at_i"] > since), key=lambda h: -h["created_at_i"])
+            pool = hits[:WARM_UP] if query.get("query", [""])[0] == "warm" else hits
+            found = sorted((h for h in pool if h["created_at_i"] > since), key=lambda h: -h["created_at_i"])
             page, per = int(query.get("page", ["0"])[0]), 100
             body = json.dumps(
                 {
@@ -104,12 +110,15 @@ def serve(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/search"
 
 
-def settings_file(folder: Path, url: str, pages: int) -> Path:
+WARM_UP = 50  # mentions the warm-up run collects (the source's "warm" query)
+
+
+def settings_file(folder: Path, url: str, pages: int, query: str = "acme") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "voxwatch.toml"
     path.write_text(
         f'[brand]\nname = "Acme"\n\n[collect]\nmax_pages_per_run = {pages}\n\n'
-        f'[[sources]]\nname = "hn"\nkind = "hackernews"\nurl = "{url}"\nquery = "acme"\n'
+        f'[[sources]]\nname = "hn"\nkind = "hackernews"\nurl = "{url}"\nquery = "{query}"\n'
         "min_request_interval_seconds = 0\n\n"
         '[[responders]]\nname = "amy"\ndisplay_name = "Amy"\nteam = "care"\n\n'
         '[routing]\ndefault_team = "care"\n',
@@ -130,6 +139,34 @@ def voxwatch(*args: str, folder: Path, stdin: Path | None = None) -> float:
     if done.returncode != 0:
         raise SystemExit(f"voxwatch {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]!r}")
     return took
+
+
+def warm_runs(args: tuple[str, str, list[str]], out: Any) -> None:
+    """In a fresh process, as ``voxwatch serve`` runs: warm up, then time a run and the scorer alone."""
+    warm, config, texts = args
+    os.environ["VOXWATCH_LOG_FILE"] = str(Path(config).parent / "voxwatch.log")
+    from flows.pipeline import pipeline_flow
+    from flows.score import load_model
+    from voxwatch.settings import load_settings
+
+    pipeline_flow(warm)  # Prefect's server, the model and its routes: what a served process holds
+    start = time.perf_counter()
+    pipeline_flow(config)
+    run = time.perf_counter() - start
+    scorer = load_model.fn(load_settings(config))
+    start = time.perf_counter()
+    scorer.score(texts)
+    out.put({"run": run, "score": time.perf_counter() - start})
+
+
+def in_fresh_process(target: Any, args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=target, args=(args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return dict(result)
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -167,6 +204,12 @@ def main() -> None:
         scoring = voxwatch(
             "score", "--input", str(lines), "--output", str(root / "scored.jsonl"), folder=root
         )
+
+        warm = settings_file(root / "warm-up", url, pages, query="warm")
+        served = settings_file(root / "served", url, pages)
+        texts = [h["comment_text"] for h in hits]
+        warm_figures = in_fresh_process(warm_runs, (str(warm), str(served), texts))
+        served_counts = counts(served.parent / "voxwatch.duckdb")
     server.shutdown()
 
     n = args.n
@@ -174,7 +217,17 @@ def main() -> None:
     print(f"voxwatch run, fetch to routed cases: {e2e:6.1f} s  {n / e2e:6.1f} mentions/s")
     print(f"  of which voxwatch collect alone:   {collect:6.1f} s; then run (score + route): {rest:6.1f} s")
     print(f"voxwatch score, same texts:          {scoring:6.1f} s  {n / scoring:6.1f} texts/s")
-    print(f"pipeline / scoring alone: {scoring / e2e:.2f} (goal >= 0.5)")
+    print(f"pipeline / scoring alone, both as commands: {scoring / e2e:.2f} (goal >= 0.5)")
+    run, alone = warm_figures["run"], warm_figures["score"]
+    print(
+        f"served (warm process) run:           {run:6.1f} s  {n / run:6.1f} mentions/s",
+        f"stored {served_counts}",
+    )
+    print(f"  the same process scoring alone:    {alone:6.1f} s  {n / alone:6.1f} texts/s")
+    print(
+        f"served run / voxwatch score: {scoring / run:.2f};",
+        f"served run / warm scoring alone: {alone / run:.2f}",
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ with its complaint themes."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from prefect import flow, get_run_logger, task
@@ -19,9 +20,24 @@ from voxwatch.store import queries, stages, store_for
 CHUNK = 512  # mentions per read-score-store round, so a big backlog streams
 
 
+# The scorer of this process, by the model settings it was loaded with: ``voxwatch serve``
+# runs the pipeline again and again, and loading the router's encoders took 8-9 s a run.
+_WARM: dict[str, Scorer] = {}
+_WARM_LOCK = threading.Lock()
+
+
 @task(name="load-model", cache_policy=NO_CACHE)
 def load_model(settings: Settings) -> Scorer:
-    return load_scorer(settings.model)
+    """The model settings name, loaded once per process and kept warm between runs.
+
+    Changed model settings (a new ``[model]`` table) load the new model and drop the old.
+    """
+    key = settings.model.model_dump_json()
+    with _WARM_LOCK:
+        if key not in _WARM:
+            _WARM.clear()
+            _WARM[key] = load_scorer(settings.model)
+        return _WARM[key]
 
 
 @task(name="unscored-mentions", cache_policy=NO_CACHE)
@@ -37,8 +53,7 @@ def score_batch(
     scores = scorer.score(texts, langs)
     themes = tag_texts(texts, langs, book, matcher)
     return [
-        (m.id, replace(s, themes=tuple(found)))
-        for m, s, found in zip(mentions, scores, themes, strict=True)
+        (m.id, replace(s, themes=tuple(found))) for m, s, found in zip(mentions, scores, themes, strict=True)
     ]
 
 

@@ -49,8 +49,8 @@ def test_the_cjk_route_figures_are_in_the_card() -> None:
     (speeds vary from run to run, so the card gives ranges from the benchmark instead)."""
     metrics = json.loads((MODELS / "e5-head-zh-torch" / "metrics.json").read_text(encoding="utf-8"))
     chinese = metrics["chinese_engine_vs_torch"]
-    for figure in (chinese["label_agreement"], chinese["int8_label_agreement"], chinese["max_probability_gap"]):
-        assert f"{figure:.3f}" in CARD
+    for key in ("label_agreement", "int8_label_agreement", "max_probability_gap"):
+        assert f"{chinese[key]:.3f}" in CARD
     for by_model in metrics["ja_ko_macro_f1"].values():
         for figure in by_model.values():
             assert f"{figure:.3f}" in CARD

@@ -55,7 +55,8 @@ def test_keyword_themes_always_stay_and_come_in_definition_order(
     rows: list[tuple[str, str | None]], threshold: float
 ) -> None:
     book = ThemeBook(BOOK.themes, Similarity(BOOK.similarity.languages, threshold))
-    found = tag_texts([t for t, _ in rows], [lang for _, lang in rows], book, ThemeMatcher(book, HashedEmbedding()))
+    matcher = ThemeMatcher(book, HashedEmbedding())
+    found = tag_texts([t for t, _ in rows], [lang for _, lang in rows], book, matcher)
     for (text, _lang), themes in zip(rows, found, strict=True):
         assert set(tag_themes(text, book.themes)) <= set(themes)
         assert themes == sorted(set(themes), key=IDS.index)
@@ -70,7 +71,10 @@ def test_texts_in_the_pattern_languages_never_ask_the_encoder(rows: list[tuple[s
     assert embed.calls == []
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Lu", "Ll", "Lt", "Lm", "Lo"))), max_size=8))
+NO_LETTERS = st.characters(blacklist_categories=("Lu", "Ll", "Lt", "Lm", "Lo"))
+
+
+@given(st.lists(st.text(alphabet=NO_LETTERS), max_size=8))
 @settings(max_examples=40, deadline=None)
 def test_a_text_without_letters_has_no_meaning_to_match(symbols: list[str]) -> None:
     embed = HashedEmbedding()
@@ -148,7 +152,8 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <description>mentions</description>
 <item><title>Acme</title><guid>es-1</guid><link>https://example.test/es-1</link>
 <pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>
-<description>Acme: mi pedido nunca llegó y el repartidor no contesta, llevo dos semanas esperando</description></item>
+<description>Acme: mi pedido nunca llegó y el repartidor no contesta, llevo dos semanas
+esperando</description></item>
 <item><title>Acme</title><guid>en-1</guid><link>https://example.test/en-1</link>
 <pubDate>Mon, 23 Nov 2026 11:00:00 GMT</pubDate>
 <description>Acme charged me twice and I still have no refund</description></item>
@@ -172,9 +177,8 @@ def test_the_score_flow_stores_themes_for_a_spanish_complaint(tmp_path: Path, ht
 
 def test_the_route_dry_run_shows_themes_by_meaning(tmp_path: Path) -> None:
     config = write_settings(tmp_path)
-    result = CliRunner().invoke(
-        app, ["route", "La aplicación se cierra cada vez que intento pagar", "--lang", "es", "--config", str(config)]
-    )
+    text = "La aplicación se cierra cada vez que intento pagar"
+    result = CliRunner().invoke(app, ["route", text, "--lang", "es", "--config", str(config)])
     assert result.exit_code == 0, result.output
     decision = json.loads(result.output[result.output.index("{") :])
     assert "app_website" in decision["themes"]
