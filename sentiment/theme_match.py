@@ -56,13 +56,13 @@ class ThemeMatcher:
                     if text.strip():
                         texts.append(text)
                         owners.append(index)
-            vectors = self._embed(texts) if texts else torch.empty(0, 0)
-            owner = torch.tensor(owners, dtype=torch.long)
+            vectors = self._embed(texts)
+            owner = torch.tensor(owners, dtype=torch.long, device=vectors.device)
             described = sorted(set(owners))
             # With one described theme there is nothing shared to take away.
-            self._centre = vectors.mean(dim=0) if len(described) > 1 else torch.zeros(vectors.shape[1])
+            self._centre = vectors.mean(dim=0) if len(described) > 1 else vectors.new_zeros(vectors.shape[1])
             centred = torch.nn.functional.normalize(vectors - self._centre, dim=-1)
-            directions = torch.zeros(len(self.book.themes), vectors.shape[1])
+            directions = vectors.new_zeros(len(self.book.themes), vectors.shape[1])
             for index in described:
                 directions[index] = centred[owner == index].mean(dim=0)
             self._directions = torch.nn.functional.normalize(directions, dim=-1)
@@ -70,15 +70,20 @@ class ThemeMatcher:
 
     def similarities(self, texts: Sequence[str]) -> torch.Tensor:
         """``(len(texts), len(themes))`` cosines in the centred space; 0 for a theme with no text."""
-        if not texts or not any(t.description.strip() or t.examples for t in self.book.themes):
+        if not texts or not any(self._described()):
             return torch.zeros(len(texts), len(self.book.themes))
         centre, directions = self._ensure_directions()
         centred = torch.nn.functional.normalize(self._embed(texts) - centre, dim=-1)
         return centred @ directions.T
 
+    def _described(self) -> list[bool]:
+        """Per theme: has it a description or an example to compare with (else it never matches)."""
+        return [any(t.strip() for t in (theme.description, *theme.examples)) for theme in self.book.themes]
+
     def tag(self, texts: Sequence[str]) -> list[list[str]]:
         """Ids of the themes each text is close enough to, in definition order."""
-        close = self.similarities(texts) >= self.book.similarity.threshold
+        described = torch.tensor(self._described(), dtype=torch.bool)
+        close = (self.similarities(texts) >= self.book.similarity.threshold) & described
         ids = [theme.id for theme in self.book.themes]
         return [[ids[j] for j in row.nonzero().flatten().tolist()] for row in close]
 

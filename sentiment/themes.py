@@ -8,6 +8,7 @@ touching code.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -57,6 +58,19 @@ class ThemeBook:
     similarity: Similarity
 
 
+def _strings(value: object, key: str) -> tuple[str, ...]:
+    """A list of strings from TOML, or a ValueError naming ``key`` (a bare string is not a list)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def _threshold(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(f"[similarity] threshold must be a number above 0 (above 1: off), not {value!r}")
+    return float(value)
+
+
 def _theme(r: dict) -> Theme:
     return Theme(
         r["id"],
@@ -65,7 +79,7 @@ def _theme(r: dict) -> Theme:
         bool(r.get("urgent", False)),
         tuple(sorted((str(k), str(v)) for k, v in r.get("labels", {}).items())),
         str(r.get("description", "")),
-        tuple(str(e) for e in r.get("examples", ())),
+        _strings(r.get("examples", []), f"theme {r['id']!r} examples"),
     )
 
 
@@ -75,8 +89,10 @@ def _parse(text: str, origin: str) -> ThemeBook:
         themes = tuple(_theme(r) for r in document["themes"])
         given = document.get("similarity", {})
         similarity = Similarity(
-            frozenset(str(lang) for lang in given.get("languages", Similarity.languages)),
-            float(given.get("threshold", Similarity.threshold)),
+            frozenset(
+                _strings(given.get("languages", sorted(Similarity.languages)), "[similarity] languages")
+            ),
+            _threshold(given.get("threshold", Similarity.threshold)),
         )
         return ThemeBook(themes, similarity)
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:

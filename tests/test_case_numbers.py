@@ -310,3 +310,17 @@ def test_every_listing_prints_json(routed: tuple[str, dict[str, str], list[dict[
     assert templates and {"key", "situation", "lang", "version", "body"} <= set(templates[0])
     outbox = json.loads(ok("outbox", "list", "--json", "--config", config).stdout)
     assert all(e["case_number"] is not None for e in outbox if e["case_id"])
+
+
+def test_a_batch_naming_a_mention_twice_opens_and_audits_its_case_once(team: Settings) -> None:
+    store = store_for(team)
+    decisions = decide_posts(store, team, POSTS)
+    created = stages.save_decisions(store, decisions + decisions)  # every decision twice in one batch
+    assert len(created) == len({r.mention_id for r in created}) == len(POSTS)
+    trails = store.read(
+        lambda c: c.execute(
+            "SELECT entity_id, list(action ORDER BY id) FROM audit_log WHERE entity = 'case' GROUP BY 1"
+        ).fetchall()
+    )
+    assert {tuple(actions) for _, actions in trails} == {("collected", "scored", "triaged", "routed")}
+    assert sorted(numbers_by_id(store).values()) == list(range(1, len(POSTS) + 1))

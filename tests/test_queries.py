@@ -1057,3 +1057,17 @@ def test_a_batch_of_triage_records_keeps_one_per_mention_and_the_first_wins(stor
     store.write(lambda c: queries.insert_triages(c, [first, second, other], NOW))
     rows = store.read(lambda c: c.execute("SELECT mention_id, validity FROM triage ORDER BY 1").fetchall())
     assert rows == [("t-1", "complaint"), ("t-2", "complaint")]
+
+
+def test_two_case_ids_for_one_mention_open_one_case_and_use_one_number(store: Store) -> None:
+    before = store.read(lambda c: c.execute("SELECT max(number) FROM cases").fetchone()[0]) or 0
+    mention = f"dup-{uuid.uuid4().hex[:8]}"
+    created = store.write(
+        lambda c: queries.insert_cases(
+            c, [("case-a-" + mention, routing(mention)), ("case-b-" + mention, routing(mention))], NOW
+        )
+    )
+    assert created == {"case-a-" + mention}
+    store.write(lambda c: queries.insert_cases(c, [(case_id_for("next"), routing("next"))], NOW))
+    after = store.read(lambda c: c.execute("SELECT max(number) FROM cases").fetchone()[0])
+    assert after == before + 2  # no number was used up by the second id

@@ -20,9 +20,10 @@ from flows.score import score_flow
 from sentiment.e5_scorer import wheel_embedder
 from sentiment.theme_match import ThemeMatcher, tag_texts, wheel_matcher
 from sentiment.themes import Similarity, ThemeBook, load_theme_book, tag_themes
-from sentiment.training.calibrate_themes import read_examples, scores, truth_matrix
+from sentiment.training.calibrate_themes import read_examples, scores, truth_matrix, write_threshold
 from tests.settings_files import source, write_settings
 from voxwatch.cli.main import app
+from voxwatch.errors import SettingsError
 
 BOOK = load_theme_book()
 IDS = [theme.id for theme in BOOK.themes]
@@ -140,9 +141,13 @@ def test_the_calibrated_threshold_holds_on_labelled_examples(matcher: ThemeMatch
     assert figures["precision"] >= 0.7 and figures["f1"] >= 0.65, figures
 
 
-def test_the_matcher_and_the_scorer_share_one_encoder(matcher: ThemeMatcher) -> None:
-    matcher.similarities(["warm-up"])
-    assert wheel_embedder().model is wheel_embedder().model
+def test_the_matcher_and_the_chinese_route_share_one_encoder(matcher: ThemeMatcher) -> None:
+    from sentiment.model import RoutedScorer, load_scorer
+    from voxwatch.settings import ModelSettings
+
+    router = load_scorer(ModelSettings())
+    assert isinstance(router, RoutedScorer)
+    assert router.route("zh").encoder.model is wheel_embedder().model  # type: ignore[attr-defined]
 
 
 # --- through the flows and the CLI --------------------------------------------------------------
@@ -182,3 +187,55 @@ def test_the_route_dry_run_shows_themes_by_meaning(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     decision = json.loads(result.output[result.output.index("{") :])
     assert "app_website" in decision["themes"]
+
+
+def test_a_theme_with_nothing_to_compare_never_matches_whatever_the_threshold(tmp_path: Path) -> None:
+    themes = tmp_path / "themes.toml"
+    themes.write_text(
+        "[similarity]\nthreshold = 0.0001\n\n"
+        '[[themes]]\nid = "described"\npatterns = ["zzz"]\n'
+        'description = "late parcels"\nexamples = ["late"]\n\n'
+        '[[themes]]\nid = "bare"\npatterns = ["yyy"]\nexamples = ["  "]\n',
+        encoding="utf-8",
+    )
+    book = load_theme_book(themes)
+    embed = HashedEmbedding()
+    found = tag_texts(["¿dónde está mi paquete?", "hola"], ["es", "es"], book, ThemeMatcher(book, embed))
+    assert all("bare" not in themes_of for themes_of in found)
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ('languages = "en"', "languages"),
+        ("languages = [1, 2]", "languages"),
+        ("threshold = nan", "threshold"),
+        ("threshold = -1", "threshold"),
+        ("threshold = 0", "threshold"),
+        ('threshold = "high"', "threshold"),
+    ],
+)
+def test_a_bad_similarity_table_is_refused_naming_the_file_and_key(
+    tmp_path: Path, table: str, named: str
+) -> None:
+    themes = tmp_path / "mine.toml"
+    themes.write_text(f'[similarity]\n{table}\n\n[[themes]]\nid = "t"\npatterns = ["x"]\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=rf"mine\.toml.*{named}"):
+        load_theme_book(themes)
+
+
+def test_examples_must_be_a_list_not_a_string(tmp_path: Path) -> None:
+    themes = tmp_path / "mine.toml"
+    themes.write_text('[[themes]]\nid = "t"\npatterns = ["x"]\nexamples = "My order"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="examples"):
+        load_theme_book(themes)
+
+
+def test_calibration_rewrites_only_the_threshold_line(tmp_path: Path) -> None:
+    themes = tmp_path / "themes.toml"
+    text = '# keep me\n[similarity]\nlanguages = ["en"]\nthreshold = 1e-3\n\n'
+    text += '[[themes]]\nid = "t"\npatterns = []\n'
+    themes.write_text(text, encoding="utf-8")
+    write_threshold(0.25, themes)
+    assert themes.read_text(encoding="utf-8") == text.replace("1e-3", "0.25")
+    assert load_theme_book(themes).similarity.threshold == 0.25

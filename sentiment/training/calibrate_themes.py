@@ -102,7 +102,7 @@ def write_threshold(threshold: float, path: Path = THEMES_FILE) -> None:
     """Replace the ``threshold = ...`` line of the ``[similarity]`` table, keeping the rest of the file."""
     text = path.read_text(encoding="utf-8")
     new, count = re.subn(
-        r"(\[similarity\](?:\n(?!\[).*)*?\nthreshold = )[0-9.]+", rf"\g<1>{threshold}", text, count=1
+        r"(\[similarity\](?:\n(?!\[).*)*?\nthreshold = )[-+0-9.eE]+", rf"\g<1>{threshold}", text, count=1
     )
     if count != 1:
         raise ValueError(f"{path}: no [similarity] threshold line to update")

@@ -179,11 +179,14 @@ def save_decisions(store: Store, decisions: Sequence[Decision]) -> list[Routing]
         for decision in decisions:
             if decision.follow_up is not None:
                 link_follow_up(conn, decision.follow_up, now)
-        routed = [(case_id_for(d.case.mention_id), d) for d in decisions if d.case is not None]
-        new_ids = queries.insert_cases(conn, [(case_id, d.case) for case_id, d in routed if d.case], now)
+        routed: dict[str, Decision] = {}  # one decision per case: the first for its mention
+        for d in decisions:
+            if d.case is not None:
+                routed.setdefault(case_id_for(d.case.mention_id), d)
+        new_ids = queries.insert_cases(conn, [(cid, d.case) for cid, d in routed.items() if d.case], now)
         created: list[Routing] = []
         trail: list[queries.AuditEntry] = []
-        for case_id, decision in routed:
+        for case_id, decision in routed.items():
             routing = decision.case
             if routing is None or case_id not in new_ids:
                 continue

@@ -43,8 +43,11 @@ def insert_cases(conn: Connection, cases: Sequence[tuple[str, Routing]], at: dat
     so the cases already there are read first, in one query for the batch.
     """
     wanted: dict[str, Routing] = {}
-    for case_id, routing in cases:
-        wanted.setdefault(case_id, routing)
+    mentions: set[str] = set()
+    for case_id, routing in cases:  # one case per id and per mention, the first given
+        if case_id not in wanted and routing.mention_id not in mentions:
+            wanted[case_id] = routing
+            mentions.add(routing.mention_id)
     if not wanted:
         return set()
     there = conn.execute(
