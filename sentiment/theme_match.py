@@ -19,6 +19,7 @@ when a batch holds a text that needs it, so an English-only store never loads it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import torch
 
@@ -115,8 +116,13 @@ def tag_texts(
     return tags
 
 
+@cache
 def wheel_matcher(book: ThemeBook) -> ThemeMatcher:
-    """Matching through the installed wheel's multilingual-e5-small, loaded only when a text needs it."""
+    """Matching through the installed wheel's multilingual-e5-small, loaded only when a text needs it.
+
+    One matcher per themes definition and process, so a served process embeds the
+    themes' descriptions and examples once, not on every run.
+    """
 
     def embed(texts: Sequence[str]) -> torch.Tensor:
         from sentiment.e5_scorer import wheel_embedder
