@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from harness import Query, in_fresh_process, search_page, serve
 
 COMPLAINTS = [
     "Acme delivery never arrived and nobody answers the phone",
@@ -74,39 +73,14 @@ def generate(n: int, seed: int) -> list[dict[str, Any]]:
     return hits
 
 
-def serve(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
-    """An Algolia-shaped search over ``hits``, newest first, 100 a page."""
+def serve_hits(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
+    """An Algolia-shaped search over ``hits`` (the first ``WARM_UP`` for the "warm" query), 100 a page."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = parse_qs(urlsplit(self.path).query)
-            since = 0
-            for part in query.get("numericFilters", [""])[0].split(","):
-                if part.startswith("created_at_i>"):
-                    since = int(part.removeprefix("created_at_i>"))
-            pool = hits[:WARM_UP] if query.get("query", [""])[0] == "warm" else hits
-            found = sorted((h for h in pool if h["created_at_i"] > since), key=lambda h: -h["created_at_i"])
-            page, per = int(query.get("page", ["0"])[0]), 100
-            body = json.dumps(
-                {
-                    "hits": found[page * per : (page + 1) * per],
-                    "page": page,
-                    "nbPages": max(1, -(-len(found) // per)),
-                    "hitsPerPage": per,
-                    "nbHits": len(found),
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(query: Query) -> tuple[int, dict[str, str], bytes]:
+        pool = hits[:WARM_UP] if query.get("query", [""])[0] == "warm" else hits
+        return 200, {"Content-Type": "application/json"}, json.dumps(search_page(pool, query, 100)).encode()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(answer)
     return server, f"http://127.0.0.1:{server.server_address[1]}/search"
 
 
@@ -159,16 +133,6 @@ def warm_runs(args: tuple[str, str, list[str]], out: Any) -> None:
     out.put({"run": run, "score": time.perf_counter() - start})
 
 
-def in_fresh_process(target: Any, args: Any) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(args, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return dict(result)
-
-
 def counts(db: Path) -> dict[str, int]:
     import duckdb
 
@@ -185,7 +149,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     hits = generate(args.n, args.seed)
-    server, url = serve(hits)
+    server, url = serve_hits(hits)
     pages = -(-args.n // 100) + 1
     with tempfile.TemporaryDirectory(prefix="voxwatch-scale-") as tmp:
         root = Path(tmp)

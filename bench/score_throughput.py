@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import random
 import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from harness import in_fresh_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sentiment"
@@ -296,16 +297,6 @@ def multilingual(data: Path, n: int, folder: Path) -> None:
             f"router multi-v4, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
             f"now {router['current_rss_mb']:.0f} MB; routes {router['routes']}"
         )
-
-
-def in_fresh_process(target: Any, n: Any) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(n, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return dict(result)
 
 
 def main() -> None:

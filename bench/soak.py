@@ -34,12 +34,11 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import duckdb
+import harness
 
 COMPLAINTS = [
     "Acme charged me twice and support ignores me, I want a refund",
@@ -131,44 +130,10 @@ class Source:
             if roll < 0.3:
                 self.faults["503"] += 1
                 return 503, {}, b"busy"
-            since = 0
-            for part in query.get("numericFilters", [""])[0].split(","):
-                if part.startswith("created_at_i>"):
-                    since = int(part.removeprefix("created_at_i>"))
-            found = sorted(
-                (h for h in self.hits if h["created_at_i"] > since), key=lambda h: -h["created_at_i"]
-            )
-        page = int(query.get("page", ["0"])[0])
-        per = 50
-        body = {
-            "hits": [
-                {k: v for k, v in h.items() if k != "published"} for h in found[page * per : page * per + per]
-            ],
-            "page": page,
-            "nbPages": max(1, -(-len(found) // per)),
-            "hitsPerPage": per,
-            "nbHits": len(found),
-        }
+            hits = list(self.hits)
+        body = harness.search_page(hits, query, 50)
+        body["hits"] = [{k: v for k, v in h.items() if k != "published"} for h in body["hits"]]
         return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
-
-
-def serve_source(source: Source) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, headers, body = source.answer(parse_qs(urlsplit(self.path).query))
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def person(config: str, name: str, until: float, results: Any, seed: int) -> None:
@@ -243,7 +208,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="voxwatch-soak-"))
     source = Source(args.seed)
-    server = serve_source(source)
+    server = harness.serve(source.answer)
     config = folder / "voxwatch.toml"
     url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/search_by_date"
     config.write_text(
