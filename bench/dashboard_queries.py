@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voxwatch.store import Store, queries
+from voxwatch.store import DuckDBStore, Store, queries
 
 MODEL = "bench-model"
 BUDGET_SECONDS = 1.0
@@ -61,7 +61,7 @@ FROM (SELECT i, $now::TIMESTAMPTZ - to_seconds((i * 7919) % (90 * 86400)) AS cre
 
 
 def build(path: Path, n: int, now: datetime) -> Store:
-    store = Store(path)
+    store = DuckDBStore(path)
     store.migrate()
     params = {"n": n, "now": now, "model": MODEL}
 

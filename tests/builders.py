@@ -23,7 +23,7 @@ from responders.identity import new_token, token_digest
 from sentiment.themes import load_themes, tag_themes, urgent_theme_ids
 from voxwatch.domain import Decision, Mention, RawResponse, Routing, Score, case_id_for
 from voxwatch.settings import Settings, load_settings
-from voxwatch.store import Store, queries, stages, store_for
+from voxwatch.store import DuckDBStore, Store, queries, stages, store_for
 
 MODEL = "test-model"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -79,12 +79,16 @@ capacity = 0
 """
 
 
-def write_team_settings(tmp_path: Path, extra: str = "") -> Path:
-    """A settings file for the Acme brand, its team, one feed source and a store in ``tmp_path``."""
+def write_team_settings(tmp_path: Path, extra: str = "", store_url: str | None = None) -> Path:
+    """A settings file for the Acme brand, its team, one feed source and a store in ``tmp_path``.
+
+    ``store_url``: a Postgres database (tests/postgres_server.py) instead of the DuckDB file.
+    """
     path = tmp_path / "voxwatch.toml"
+    url = f'url = "{store_url}"\n' if store_url else ""
     path.write_text(
         '[brand]\nname = "Acme"\nkeywords = ["acme"]\n\n'
-        f'[store]\npath = "{(tmp_path / "voxwatch.duckdb").as_posix()}"\n\n'
+        f'[store]\npath = "{(tmp_path / "voxwatch.duckdb").as_posix()}"\n{url}\n'
         '[[sources]]\nname = "blog"\nkind = "rss"\nurl = "http://127.0.0.1:9/feed.xml"\n\n'
         '[[sources]]\nname = "shop"\nkind = "jsonld"\nurl = "http://127.0.0.1:9/shop"\n'
         + TEAM_TOML
@@ -99,7 +103,7 @@ def write_team_settings(tmp_path: Path, extra: str = "") -> Path:
 def _migrated_template() -> Path:
     """An empty store with every migration applied, made once per test process."""
     folder = Path(tempfile.mkdtemp(prefix="voxwatch-template-"))
-    Store(folder / "template.duckdb").migrate()
+    DuckDBStore(folder / "template.duckdb").migrate()
     return folder / "template.duckdb"
 
 
@@ -110,7 +114,9 @@ def fresh_store(settings: Settings) -> Store:
     tested in tests/test_store.py), so a fresh store per test costs a file copy.
     """
     store = store_for(settings)
-    if store.path.exists():
+    if not isinstance(store, DuckDBStore):
+        store.migrate()  # a database copied from a migrated template (tests/postgres_server.py)
+    elif store.path.exists():
         store.migrate()
     else:
         store.path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,5 +202,5 @@ def case_ids(routings: Sequence[Routing]) -> list[str]:
     return [case_id_for(r.mention_id) for r in routings]
 
 
-def team_settings(tmp_path: Path, extra: str = "") -> Settings:
-    return load_settings(write_team_settings(tmp_path, extra))
+def team_settings(tmp_path: Path, extra: str = "", store_url: str | None = None) -> Settings:
+    return load_settings(write_team_settings(tmp_path, extra, store_url))

@@ -11,8 +11,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.postgres_server import PostgresServer
 
 pytest_plugins = ["tests.fakes"]  # fake Mastodon, Bluesky, webhook relay and SMTP servers
 
@@ -83,11 +87,46 @@ def copy_fixture(name: str, target: Path) -> Path:
     return Path(shutil.copy(FIXTURES / name, target))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_engines`` run once on a DuckDB file and once on a Postgres database."""
+    if "store_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
+        metafunc.parametrize("store_engine", ["duckdb", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def team(tmp_path: Path):
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """Which engine a test's store runs on: DuckDB, unless the test is marked ``both_engines``."""
+    return str(getattr(request, "param", "duckdb"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real Postgres server for this test process (tests/postgres_server.py)."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_url(store_engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh migrated Postgres database's URL for a Postgres test, None for a DuckDB one."""
+    if store_engine == "duckdb":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.database()
+    yield url
+    server.drop(url)
+
+
+@pytest.fixture
+def team(tmp_path: Path, store_url: str | None):
     """The Acme team's settings, with a fresh migrated store of its own (tests/builders.py)."""
     from tests.builders import fresh_store, team_settings
 
-    settings = team_settings(tmp_path)
+    settings = team_settings(tmp_path, store_url=store_url)
     fresh_store(settings)
     return settings

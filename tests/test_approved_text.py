@@ -17,6 +17,8 @@ from voxwatch.errors import InvalidTransition
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 POSTS = [Post("The barista at Acme Union Square was rude and my flat white was cold.", 0.8, author="kim")]
 EDITED = "Hi kim, sorry about that. We will get back to you within 2 hours with what we found."
 

@@ -31,6 +31,8 @@ from voxwatch.errors import CaseNotFound, InvalidTransition, PermissionDenied, S
 from voxwatch.permissions import may
 from voxwatch.settings import Settings
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 ENGLISH = Post("My Acme order arrived cold and an hour late.", 0.8, author="pat")
 FRENCH = Post("Ma commande Acme est arrivée froide et en retard.", 0.8, author="jean", lang="fr")
 

@@ -34,8 +34,10 @@ from voxwatch.cli.identity import TOKEN_ENV
 from voxwatch.domain import case_number_label, parse_case_number
 from voxwatch.errors import AmbiguousCase, CaseNotFound
 from voxwatch.settings import Settings
-from voxwatch.store import Store, queries, stages, store_for
+from voxwatch.store import DuckDBStore, Store, queries, stages, store_for
 from voxwatch.store.migrations import MIGRATIONS
+
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
 
 POSTS = [
     Post("The app crashed during checkout and took my money twice.", 0.9, author="ann", minutes_ago=10),
@@ -92,7 +94,7 @@ def test_older_store_is_backfilled_in_the_order_cases_were_opened(
 ) -> None:
     names = [m.name for m in MIGRATIONS]
     before = MIGRATIONS[: names.index("case_numbers")]
-    store = Store(tmp_path / "old.duckdb")
+    store = DuckDBStore(tmp_path / "old.duckdb")
     monkeypatch.setattr("voxwatch.store.database.MIGRATIONS", before)
     store.migrate()  # a store as it was before case numbers
     opened = datetime(2026, 11, 1, tzinfo=UTC)
@@ -319,7 +321,7 @@ def test_a_batch_naming_a_mention_twice_opens_and_audits_its_case_once(team: Set
     assert len(created) == len({r.mention_id for r in created}) == len(POSTS)
     trails = store.read(
         lambda c: c.execute(
-            "SELECT entity_id, list(action ORDER BY id) FROM audit_log WHERE entity = 'case' GROUP BY 1"
+            "SELECT entity_id, array_agg(action ORDER BY id) FROM audit_log WHERE entity = 'case' GROUP BY 1"
         ).fetchall()
     )
     assert {tuple(actions) for _, actions in trails} == {("collected", "scored", "triaged", "routed")}

@@ -26,6 +26,8 @@ from voxwatch.errors import InvalidTransition, PermissionDenied, UnapprovedText
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 POSTS = [
     Post("Love the new Acme beans, great roast!", 0.05, author="mtorres_88", minutes_ago=600),
     Post("Is the Acme store on Main Street open on Sundays?", 0.3, author="mtorres_88", minutes_ago=300),

@@ -627,7 +627,7 @@ def amy_has_a_password(desk: Desk) -> None:
 def stored_tokens(config: str) -> list[tuple[Any, ...]]:
     settings = load_settings(config)
     return store_for(settings).read(
-        lambda c: c.execute("SELECT * FROM person_tokens ORDER BY ALL").fetchall()
+        lambda c: sorted(c.execute("SELECT * FROM person_tokens").fetchall(), key=repr)
     )
 
 

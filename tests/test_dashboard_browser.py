@@ -22,7 +22,7 @@ from voxwatch.store import queries, stages, store_for
 # The session-wide demo run is made once per worker: keep its users on one worker.
 pytestmark = pytest.mark.xdist_group("demo")
 
-# Debian's chromium, installed by the README's test command (tests/install_chromium.sh).
+# Debian's chromium, installed by the README's test command (tests/install_debian_packages.sh).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (
     "This is awful, the worst Larkspur coffee ever and I am furious. "

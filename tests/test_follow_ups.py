@@ -53,6 +53,8 @@ from voxwatch.domain import (
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import Store, queries, stages, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 REPLIED = NOW + timedelta(hours=1)  # when the reply to the complaint is posted
 COMPLAINT = Post("My Acme kettle leaked all over the counter", 0.9, author="@Pat")
 NEXT_TEXT = {

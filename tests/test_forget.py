@@ -29,6 +29,8 @@ from voxwatch.passwords import hash_password
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 SECRET_WORDS = "my card 4111 was charged twice by Acme"
 
 

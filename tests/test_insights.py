@@ -34,6 +34,8 @@ from voxwatch.domain import Mention, RawResponse, Score
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries, stages, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 DAY = timedelta(days=1)
 LABELS = ("negative", "neutral", "positive")
 

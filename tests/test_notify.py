@@ -23,7 +23,7 @@ from voxwatch.settings import NotificationSettings, load_settings
 from voxwatch.store import queries, store_for
 
 # The session-wide demo run is made once per worker: keep its users on one worker.
-pytestmark = pytest.mark.xdist_group("demo")
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.both_engines]
 
 
 class Inbox:

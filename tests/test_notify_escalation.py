@@ -33,6 +33,8 @@ from voxwatch.domain import SYSTEM_ACTOR, Notice, Routing, Tier
 from voxwatch.settings import NotificationSettings, Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 POSTS = [
     Post("My Acme order arrived cold and an hour late.", 0.8, author="pat"),
     Post("The Acme app logged me out and lost my loyalty points.", 0.7, author="quinn"),

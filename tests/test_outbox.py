@@ -21,6 +21,8 @@ from tests.fakes import FakeMastodon, wired
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 COMPLAINT = Post("Acme charged me twice and nobody answers, not OK.", 0.9, author="bob", source="social")
 
 

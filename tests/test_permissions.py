@@ -28,6 +28,8 @@ from voxwatch.permissions import ALLOWED, ROLES, Action, Role, may, roles_for
 from voxwatch.settings import ResponderSettings, Settings
 from voxwatch.store import store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 # --- the expected table, written independently of ALLOWED ----------------------------------------------
 
 MATRIX = """
@@ -294,7 +296,7 @@ def snapshot(service: CaseService, case_id: str) -> dict[str, Any]:
 
     def _read(conn: Any) -> dict[str, Any]:
         return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             for table in ("cases", "audit_log", "drafts", "handoffs", "notifications")
         }
 

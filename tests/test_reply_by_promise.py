@@ -21,6 +21,8 @@ from tests.builders import Post, case_ids, fresh_store, seed_posts, team_setting
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 SHANGHAI_24_7 = (
     '\n[sla.business_hours]\ntimezone = "Asia/Shanghai"\nstart = "00:00"\nend = "24:00"\n'
     "weekdays = [0, 1, 2, 3, 4, 5, 6]\n"

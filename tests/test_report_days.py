@@ -20,6 +20,8 @@ from tests.builders import MODEL, NOW, Post, seed_posts
 from voxwatch.settings import Settings
 from voxwatch.store import queries, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 
 @pytest.fixture
 def server_in_kiritimati(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

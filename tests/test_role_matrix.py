@@ -38,6 +38,8 @@ from voxwatch.permissions import ALLOWED, Action, Role, may
 from voxwatch.settings import Settings
 from voxwatch.store import store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 # One person per role, holding only that role, in team care. No capacity and no
 # language the posts are in, so routing never gives them a case by itself.
 PROBES = "".join(
@@ -125,8 +127,13 @@ def snapshot(world: World) -> dict[str, Any]:
     """Every row of every table, and the settings file: whatever an action could have written."""
 
     def _read(conn: Any) -> dict[str, Any]:
-        tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in sorted(tables)}
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            ).fetchall()
+        ]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in sorted(tables)}
 
     return store_for(world.settings).read(_read) | {"settings": world.config.read_text(encoding="utf-8")}
 

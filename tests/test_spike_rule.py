@@ -31,6 +31,8 @@ from voxwatch.domain import Mention, RawResponse, Score, mention_id
 from voxwatch.settings import Settings, SpikeSettings
 from voxwatch.store import Store, queries, stages
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 counts = st.integers(min_value=0, max_value=500)

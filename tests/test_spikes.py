@@ -17,6 +17,8 @@ from voxwatch.domain import Mention, RawResponse, Score, mention_id
 from voxwatch.settings import SpikeSettings, load_settings
 from voxwatch.store import queries, stages, store_for
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 MODEL = "test-model"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 
 from responders.decide import decide
@@ -33,7 +34,11 @@ from voxwatch.domain import (
 )
 from voxwatch.errors import StoreError
 from voxwatch.settings import Settings, load_settings
-from voxwatch.store import Store, queries, stages, store_for
+from voxwatch.store import DuckDBStore, Store, queries, stages, store_for
+
+pytestmark = pytest.mark.both_engines
+# What each engine raises when a row cannot be stored (Python's own, for text it cannot encode).
+ENGINE_ERRORS = (duckdb.Error, psycopg.Error, UnicodeEncodeError)  # store tests run on DuckDB and on Postgres
 
 TABLES = (
     "mentions",
@@ -103,9 +108,9 @@ def test_mentions_from_an_empty_body_have_no_raw_response(store: Store) -> None:
 
 
 def test_a_page_that_fails_half_way_stores_nothing(store: Store) -> None:
-    # The third author cannot be encoded as UTF-8: DuckDB refuses it after two rows went in.
+    # The third author cannot be encoded as UTF-8: it is refused after two rows went in.
     broken = [*page("first", "second"), Mention("id-2", "third", author="\ud800")]
-    with pytest.raises(duckdb.Error, match="surrogate"):
+    with pytest.raises(ENGINE_ERRORS, match="surrogate"):
         stages.save_page(store, "blog", raw(), broken)
     assert counts(store)["mentions"] == 0 and counts(store)["raw_responses"] == 0
     assert stages.save_page(store, "blog", raw(), broken[:2]).new == 2  # the next run starts clean
@@ -124,7 +129,7 @@ def test_a_file_that_is_not_a_store_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "not-a-store.duckdb"
     path.write_bytes(b"this is not a database " * 200)
     with pytest.raises(StoreError, match=str(path)):
-        stages.save_page(Store(path, lock_timeout=1), "blog", raw(), page("first"))
+        stages.save_page(DuckDBStore(path, lock_timeout=1), "blog", raw(), page("first"))
     assert path.read_bytes() == b"this is not a database " * 200  # left as it was
 
 
@@ -155,7 +160,7 @@ def test_save_run_moves_the_cursor_and_keeps_the_validators(store: Store) -> Non
 def test_a_run_that_fails_half_way_leaves_the_cursor_where_it_was(store: Store) -> None:
     stages.save_run(store, "blog", raw(etag='"v1"'), "cursor-1", 1)
     # the state row is written first; the run row's HTTP status does not fit its INTEGER column
-    with pytest.raises(duckdb.Error, match="out of range"):
+    with pytest.raises(ENGINE_ERRORS, match="out of range"):
         stages.save_run(store, "blog", raw(status=2**40, etag='"v2"'), "cursor-2", 9)
     state = store.read(lambda c: queries.source_state(c, "blog"))
     assert (state.cursor, state.etag, state.items_last_run) == ("cursor-1", '"v1"', 1)
@@ -201,7 +206,7 @@ def test_scores_are_stored_once_per_mention_and_model(store: Store) -> None:
 def test_scores_that_fail_half_way_store_nothing(store: Store) -> None:
     stages.save_page(store, "blog", raw(), page("first", "second"))
     good, bad = negative(), dataclasses.replace(negative(), label=None)  # type: ignore[arg-type]
-    with pytest.raises(duckdb.Error, match="NOT NULL"):
+    with pytest.raises(ENGINE_ERRORS, match=r"(?i)not.null"):
         stages.save_scores(store, [(mention_id("blog", "id-0"), good), (mention_id("blog", "id-1"), bad)])
     assert counts(store)["scores"] == 0
     assert len(store.read(lambda c: queries.unscored_mentions(c, MODEL, 10))) == 2
@@ -257,7 +262,7 @@ def test_decisions_that_fail_half_way_leave_nothing(store: Store, team: Settings
     broken_case = dataclasses.replace(template, mention_id=praise.triage.mention_id, first_response_due=None)
     broken = dataclasses.replace(praise, case=broken_case)
     assert sum(d.case is not None for d in others) == 3  # three cases go in before the failure
-    with pytest.raises(duckdb.Error, match="NOT NULL"):
+    with pytest.raises(ENGINE_ERRORS, match=r"(?i)not.null"):
         stages.save_decisions(store, [*others, broken])
     after = counts(store)
     assert (after["triage"], after["cases"], after["audit_log"]) == (0, 0, 0)

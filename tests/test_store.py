@@ -13,20 +13,20 @@ import pytest
 
 from voxwatch.domain import Mention
 from voxwatch.errors import StoreError
-from voxwatch.store import Store, queries
+from voxwatch.store import DuckDBStore, Store, queries
 from voxwatch.store.migrations import MIGRATIONS
 
 WINDOW = timedelta(hours=72)
 
 
 def migrated(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "vw.duckdb", lock_timeout=20)
+    store = DuckDBStore(tmp_path / "vw.duckdb", lock_timeout=20)
     store.migrate()
     return store
 
 
 def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
-    store = Store(tmp_path / "vw.duckdb")
+    store = DuckDBStore(tmp_path / "vw.duckdb")
     assert store.migrate() == [m.name for m in MIGRATIONS]
     assert store.migrate() == []
     versions = store.read(lambda c: c.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall())
@@ -94,7 +94,7 @@ def test_a_write_waits_for_another_process_holding_the_lock(tmp_path: Path) -> N
 
 def test_lock_held_too_long_is_a_clear_store_error(tmp_path: Path) -> None:
     store = migrated(tmp_path)
-    impatient = Store(store.path, lock_timeout=0.5)
+    impatient = DuckDBStore(store.path, lock_timeout=0.5)
     holder = subprocess.Popen(
         [
             sys.executable,

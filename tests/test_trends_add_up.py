@@ -30,6 +30,8 @@ from voxwatch.settings import Settings
 from voxwatch.store import Store, queries, stages
 from voxwatch.store.queries.analytics import is_routed
 
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
+
 LABELS = ("negative", "neutral", "positive")
 THEMES = ("delivery", "price", "quality", "support")
 SOURCES = ("blog", "shop", "forum")

@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
 from voxwatch.store import stages, store_for
+import pytest
+
+pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
 
 settings = load_settings(sys.argv[1])
 now = datetime.now(UTC)

@@ -14,6 +14,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -40,6 +41,7 @@ SECRET_KEYS = (
     "publishing.bluesky_app_password",
     "publishing.webhook_url",
     "dashboard.secret_key",
+    "store.password",
 )
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SourceKind = Literal["rss", "jsonld", "hackernews", "mastodon", "appstore", "bluesky"]
@@ -60,12 +62,38 @@ class BrandSettings(_Section):
 
 
 class StoreSettings(_Section):
+    """Where the data lives: a DuckDB file (one machine, the default) or a PostgreSQL server (a team).
+
+    ``url`` (``postgresql://user@host:5432/dbname``) switches every stage, the
+    dashboard and the command line to Postgres; its password is a secret and comes
+    from the environment as ``VOXWATCH_STORE__PASSWORD`` (or libpq's ``PGPASSWORD``).
+    """
+
     path: Path = Path("voxwatch.duckdb")
+    url: str | None = None
+    password: SecretStr | None = None
+    # Connections each process keeps to the server: enough for its threads (sources side by side).
+    pool_size: int = Field(default=4, ge=1, le=100)
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
     # Mentions per write transaction: small enough that a person's action never waits long.
     write_chunk: int = Field(default=100, ge=1, le=10_000)
     # Raw responses are kept this long for replay and audit, then purged by the pipeline.
     raw_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL (leave it out to use the DuckDB file at path)")
+        if parts.password is not None:
+            raise ValueError(
+                "holds a password; leave it out of the URL and set VOXWATCH_STORE__PASSWORD"
+                " in the environment"
+            )
+        return url
 
 
 class CollectSettings(_Section):

@@ -1,13 +1,21 @@
-"""The DuckDB store: one class owns connections (``database``), the schema is
-ordered migrations (``migrations``), and every other SQL statement lives in
-``queries``."""
+"""The store: a DuckDB file (``duckdb_store``, the default) or a PostgreSQL server
+(``postgres_store``), both behind ``database.Store``; the schema is ordered
+``migrations``, every other SQL statement lives in ``queries``, and the few
+differences between the two engines in ``dialect``."""
 
 from voxwatch.settings import Settings
 from voxwatch.store.database import Store
+from voxwatch.store.duckdb_store import DuckDBStore
 
-__all__ = ["Store", "store_for"]
+__all__ = ["DuckDBStore", "Store", "store_for"]
 
 
 def store_for(settings: Settings) -> Store:
-    """The store that settings point at."""
-    return Store(settings.store.path, settings.store.lock_timeout_seconds)
+    """The store that settings point at: the Postgres server at ``[store] url``, else the DuckDB file."""
+    config = settings.store
+    if config.url is None:
+        return DuckDBStore(config.path, config.lock_timeout_seconds)
+    from voxwatch.store.postgres_store import PostgresStore  # psycopg is loaded only by those who use it
+
+    password = config.password.get_secret_value() if config.password is not None else None
+    return PostgresStore(config.url, password, config.lock_timeout_seconds, config.pool_size)

@@ -1,170 +1,90 @@
-"""The one class that owns DuckDB connections.
+"""What every store engine offers, and the schema they share.
 
-DuckDB lets one process at a time hold a database file open for writing, and the
-pipeline flow and the dashboard are separate processes that both write. So every
-read and every write opens a short-lived connection, does its work in one
-transaction and closes it; opening is retried with backoff while another process
-holds the lock. No connection outlives a call, so none is shared across threads.
+VoxWatch keeps its data in DuckDB (one file: the embedded default, no server) or in
+PostgreSQL (a server a team shares, when several machines write at once). Both run
+the same statements from ``queries`` and the same ``migrations``; the few places
+where the two engines differ live in ``dialect``. A store is used only through
+``read(fn)`` and ``write(fn)``, which hand ``fn`` a connection for one transaction.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
-import duckdb
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
-
-from voxwatch.errors import StoreError
+from voxwatch.store import dialect
 from voxwatch.store.migrations import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Connection = duckdb.DuckDBPyConnection
+Engine = Literal["duckdb", "postgres"]
 
 
-def _is_lock_conflict(exc: BaseException) -> bool:
-    """Another process holds the file: worth waiting for (not "block", which names corruption)."""
-    message = str(exc).lower()
-    return isinstance(exc, duckdb.IOException) and (
-        "could not set lock" in message or "conflicting lock" in message
-    )
+class Cursor(Protocol):
+    """What a statement returns: its rows and their column names."""
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchone(self) -> Any: ...
 
 
-CORRUPT_HINT = (
-    "the file is damaged or is not a VoxWatch store: restore it from a backup, or move it "
-    "away and run again to start a new store"
-)
+class Connection(Protocol):
+    """One transaction's connection: ``execute(sql, params)`` with ``?`` placeholders, on either engine."""
+
+    def execute(self, query: str, parameters: Any = None, /) -> Cursor: ...
 
 
-def _is_corruption(exc: BaseException) -> bool:
-    message = str(exc).lower()
-    return any(
-        sign in message
-        for sign in ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum")
-    )
+class Store(ABC):
+    """A database: ``read(fn)`` and ``write(fn)`` run ``fn(connection)`` in one transaction.
 
-
-def _store_error(path: Path, exc: BaseException, doing: str) -> StoreError:
-    """One line naming the file and what to do, for every DuckDB error at this boundary."""
-    if _is_corruption(exc):
-        return StoreError(f"store {path} cannot be read ({doing}): {CORRUPT_HINT}. DuckDB said: {exc}")
-    if _is_lock_conflict(exc):
-        return StoreError(
-            f"store {path} is held by another process ({doing}); try again when it is done. "
-            f"DuckDB said: {exc}"
-        )
-    return StoreError(f"store {path}: {doing} failed: {exc}")
-
-
-# Store files read whole by ``check`` in this process: (size, mtime) then. The CLI checks before
-# Prefect starts and the flow checks again before migrating; the second read is skipped.
-_VERIFIED: dict[str, tuple[int, int]] = {}
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_LOCK = threading.Lock()
-
-
-def _write_lock(path: Path) -> threading.Lock:
-    """One lock per store file in this process."""
-    with _LOCKS_LOCK:
-        return _WRITE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
-
-
-class Store:
-    """A DuckDB file: ``read(fn)`` and ``write(fn)`` run ``fn(connection)``.
-
-    ``write`` is the single way anything is written: it wraps ``fn`` in a
-    transaction, so a failure leaves nothing half-stored.
+    ``write`` is the single way anything is written: a failure leaves nothing
+    half-stored. ``fn`` touches only the connection, so an engine may run it again
+    when a concurrent transaction forced it to give up (PostgreSQL does).
     """
 
-    def __init__(self, path: Path | str, lock_timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
+    engine: Engine
 
-    @contextmanager
-    def _connect(self, read_only: bool = False) -> Iterator[Connection]:
-        retrying = Retrying(
-            retry=retry_if_exception(_is_lock_conflict),
-            wait=wait_random_exponential(multiplier=0.02, max=0.25),  # often: another's chunk is short
-            stop=stop_after_delay(self.lock_timeout),
-            reraise=True,
-        )
-        try:
-            conn = retrying(duckdb.connect, str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise _store_error(self.path, exc, "opening it") from exc
-        try:
-            conn.execute("SET TimeZone = 'UTC'")
-            yield conn
-        except duckdb.Error as exc:
-            if _is_corruption(exc):
-                raise _store_error(self.path, exc, "reading it") from exc
-            raise
-        finally:
-            conn.close()
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data is, for messages: a file path or a URL without its password."""
 
+    @abstractmethod
     def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run a query function on a fresh connection."""
-        with self._connect() as conn:
-            return fn(conn)
+        """Run a query function in a transaction that sees one consistent state."""
 
+    @abstractmethod
     def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction: all of it is stored, or none.
+        """Run ``fn`` in one transaction: all of it is stored, or none."""
 
-        Threads of one process (sources collected side by side) take turns, so
-        their transactions never conflict with each other inside DuckDB.
-        """
-        with _write_lock(self.path), self._connect() as conn:
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
+    @abstractmethod
     def check(self) -> None:
-        """Read every table of an existing store once, read-only; StoreError if it is damaged.
+        """StoreError when the store cannot be read whole; run before anything writes."""
 
-        Run before anything writes (``migrate`` calls it), so a truncated or
-        corrupted file is reported with what to do instead of being written to.
-        Reading every column makes DuckDB verify each block's checksum.
-        """
-        if not self.path.exists():
-            return
-        seen = self.path.stat()
-        fingerprint = (seen.st_size, seen.st_mtime_ns)
-        if _VERIFIED.get(str(self.path.resolve())) == fingerprint:
-            return  # read whole already in this process, and not written since
+    def close(self) -> None:  # noqa: B027 - an engine without pooled connections has nothing to close
+        """Let go of any connections held for reuse."""
 
-        def _scan(conn: Connection) -> None:
-            tables = conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()
-            for (table,) in tables:
-                conn.execute(f'SELECT max(hash(COLUMNS(*))) FROM "{table}"').fetchall()
+    def _write_schema(self, fn: Callable[[Connection], T]) -> T:
+        """``write`` for a migration: an engine whose writers run side by side makes them take turns."""
+        return self.write(fn)
 
-        with self._connect(read_only=True) as conn:
-            try:
-                _scan(conn)
-            except duckdb.Error as exc:
-                raise _store_error(self.path, exc, "checking it") from exc
-        _VERIFIED[str(self.path.resolve())] = fingerprint
+    def _prepare(self) -> None:  # noqa: B027 - nothing to create on a server
+        """Make room for the data before the first migration (a file's folder)."""
 
     def migrate(self) -> list[str]:
-        """Check the file, create it if needed and apply pending migrations; return their names.
+        """Check the store, create it if needed and apply pending migrations; return their names.
 
         Each migration checks and applies inside one write transaction, so two
         processes starting at once cannot both apply it.
         """
         self.check()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._prepare()
         applied: list[str] = []
         for migration in MIGRATIONS:
 
@@ -178,14 +98,16 @@ class Store:
                 ).fetchone()
                 if seen and seen[0]:
                     return False
-                conn.execute(m.sql)
+                conn.execute(dialect.schema_sql(self.engine, m.sql))
                 conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     [m.version, m.name, datetime.now(UTC)],
                 )
                 return True
 
-            if self.write(_apply):
-                log.info("store %s: applied migration %03d %s", self.path, migration.version, migration.name)
+            if self._write_schema(_apply):
+                log.info(
+                    "store %s: applied migration %03d %s", self.location, migration.version, migration.name
+                )
                 applied.append(migration.name)
         return applied

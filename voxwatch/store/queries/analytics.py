@@ -23,6 +23,11 @@ def is_routed(status: str) -> bool:
     return str(status) != "dismissed"
 
 
+def median_hours(interval: str) -> str:
+    """SQL for the median of an interval column expression, in hours (on both engines)."""
+    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM {interval})) / 3600.0"
+
+
 def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
     one = conn.execute(
         "SELECT (SELECT count(*) FROM mentions), "
@@ -35,7 +40,7 @@ def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[s
     assert one is not None
     per_owner = conn.execute(
         f"SELECT coalesce(owner, '(unassigned)'), count(*) FROM cases WHERE {ROUTED} "
-        "GROUP BY ALL ORDER BY 2 DESC, 1"
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
     return {
         "collected": one[0],
@@ -65,7 +70,8 @@ def daily_sentiment(
     if by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
     themes = (
-        ", unnest(CASE WHEN len(s.themes) = 0 THEN ['none'] ELSE s.themes END) AS theme"
+        ", unnest(CASE WHEN cardinality(s.themes) = 0 THEN ARRAY['none']::VARCHAR[] ELSE s.themes END)"
+        " AS theme"
         if by == "theme"
         else ""
     )
@@ -75,7 +81,7 @@ def daily_sentiment(
             f" SELECT date_trunc('day', {AT}) AS day, m.source, m.lang, "
             f" s.label{themes} FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
             f" WHERE {AT} >= ?) AS m "
-            f"GROUP BY ALL ORDER BY day, {by}, label",
+            f"GROUP BY day, {by}, label ORDER BY day, {by}, label",
             [model_id, since],
         )
     )
@@ -88,12 +94,12 @@ def daily_negative_counts(
     return [
         (day, int(count))
         for day, count in conn.execute(
-            "SELECT d.day, count(m.id) FROM (SELECT unnest(generate_series("
-            "date_trunc('day', ?::TIMESTAMPTZ), date_trunc('day', ?::TIMESTAMPTZ), INTERVAL 1 DAY)) "
-            "AS day) d "
+            "SELECT d.day, count(m.id) FROM generate_series("
+            "date_trunc('day', ?::TIMESTAMPTZ), date_trunc('day', ?::TIMESTAMPTZ), INTERVAL '1 day') "
+            "AS d(day) "
             f"LEFT JOIN (SELECT m.id, date_trunc('day', {AT}) AS day FROM mentions m "
             " JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
-            f" WHERE {AT} >= ? - INTERVAL 1 DAY) m ON m.day = d.day "
+            f" WHERE {AT} >= ?::TIMESTAMPTZ - INTERVAL '1 day') m ON m.day = d.day "
             "GROUP BY d.day ORDER BY d.day",
             [start, end, model_id, start],
         ).fetchall()
@@ -109,7 +115,7 @@ def top_complaint_themes(
             "SELECT theme, count(*) AS complaints FROM ("
             " SELECT unnest(s.themes) AS theme FROM triage t JOIN scores s ON s.mention_id = t.mention_id "
             " AND s.model_id = t.model_id JOIN mentions m ON m.id = t.mention_id "
-            f" WHERE t.validity = 'complaint' AND {AT} >= ? AND (?::TIMESTAMPTZ IS NULL OR {AT} < ?)) "
+            f" WHERE t.validity = 'complaint' AND {AT} >= ? AND (?::TIMESTAMPTZ IS NULL OR {AT} < ?)) AS c "
             "GROUP BY theme ORDER BY complaints DESC, theme LIMIT ?",
             [since, until, until, limit],
         )
@@ -126,30 +132,33 @@ def response_kpis(
     period = [since, since, until, until]
     row = conn.execute(
         "SELECT "
-        " median(epoch(first_response_at - created_at)) / 3600.0, "
-        " median(epoch(resolved_at - created_at)) / 3600.0, "
+        f" {median_hours('first_response_at - created_at')}, "
+        f" {median_hours('resolved_at - created_at')}, "
         " count(*) FILTER (WHERE first_response_at IS NOT NULL AND first_response_at <= first_response_due), "
         " count(*) FILTER (WHERE first_response_at IS NOT NULL OR first_response_due < ?), "
         " count(*) FILTER (WHERE status = 'closed'), "
         " count(*) FILTER (WHERE status = 'closed' AND (SELECT count(*) FROM drafts d "
         "   WHERE d.case_id = cases.id AND d.state = 'sent') = 1) "
         "FROM cases WHERE status <> 'dismissed' "
-        "AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)",
+        "AND (?::TIMESTAMPTZ IS NULL OR created_at >= ?) AND (?::TIMESTAMPTZ IS NULL OR created_at < ?)",
         [now, *period],
     ).fetchone()
     assert row is not None
     repeat = conn.execute(
         "SELECT count(*) FILTER ("
-        " WHERE len(list_filter(reasons, lambda r: starts_with(r, 'repeat complainer:'))) > 0), "
+        " WHERE EXISTS (SELECT 1 FROM unnest(reasons) AS r(reason) "
+        "  WHERE starts_with(reason, 'repeat complainer:'))), "
         "count(*) FROM triage WHERE validity = 'complaint' "
-        "AND (? IS NULL OR triaged_at >= ?) AND (? IS NULL OR triaged_at < ?)",
+        "AND (?::TIMESTAMPTZ IS NULL OR triaged_at >= ?) AND (?::TIMESTAMPTZ IS NULL OR triaged_at < ?)",
         period,
     ).fetchone()
     assert repeat is not None
     backlog = conn.execute(
-        "SELECT CASE WHEN age < INTERVAL 2 HOUR THEN 'under 2 h' WHEN age < INTERVAL 24 HOUR THEN '2-24 h' "
-        " WHEN age < INTERVAL 48 HOUR THEN '1-2 days' ELSE 'over 2 days' END AS age, count(*) AS cases "
-        "FROM (SELECT ? - created_at AS age FROM cases WHERE list_contains(?, status)) GROUP BY ALL",
+        "SELECT CASE WHEN age < INTERVAL '2 hours' THEN 'under 2 h' "
+        " WHEN age < INTERVAL '24 hours' THEN '2-24 h' WHEN age < INTERVAL '48 hours' THEN '1-2 days' "
+        " ELSE 'over 2 days' END AS bracket, count(*) AS cases "
+        "FROM (SELECT ?::TIMESTAMPTZ - created_at AS age FROM cases WHERE status = ANY(?)) AS open_cases "
+        "GROUP BY bracket",
         [now, list(OPEN_STATUSES)],
     ).fetchall()
     return {
@@ -177,12 +186,14 @@ def service_recovery(
     row = conn.execute(
         "WITH answered AS (SELECT c.id FROM cases c JOIN triage t ON t.mention_id = c.mention_id "
         " WHERE t.validity = 'complaint' AND c.status <> 'dismissed' AND c.first_response_at IS NOT NULL "
-        " AND (? IS NULL OR c.created_at >= ?) AND (? IS NULL OR c.created_at < ?)), "
-        "corrected AS (SELECT mention_id, arg_max(label, corrected_at) AS label FROM label_corrections "
-        " GROUP BY mention_id), "
-        "nxt AS (SELECT f.case_id, coalesce(lc.label, f.label) AS label FROM case_followups f "
-        " LEFT JOIN corrected lc ON lc.mention_id = f.mention_id "
-        " QUALIFY row_number() OVER (PARTITION BY f.case_id ORDER BY f.said_at, f.mention_id) = 1) "
+        " AND (?::TIMESTAMPTZ IS NULL OR c.created_at >= ?) "
+        " AND (?::TIMESTAMPTZ IS NULL OR c.created_at < ?)), "
+        "corrected AS (SELECT mention_id, (array_agg(label ORDER BY corrected_at DESC))[1] AS label "
+        " FROM label_corrections GROUP BY mention_id), "
+        "ranked AS (SELECT f.case_id, coalesce(lc.label, f.label) AS label, "
+        " row_number() OVER (PARTITION BY f.case_id ORDER BY f.said_at, f.mention_id) AS rank "
+        " FROM case_followups f LEFT JOIN corrected lc ON lc.mention_id = f.mention_id), "
+        "nxt AS (SELECT case_id, label FROM ranked WHERE rank = 1) "
         "SELECT count(*), count(n.case_id), count(*) FILTER (WHERE n.label <> 'negative') "
         "FROM answered a LEFT JOIN nxt n ON n.case_id = a.id",
         [since, since, until, until],
@@ -213,10 +224,10 @@ def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[di
         conn.execute(
             "SELECT coalesce(owner, '(unassigned)') AS owner, count(*) AS cases, "
             " count(*) FILTER (WHERE status = 'closed') AS closed, "
-            " count(*) FILTER (WHERE list_contains(?, status)) AS still_open, "
-            " median(epoch(first_response_at - created_at)) / 3600.0 AS median_first_response_hours "
+            " count(*) FILTER (WHERE status = ANY(?)) AS still_open, "
+            f" {median_hours('first_response_at - created_at')} AS median_first_response_hours "
             "FROM cases WHERE status <> 'dismissed' AND created_at >= ? AND created_at < ? "
-            "GROUP BY ALL ORDER BY cases DESC, owner",
+            "GROUP BY 1 ORDER BY cases DESC, owner",
             [list(OPEN_STATUSES), since, until],
         )
     )
@@ -234,7 +245,7 @@ def daily_label_totals(
         conn.execute(
             f"SELECT date_trunc('day', {AT}) AS day, s.label, count(*) AS mentions "
             "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
-            f"WHERE {AT} >= ? AND {AT} < ? GROUP BY ALL ORDER BY day, s.label",
+            f"WHERE {AT} >= ? AND {AT} < ? GROUP BY day, s.label ORDER BY day, s.label",
             [model_id, since, until],
         )
     )

@@ -23,8 +23,7 @@ OPEN_STATUSES = tuple(s.value for s in CaseStatus if s not in (CaseStatus.CLOSED
 def open_load(conn: Connection) -> dict[str, int]:
     """Open cases per owner: the load that balancing looks at."""
     rows = conn.execute(
-        "SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL AND list_contains(?, status) "
-        "GROUP BY owner",
+        "SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL AND status = ANY(?) GROUP BY owner",
         [list(OPEN_STATUSES)],
     ).fetchall()
     return {owner: count for owner, count in rows}
@@ -51,7 +50,7 @@ def insert_cases(conn: Connection, cases: Sequence[tuple[str, Routing]], at: dat
     if not wanted:
         return set()
     there = conn.execute(
-        "SELECT id, mention_id FROM cases WHERE list_contains(?, id) OR list_contains(?, mention_id)",
+        "SELECT id, mention_id FROM cases WHERE id = ANY(?) OR mention_id = ANY(?)",
         [list(wanted), [r.mention_id for r in wanted.values()]],
     ).fetchall()
     taken = {value for row in there for value in row}
@@ -136,7 +135,7 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
             "LEFT JOIN triage t ON t.mention_id = m.id "
             "LEFT JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
-            "WHERE list_contains(?, c.status) "
+            "WHERE c.status = ANY(?) "
             "ORDER BY c.first_response_due, c.id LIMIT ?",
             [model_id, list(OPEN_STATUSES), limit],
         )
@@ -202,8 +201,8 @@ def list_cases(
             "SELECT c.id, c.number, c.status, c.tier, c.owner, c.first_owner, c.team, c.first_response_due, "
             "c.escalated_at, m.source, m.author, m.lang, left(m.text, 120) AS excerpt "
             "FROM cases c JOIN mentions m ON m.id = c.mention_id "
-            "WHERE (? IS NULL OR list_contains(?, c.status)) AND (? IS NULL OR c.owner = ?) "
-            "AND (? IS NULL OR c.team = ?) ORDER BY c.first_response_due, c.id LIMIT ?",
+            "WHERE (?::VARCHAR[] IS NULL OR c.status = ANY(?)) AND (?::VARCHAR IS NULL OR c.owner = ?) "
+            "AND (?::VARCHAR IS NULL OR c.team = ?) ORDER BY c.first_response_due, c.id LIMIT ?",
             [statuses, list(statuses or []), owner, owner, team, team, limit],
         )
     )
@@ -214,7 +213,7 @@ def overdue_cases(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     return dict_rows(
         conn.execute(
             "SELECT id, number, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
-            "WHERE list_contains(?, status) AND first_response_at IS NULL AND escalated_at IS NULL "
+            "WHERE status = ANY(?) AND first_response_at IS NULL AND escalated_at IS NULL "
             "AND first_response_due < ? ORDER BY first_response_due",
             [list(OPEN_STATUSES), now],
         )
@@ -230,7 +229,7 @@ def overdue_resolutions(conn: Connection, now: datetime) -> list[dict[str, Any]]
     return dict_rows(
         conn.execute(
             "SELECT id, number, tier, reasons, owner, first_owner, team, resolution_due FROM cases "
-            "WHERE list_contains(?, status) AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
+            "WHERE status = ANY(?) AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
             "AND resolution_due < ? ORDER BY resolution_due, id",
             [list(OPEN_STATUSES), now],
         )

@@ -16,7 +16,7 @@ def insert_draft(conn: Connection, draft: dict[str, Any]) -> int:
     row = conn.execute(
         "SELECT coalesce(max(version), 0) + 1 FROM drafts WHERE case_id = ?", [draft["case_id"]]
     )
-    version = int(row.fetchone()[0])  # type: ignore[index]
+    version = int(row.fetchone()[0])
     conn.execute(
         "INSERT INTO drafts (id, case_id, version, situation, lang, template_key, body, author, created_at, "
         "findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -58,8 +58,8 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
         )
         conn.execute(f"DELETE FROM notifications WHERE case_id IN ({case_marks})", cases)
         conn.execute(
-            f"UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE ? END, "
-            f"after = CASE WHEN after IS NULL THEN NULL ELSE ? END "
+            f"UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE CAST(? AS JSON) END, "
+            f"after = CASE WHEN after IS NULL THEN NULL ELSE CAST(? AS JSON) END "
             f"WHERE entity = 'case' AND entity_id IN ({case_marks})",
             [REDACTED, REDACTED, *cases],
         )

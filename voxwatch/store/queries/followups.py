@@ -34,7 +34,7 @@ def answered_cases(conn: Connection, sources: Sequence[str], since: datetime, un
         "SELECT c.id, c.status, c.owner, c.first_response_at, m.source, m.author "
         "FROM cases c JOIN mentions m ON m.id = c.mention_id "
         "WHERE c.first_response_at IS NOT NULL AND c.status <> 'dismissed' AND m.author IS NOT NULL "
-        "AND list_contains(?, m.source) AND c.first_response_at BETWEEN ? AND ?",
+        "AND m.source = ANY(?) AND c.first_response_at BETWEEN ? AND ?",
         [list(sources), since, until],
     ).fetchall()
     found: Answered = {}

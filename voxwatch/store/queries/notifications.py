@@ -42,6 +42,7 @@ def insert_notification(
 def notifications(conn: Connection, case_id: str | None = None) -> list[dict[str, Any]]:
     return dict_rows(
         conn.execute(
-            "SELECT * FROM notifications WHERE (? IS NULL OR case_id = ?) ORDER BY id", [case_id, case_id]
+            "SELECT * FROM notifications WHERE (?::VARCHAR IS NULL OR case_id = ?) ORDER BY id",
+            [case_id, case_id],
         )
     )

@@ -99,7 +99,8 @@ def outbox_entries(
         dict_rows(
             conn.execute(
                 "SELECT o.*, c.number AS case_number FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
-                "WHERE (? IS NULL OR o.kind = ?) AND (? IS NULL OR o.state = ?) ORDER BY o.seq",
+                "WHERE (?::VARCHAR IS NULL OR o.kind = ?) AND (?::VARCHAR IS NULL OR o.state = ?) "
+                "ORDER BY o.seq",
                 [kind, kind, state, state],
             )
         )

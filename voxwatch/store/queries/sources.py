@@ -135,7 +135,8 @@ def save_raw_response(conn: Connection, source: str, raw: RawResponse) -> None:
 REPLIES_BY_SOURCE = (
     "SELECT m.source, count(*) FILTER (WHERE o.state = 'sent') AS replies_posted, "
     "count(*) FILTER (WHERE o.state IN ('failed', 'unknown')) AS replies_failing, "
-    "arg_max(o.last_error, o.last_attempt_at) FILTER (WHERE o.state IN ('failed', 'unknown', 'pending')) "
+    "(array_agg(o.last_error ORDER BY o.last_attempt_at DESC NULLS LAST) "
+    " FILTER (WHERE o.state IN ('failed', 'unknown', 'pending') AND o.last_attempt_at IS NOT NULL))[1] "
     "AS last_publish_error "
     "FROM outbox o JOIN cases c ON c.id = o.case_id JOIN mentions m ON m.id = c.mention_id "
     "WHERE o.kind = 'reply' GROUP BY m.source"

@@ -14,9 +14,9 @@ from voxwatch.store.queries.rows import dict_rows
 def negative_counts_per_window(conn: Connection, model_id: str, end: datetime, windows: int) -> list[int]:
     """Negative mentions in each 24 h window ending at ``end``: newest first."""
     rows = conn.execute(
-        f"SELECT floor(epoch(? - {AT}) / 86400)::INTEGER AS w, count(*) "
+        f"SELECT floor(extract(epoch FROM ?::TIMESTAMPTZ - {AT}) / 86400)::INTEGER AS w, count(*) "
         "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? AND s.label = 'negative' "
-        f"WHERE {AT} > ? - to_days(?) "
+        f"WHERE {AT} > ?::TIMESTAMPTZ - ?::INTEGER * INTERVAL '1 day' "
         f"AND {AT} <= ? GROUP BY w",
         [end, model_id, end, windows, end],
     ).fetchall()
@@ -33,7 +33,7 @@ def window_negatives(
         f"WHERE {AT} > ? AND {AT} <= ? "
     )
     themes = conn.execute(
-        f"SELECT theme, count(*) AS n FROM (SELECT unnest(s.themes) AS theme {where}) "
+        f"SELECT theme, count(*) AS n FROM (SELECT unnest(s.themes) AS theme {where}) AS tagged "
         "GROUP BY theme ORDER BY n DESC, theme LIMIT 5",
         [model_id, start, end],
     ).fetchall()
