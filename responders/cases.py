@@ -8,6 +8,7 @@ authors are ``responders.authors``; label corrections ``responders.feedback``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from responders.delivery import outbox_for
@@ -18,7 +19,7 @@ from responders.routing import choose_owner
 from responders.service import Clock, Service, utcnow
 from responders.templates import TemplateLibrary, render, reply_by_text
 from voxwatch.domain import CaseStatus, Outgoing
-from voxwatch.errors import InvalidTransition
+from voxwatch.errors import ChangedMeanwhile, InvalidTransition
 from voxwatch.i18n import N_  # refusals are shown in the reader's language (Translator.recorded)
 from voxwatch.permissions import Action, may
 from voxwatch.settings import ResponderSettings, Settings
@@ -78,8 +79,17 @@ class CaseService(Service):
 
     # --- ownership ------------------------------------------------------------------
 
-    def assign(self, case_id: str, actor: str, to: str) -> None:
-        """Give the case to ``to`` (claiming is assigning to oneself).
+    def assign(
+        self,
+        case_id: str,
+        actor: str,
+        to: str,
+        proceed: Callable[[Connection, dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """Give the case to ``to`` (claiming is assigning to oneself; ``claim`` checks who had it).
+
+        ``proceed`` (``claim``'s check) sees the case inside the same transaction and
+        returns False to leave it as it is.
 
         A case that would change team, or that belongs to a team the actor is not
         in, is a claim on another team's work: only supervisors may (a responder
@@ -95,6 +105,8 @@ class CaseService(Service):
         )
 
         def _do(conn: Connection, case: dict[str, Any]) -> None:
+            if proceed is not None and not proceed(conn, case):
+                return
             nxt = check("assign", person, CaseStatus(case["status"]))
             check_team("assign", person, case["team"], case["owner"], target.team)
             moved = target.team != case["team"]
@@ -108,6 +120,29 @@ class CaseService(Service):
             )
 
         self._act(case_id, _do)
+
+    def claim(self, case_id: str, actor: str, seen_owner: str | None) -> None:
+        """Take the case, if it is still with ``seen_owner`` (whom the person saw own it, or nobody).
+
+        Two people claiming at the same moment both saw the same owner: the first
+        claim to commit wins, and the other is refused with ``ChangedMeanwhile``
+        naming who has it, instead of silently taking it from them. Claiming one's
+        own case again changes nothing.
+        """
+
+        def _still_with(conn: Connection, case: dict[str, Any]) -> bool:
+            owner = case["owner"]
+            if owner == actor:
+                return False  # already theirs: nothing to do, nothing to audit
+            if owner != seen_owner:
+                raise ChangedMeanwhile(
+                    N_(
+                        "{owner} has this case now (claimed after you looked); ask them to hand it over"
+                    ).format(owner=owner or N_("nobody"))
+                )
+            return True
+
+        self.assign(case_id, actor, actor, _still_with)
 
     def handoff(
         self, case_id: str, actor: str, reason: str, to_team: str | None = None, to: str | None = None
@@ -248,7 +283,7 @@ class CaseService(Service):
 
         self._act(case_id, _do)
 
-    def _decide(self, case_id: str, actor: str, approve: bool, comment: str) -> None:
+    def _decide(self, case_id: str, actor: str, approve: bool, comment: str, version: int | None) -> None:
         person = self.settings.person(actor)
         action = "approve" if approve else "reject"
 
@@ -260,6 +295,13 @@ class CaseService(Service):
                 N_("no draft is waiting for approval"),
             )
             assert draft is not None
+            if version is not None and draft["version"] != version:  # a newer draft came in meanwhile
+                raise ChangedMeanwhile(
+                    N_(
+                        "the draft changed since you read it: v{latest} is waiting now, not v{seen};"
+                        " read it first"
+                    ).format(latest=draft["version"], seen=version)
+                )
             check_not_own_draft(person, draft["author"])
             require(approve or bool(comment.strip()), N_("sending a draft back needs a comment"))
             queries.update_draft(
@@ -284,11 +326,12 @@ class CaseService(Service):
 
         self._act(case_id, _do)
 
-    def approve(self, case_id: str, actor: str, comment: str = "") -> None:
-        self._decide(case_id, actor, True, comment)
+    def approve(self, case_id: str, actor: str, comment: str = "", version: int | None = None) -> None:
+        """Approve the waiting draft; ``version``: the one the approver read (a newer one is refused)."""
+        self._decide(case_id, actor, True, comment, version)
 
-    def reject(self, case_id: str, actor: str, comment: str) -> None:
-        self._decide(case_id, actor, False, comment)
+    def reject(self, case_id: str, actor: str, comment: str, version: int | None = None) -> None:
+        self._decide(case_id, actor, False, comment, version)
 
     def send(self, case_id: str, actor: str, version: int | None = None) -> dict[str, Any]:
         """Release the approved draft: queue exactly that version in the outbox, then publish it.

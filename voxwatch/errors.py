@@ -122,3 +122,10 @@ class PermissionDenied(CaseError):
 
 class InvalidTransition(CaseError):
     """The case is not in a state where this action makes sense."""
+
+
+class ChangedMeanwhile(InvalidTransition):
+    """Someone else changed the case since the person looked (claimed it first, wrote a newer draft).
+
+    The message says what is there now, so the person decides again on what is really there.
+    """

@@ -34,9 +34,9 @@ def decide(verb: str, draft: dict, comment: str) -> None:
     name = case_label(draft)
     try:
         if verb == "approve":
-            service().approve(draft["case_id"], me.name, comment)
+            service().approve(draft["case_id"], me.name, comment, version=draft["version"])
         else:
-            service().reject(draft["case_id"], me.name, comment)
+            service().reject(draft["case_id"], me.name, comment, version=draft["version"])
     except VoxWatchError as exc:
         st.error(escape_markdown(f"{name}: {tr.recorded(str(exc))}"))
         return

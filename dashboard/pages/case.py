@@ -198,7 +198,7 @@ claimable = (
     and may_move(me, case["team"], case["owner"], me.team)  # another team's case: supervisors only
 )
 if claimable and st.button(_("Claim this case")):
-    act(_("Claimed"), service().assign, case["id"], me.name, me.name)
+    act(_("Claimed"), service().claim, case["id"], me.name, case["owner"])
 
 draft = case["draft"]
 drafts_here = may(me.roles, Action.DRAFT) and case["owner"] == me.name  # only the owner drafts
