@@ -14,7 +14,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -33,6 +33,7 @@ from voxwatch.errors import SettingsError
 from voxwatch.permissions import Action, Role, may
 
 CONFIG_ENV = "VOXWATCH_CONFIG"
+STORE_PASSWORD_ENV = "VOXWATCH_STORE__PASSWORD"
 SECRET_KEYS = (
     "notifications.smtp_password",
     "notifications.webhook_url",
@@ -50,6 +51,16 @@ NEEDS_QUERY = {"mastodon": "the hashtag to follow", "bluesky": "the search terms
 ReplyChannel = Literal["mastodon", "bluesky", "email", "webhook", "manual"]
 # Channels that answer on the platform itself, so only a source of that kind may use them.
 NATIVE_CHANNELS = ("mastodon", "bluesky")
+
+
+def public_url(url: str) -> str:
+    """``url`` as messages may show it: any password in it replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _Section(BaseModel):
@@ -79,6 +90,21 @@ class StoreSettings(_Section):
     write_chunk: int = Field(default=100, ge=1, le=10_000)
     # Raw responses are kept this long for replay and audit, then purged by the pipeline.
     raw_retention_days: int = Field(default=30, ge=1)
+
+    @classmethod
+    def for_url(cls, url: str) -> StoreSettings:
+        """The store at ``url``, its password from the environment as for ``[store] url``."""
+        password = os.environ.get(STORE_PASSWORD_ENV)
+        try:
+            return cls(url=url, password=SecretStr(password) if password else None)
+        except ValidationError as exc:
+            problems = "; ".join(str(item["msg"]) for item in exc.errors())
+            raise SettingsError(f"store URL {public_url(url)!r}: {problems}") from None
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages: the server's URL (never with a password) or the file."""
+        return self.url or str(self.path)
 
     @field_validator("url")
     @classmethod

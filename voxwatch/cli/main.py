@@ -156,7 +156,7 @@ def demo(
         console.print(f"Sample sources served locally; settings written to {config}")
         summary = pipeline_flow(str(config))
         print_summary(summary)
-        console.print(f"Store: {load_settings(config).store.path}")
+        console.print(f"Store: {load_settings(config).store.location}")
         console.print(
             "Demo sign-in (password [bold]larkspur-demo[/] for everyone): amy, ben, li (responders), "
             "sara (escalations, also approves), maya (comms lead), grace (supervisor and admin), "
@@ -361,8 +361,36 @@ def check_store(config: ConfigOption = None) -> None:
     from voxwatch.store import store_for
 
     settings = load_settings(config_path(config))
-    store_for(settings).check()
-    console.print(f"ok: {settings.store.path} reads back whole")
+    store = store_for(settings)
+    store.check()
+    console.print(f"ok: {store.location} " + ("reads back whole" if store.engine == "duckdb" else "answers"))
+
+
+@app.command("migrate-store")
+def migrate_store(
+    source: Annotated[str, typer.Option("--from", help="The DuckDB file to move: duckdb:PATH.")],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="An empty Postgres database, postgresql://user@host/db (password: VOXWATCH_STORE__PASSWORD)",
+        ),
+    ],
+) -> None:
+    """Copy a DuckDB store into an empty Postgres database, every table, counts checked on both sides."""
+    from voxwatch.settings import StoreSettings
+    from voxwatch.store import DuckDBStore, open_store
+    from voxwatch.store.transfer import copy_store
+
+    if not source.startswith("duckdb:"):
+        raise typer.BadParameter("give the file as duckdb:PATH", param_hint="--from")
+    path = Path(source.removeprefix("duckdb:"))
+    if not path.is_file():
+        raise typer.BadParameter(f"no DuckDB file at {path}", param_hint="--from")
+    copied = copy_store(DuckDBStore(path), open_store(StoreSettings.for_url(target)))
+    for table, rows in copied.items():
+        console.print(f"{table}: {rows} row(s) copied, the same as in {path}")
+    console.print(f"ok: {sum(copied.values())} row(s) now in {target}; set [store] url to use it")
 
 
 @app.command("check-config")
@@ -371,7 +399,7 @@ def check_config(config: ConfigOption = None) -> None:
     settings = load_settings(config_path(config))
     console.print(
         f"ok: {len(settings.sources)} source(s), {len(settings.responders)} responder(s), "
-        f"{len(settings.routing.rules)} routing rule(s); store {settings.store.path}"
+        f"{len(settings.routing.rules)} routing rule(s); store {settings.store.location}"
     )
 
 

@@ -10,7 +10,11 @@ The queries are written in the SQL both engines accept (``x = ANY(?)``,
   (DuckDB reads ``DOUBLE PRECISION`` and ``BYTEA`` as the same types, but a
   shipped migration is never edited, so it is translated on the way to Postgres);
 - how two processes keep from applying one migration twice (an advisory lock on
-  Postgres; DuckDB's writers already take turns on the file).
+  Postgres; DuckDB's writers already take turns on the file);
+- where each engine lists its sequences' values (moving a store keeps case numbers going);
+- text: Postgres cannot hold the NUL character, which DuckDB stores; a NUL in text
+  from the internet means nothing, so it is stored as U+FFFD, the replacement
+  character, as undecodable bytes are.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ import re
 from functools import lru_cache
 from typing import Literal
 
+# Each sequence's last value given out (NULL or absent: never used), per engine's catalogue.
+SEQUENCE_VALUES = {
+    "duckdb": "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE schema_name = current_schema()",
+    "postgres": "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()",
+}
 # The key of the advisory lock held while a migration applies: any fixed number, VoxWatch's own.
 MIGRATION_LOCK = 0x566F78  # "Vox"
 
@@ -37,6 +46,11 @@ def schema_sql(engine: Literal["duckdb", "postgres"], sql: str) -> str:
     for pattern, spelling in _PG_TYPES:
         sql = pattern.sub(spelling, sql)
     return sql
+
+
+def postgres_text(value: str) -> str:
+    """``value`` as Postgres can store it: any NUL replaced by U+FFFD."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 @lru_cache(maxsize=1024)

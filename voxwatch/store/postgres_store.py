@@ -26,7 +26,6 @@ import os
 import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -36,6 +35,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
 
 from voxwatch.errors import StoreError
+from voxwatch.settings import public_url
 from voxwatch.store import dialect
 from voxwatch.store.database import Connection, Cursor, Store
 
@@ -76,17 +76,8 @@ class _PostgresConnection:
     def execute(self, query: str, parameters: Any = None, /) -> Cursor:
         if parameters is None:
             return self._conn.execute(query.encode("utf-8"))  # bytes: psycopg reads no % in it
-        return self._conn.execute(dialect.postgres_placeholders(query), parameters)
-
-
-def public_url(url: str) -> str:
-    """``url`` as messages may show it: any password in it replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+        values = [dialect.postgres_text(v) if isinstance(v, str) else v for v in parameters]
+        return self._conn.execute(dialect.postgres_placeholders(query), values)
 
 
 _POOLS: dict[tuple[int, str, str], ConnectionPool[Any]] = {}
