@@ -1,5 +1,11 @@
 """The score flow: every mention without a score from the current model gets one,
-with its complaint themes."""
+with its complaint themes.
+
+Scoring runs in this process, or, with ``[compute] dask_address``, on a Dask
+cluster's workers through prefect-dask's ``DaskTaskRunner``: the flow reads the
+unscored mentions and stores the scores (the store stays with the flow), the
+workers only score, each with its own warm model.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sentiment.model import Scorer, load_scorer
 from sentiment.theme_match import ThemeMatcher, tag_texts, wheel_matcher
 from sentiment.themes import ThemeBook, load_theme_book
 from voxwatch.domain import Score, StoredMention
+from voxwatch.errors import SettingsError
 from voxwatch.runtime import crash_point
 from voxwatch.settings import Settings, load_settings
 from voxwatch.store import queries, stages, store_for
@@ -29,7 +36,12 @@ _WARM_LOCK = threading.Lock()
 
 @task(name="load-model", cache_policy=NO_CACHE)
 def load_model(settings: Settings) -> Scorer:
-    """The model settings name, loaded once per process and kept warm between runs.
+    """The model settings name, loaded once per process and kept warm between runs."""
+    return warm_scorer(settings)
+
+
+def warm_scorer(settings: Settings) -> Scorer:
+    """This process's scorer for ``settings``: loaded on first use, then kept (a Dask worker's too).
 
     Changed model settings (a new ``[model]`` table), or a model folder whose config
     was rewritten (a model shipped again in place), load the model anew and drop the
@@ -52,12 +64,32 @@ def _config_stamp(name: str) -> int:
 
 
 @task(name="unscored-mentions", cache_policy=NO_CACHE)
-def unscored(settings: Settings, model_id: str) -> list[StoredMention]:
-    return store_for(settings).read(lambda conn: queries.unscored_mentions(conn, model_id, CHUNK))
+def unscored(settings: Settings, model_id: str, limit: int = CHUNK) -> list[StoredMention]:
+    return store_for(settings).read(lambda conn: queries.unscored_mentions(conn, model_id, limit))
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)
 def score_batch(
+    scorer: Scorer, book: ThemeBook, matcher: ThemeMatcher | None, mentions: list[StoredMention]
+) -> list[tuple[str, Score]]:
+    return _scored(scorer, book, matcher, mentions)
+
+
+@task(name="model-id-on-worker", cache_policy=NO_CACHE)
+def model_id_on_worker(settings: Settings) -> str:
+    """The id of the model a worker scores with (loading it there, where it will be used)."""
+    return warm_scorer(settings).model_id
+
+
+@task(name="score-batch-on-worker", cache_policy=NO_CACHE)
+def score_on_worker(settings: Settings, mentions: list[StoredMention]) -> list[tuple[str, Score]]:
+    """Run on a Dask worker: its warm model and theme matcher score one batch; nothing is stored here."""
+    scorer = warm_scorer(settings)
+    book = load_theme_book(settings.library.themes)
+    return _scored(scorer, book, wheel_matcher(book), mentions)
+
+
+def _scored(
     scorer: Scorer, book: ThemeBook, matcher: ThemeMatcher | None, mentions: list[StoredMention]
 ) -> list[tuple[str, Score]]:
     texts, langs = [m.text for m in mentions], [m.lang for m in mentions]
@@ -74,6 +106,9 @@ def store_scores(settings: Settings, scored: list[tuple[str, Score]]) -> int:
 
 
 def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
+    """Score what is unscored, here or (``[compute] dask_address``) on the Dask cluster."""
+    if settings.compute.dask_address and scorer is None:
+        return score_on_cluster(settings)
     logger = get_run_logger()
     scorer = scorer or load_model(settings)
     total = 0
@@ -84,6 +119,36 @@ def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
         crash_point("after_score")
     logger.info("scored %d mention(s) with %s", total, scorer.model_id)
     return total
+
+
+# Batches sent to the cluster at once: enough to keep every worker busy while the flow stores.
+BATCHES_PER_ROUND = 8
+
+
+@flow(name="score-on-cluster", validate_parameters=False)
+def _cluster_flow(settings: Settings) -> int:
+    logger = get_run_logger()
+    model_id = model_id_on_worker.submit(settings).result()
+    size, total = settings.compute.dask_batch, 0
+    while mentions := unscored(settings, model_id, size * BATCHES_PER_ROUND):
+        batches = [mentions[i : i + size] for i in range(0, len(mentions), size)]
+        for future in [score_on_worker.submit(settings, batch) for batch in batches]:
+            total += store_scores(settings, future.result())
+            crash_point("after_score")
+    logger.info("scored %d mention(s) with %s on %s", total, model_id, settings.compute.dask_address)
+    return total
+
+
+def score_on_cluster(settings: Settings) -> int:
+    """Fan scoring out to the Dask cluster at ``[compute] dask_address`` (a subflow with its task runner)."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise SettingsError(
+            "[compute] dask_address is set but prefect-dask is not installed: pip install 'voxwatch[dask]'"
+        ) from exc
+    runner = DaskTaskRunner(address=settings.compute.dask_address)
+    return int(_cluster_flow.with_options(task_runner=runner)(settings))
 
 
 @flow(name="score")

@@ -122,6 +122,18 @@ class StoreSettings(_Section):
         return url
 
 
+class ComputeSettings(_Section):
+    """Where scoring runs: in the flow's own process (the default), or fanned out to a Dask cluster.
+
+    With ``dask_address`` (``tcp://scheduler:8786``), the score flow sends batches of
+    ``dask_batch`` mentions to the cluster's workers (``pip install 'voxwatch[dask]'``);
+    each worker loads the model once and keeps it.
+    """
+
+    dask_address: str | None = None
+    dask_batch: int = Field(default=256, ge=1, le=10_000)
+
+
 class CollectSettings(_Section):
     """How the collect stage treats sources: together, within limits, and what counts as a repeat."""
 
@@ -409,6 +421,7 @@ class Settings(BaseSettings):
     brand: BrandSettings
     store: StoreSettings = Field(default_factory=StoreSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
