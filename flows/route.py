@@ -103,6 +103,14 @@ def route_settings(settings: Settings, model_id: str) -> int:
 
 
 @flow(name="route")
-def route_flow(config_path: str, model_id: str) -> int:
-    """Triage every scored mention not yet triaged and open the cases it calls for."""
-    return route_settings(load_settings(config_path), model_id)
+def route_flow(config_path: str, model_id: str | None = None) -> int:
+    """Triage every scored mention not yet triaged and open the cases it calls for.
+
+    ``model_id``: whose scores to route; by default the model settings name (loaded to learn its id).
+    """
+    settings = load_settings(config_path)
+    if model_id is None:
+        from flows.score import load_model
+
+        model_id = load_model(settings).model_id
+    return route_settings(settings, model_id)

@@ -234,6 +234,38 @@ def serve(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def deploy(
+    pool: Annotated[
+        str, typer.Option(help="The Prefect server's work pool that workers serve (made if missing).")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Register each source's pipeline (plus score and route) with a Prefect server's work pool.
+
+    Then run ``prefect worker start --pool NAME`` on any number of machines with
+    VoxWatch installed and this settings file at the same path; they share the
+    store at ``[store] url``. ``voxwatch serve`` stays the one-machine mode.
+    """
+    from flows.deployments import deploy_to_pool
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise typer.BadParameter(
+            "deploying needs a Prefect server that workers reach: start one (prefect server start) "
+            "and set PREFECT_API_URL"
+        )
+    settings_path = config_path(config).resolve()
+    settings = load_settings(settings_path)
+    if settings.store.url is None:
+        err_console.print(
+            f"warning: the store is the DuckDB file {settings.store.path}; workers on other machines "
+            "cannot share it, and two workers here take turns on it. Set [store] url for a team"
+        )
+    for name in deploy_to_pool(settings, str(settings_path), pool):
+        console.print(f"deployed {name} to work pool {pool}")
+    console.print(f"now start workers: prefect worker start --pool {pool}")
+
+
+@app.command()
 def dashboard(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
