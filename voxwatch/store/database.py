@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -77,16 +77,17 @@ class Store(ABC):
     def _prepare(self) -> None:  # noqa: B027 - nothing to create on a server
         """Make room for the data before the first migration (a file's folder)."""
 
-    def migrate(self) -> list[str]:
+    def migrate(self, migrations: Sequence[Migration] | None = None) -> list[str]:
         """Check the store, create it if needed and apply pending migrations; return their names.
 
         Each migration checks and applies inside one write transaction, so two
-        processes starting at once cannot both apply it.
+        processes starting at once cannot both apply it. ``migrations``: the first
+        few only (a benchmark builds a store as it was, then upgrades it).
         """
         self.check()
         self._prepare()
         applied: list[str] = []
-        for migration in MIGRATIONS:
+        for migration in MIGRATIONS if migrations is None else migrations:
 
             def _apply(conn: Connection, m: Migration = migration) -> bool:
                 conn.execute(

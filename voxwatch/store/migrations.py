@@ -382,4 +382,56 @@ MIGRATIONS: tuple[Migration, ...] = (
         SELECT max(nextval('case_number')) FROM cases;
         """,
     ),
+    Migration(
+        10,
+        "daily_rollups",
+        """
+        -- What the trends page and the monthly report count, kept per UTC day as the rows
+        -- arrive, in the same transaction (queries/rollups.py), so reading 90 days reads a few
+        -- thousand rows however many millions of mentions there are. A day is that of the
+        -- mention's publication, else of its collection (queries.analytics.AT).
+        -- Scored mentions per model, day, source, language ('und' when unknown) and label.
+        CREATE TABLE daily_sentiment (
+            model_id VARCHAR NOT NULL,
+            day TIMESTAMPTZ NOT NULL,
+            source VARCHAR NOT NULL,
+            lang VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            mentions BIGINT NOT NULL,
+            PRIMARY KEY (model_id, day, source, lang, label)
+        );
+        -- The same per theme: a mention counts under each of its themes, an untagged one under 'none'.
+        CREATE TABLE daily_theme_sentiment (
+            model_id VARCHAR NOT NULL,
+            day TIMESTAMPTZ NOT NULL,
+            theme VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            mentions BIGINT NOT NULL,
+            PRIMARY KEY (model_id, day, theme, label)
+        );
+        -- Complaints (triage validity) per day and theme, with the themes of the triage's model.
+        CREATE TABLE daily_complaint_themes (
+            day TIMESTAMPTZ NOT NULL,
+            theme VARCHAR NOT NULL,
+            complaints BIGINT NOT NULL,
+            PRIMARY KEY (day, theme)
+        );
+        INSERT INTO daily_sentiment
+        SELECT s.model_id, date_trunc('day', coalesce(m.published_at, m.collected_at)), m.source,
+               coalesce(m.lang, 'und'), s.label, count(*)
+        FROM scores s JOIN mentions m ON m.id = s.mention_id GROUP BY 1, 2, 3, 4, 5;
+        INSERT INTO daily_theme_sentiment
+        SELECT s.model_id, date_trunc('day', coalesce(m.published_at, m.collected_at)), t.theme, s.label,
+               count(*)
+        FROM scores s JOIN mentions m ON m.id = s.mention_id,
+             unnest(CASE WHEN cardinality(s.themes) = 0 THEN ARRAY['none']::VARCHAR[] ELSE s.themes END)
+             AS t(theme)
+        GROUP BY 1, 2, 3, 4;
+        INSERT INTO daily_complaint_themes
+        SELECT date_trunc('day', coalesce(m.published_at, m.collected_at)), t.theme, count(*)
+        FROM triage tr JOIN scores s ON s.mention_id = tr.mention_id AND s.model_id = tr.model_id
+             JOIN mentions m ON m.id = tr.mention_id, unnest(s.themes) AS t(theme)
+        WHERE tr.validity = 'complaint' GROUP BY 1, 2;
+        """,
+    ),
 )

@@ -1,14 +1,17 @@
 """Read models for leaders: the pipeline summary, daily sentiment, themes, response KPIs, owners.
 
-Also service recovery: what answered customers said next (``service_recovery``).
+Also service recovery: what answered customers said next (``service_recovery``). Counts of
+mentions per day come from the rollups (``rollups``) for whole UTC days; ``from_rows=True``
+counts the rows themselves instead, the reference the rollups are tested against.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import rollups
 from voxwatch.store.queries.cases import OPEN_STATUSES
 from voxwatch.store.queries.rows import dict_rows
 
@@ -61,7 +64,7 @@ BREAKDOWNS = {"source": "m.source", "language": "coalesce(m.lang, 'und')", "them
 
 
 def daily_sentiment(
-    conn: Connection, model_id: str, since: datetime, by: str = "source"
+    conn: Connection, model_id: str, since: datetime, by: str = "source", from_rows: bool = False
 ) -> list[dict[str, Any]]:
     """Mentions per day, ``by`` (source, language or theme) and sentiment label since ``since``.
 
@@ -69,6 +72,12 @@ def daily_sentiment(
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
+    if rollups.whole_days(since) and not from_rows:  # kept per day as scores are stored (queries/rollups.py)
+        columns = ("day", by, "label", "mentions")
+        return [
+            dict(zip(columns, row, strict=True))
+            for row in rollups.daily_sentiment_rollup(conn, model_id, since, by)
+        ]
     themes = (
         ", unnest(CASE WHEN cardinality(s.themes) = 0 THEN ARRAY['none']::VARCHAR[] ELSE s.themes END)"
         " AS theme"
@@ -88,9 +97,30 @@ def daily_sentiment(
 
 
 def daily_negative_counts(
+    conn: Connection, model_id: str, start: datetime, end: datetime, from_rows: bool = False
+) -> list[tuple[Any, int]]:
+    """(day, negative mentions) for every day from ``start`` to ``end``, zero days included.
+
+    Whole days whatever the times given, so always from the rollup (``from_rows``: from the rows).
+    """
+    if from_rows:
+        return _daily_negative_counts_from_rows(conn, model_id, start, end)
+    first, last = day_of(start), day_of(end)
+    counted = rollups.label_counts(conn, model_id, first, last + timedelta(days=1), True, "negative")
+    per_day = {day: int(n) for day, _label, n in counted}  # type: ignore[call-overload]
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [(day, per_day.get(day, 0)) for day in days]
+
+
+def day_of(moment: datetime) -> datetime:
+    """The UTC midnight that starts ``moment``'s day."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _daily_negative_counts_from_rows(
     conn: Connection, model_id: str, start: datetime, end: datetime
 ) -> list[tuple[Any, int]]:
-    """(day, negative mentions) for every day from ``start`` to ``end``, zero days included."""
     return [
         (day, int(count))
         for day, count in conn.execute(
@@ -107,9 +137,16 @@ def daily_negative_counts(
 
 
 def top_complaint_themes(
-    conn: Connection, since: datetime, limit: int | None = 5, until: datetime | None = None
+    conn: Connection,
+    since: datetime,
+    limit: int | None = 5,
+    until: datetime | None = None,
+    from_rows: bool = False,
 ) -> list[dict[str, Any]]:
     """The most frequent themes among complaints in ``[since, until)``, most first (``limit=None``: all)."""
+    if rollups.whole_days(since, until) and not from_rows:
+        found = rollups.complaint_themes(conn, since, until, limit)
+        return [{"theme": theme, "complaints": int(n)} for theme, n in found]  # type: ignore[call-overload]
     return dict_rows(
         conn.execute(
             "SELECT theme, count(*) AS complaints FROM ("
@@ -207,8 +244,13 @@ def service_recovery(
     }
 
 
-def sentiment_totals(conn: Connection, model_id: str, since: datetime, until: datetime) -> dict[str, int]:
+def sentiment_totals(
+    conn: Connection, model_id: str, since: datetime, until: datetime, from_rows: bool = False
+) -> dict[str, int]:
     """Mentions per label published in ``[since, until)``."""
+    if rollups.whole_days(since, until) and not from_rows:
+        counted = rollups.label_counts(conn, model_id, since, until, False)
+        return {str(label): int(n) for label, n in counted}  # type: ignore[call-overload]
     rows = conn.execute(
         "SELECT s.label, count(*) FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
         f"WHERE {AT} >= ? AND {AT} < ? "
@@ -234,13 +276,16 @@ def owner_summary(conn: Connection, since: datetime, until: datetime) -> list[di
 
 
 def daily_label_totals(
-    conn: Connection, model_id: str, since: datetime, until: datetime
+    conn: Connection, model_id: str, since: datetime, until: datetime, from_rows: bool = False
 ) -> list[dict[str, Any]]:
     """Mentions per day and label in ``[since, until)``, each mention counted once (no breakdown).
 
     The per-day totals the trends page stacks and exports: a mention with three themes
     is still one mention here, whatever breakdown the lines below it use.
     """
+    if rollups.whole_days(since, until) and not from_rows:
+        counted = rollups.label_counts(conn, model_id, since, until, True)
+        return [{"day": day, "label": label, "mentions": n} for day, label, n in counted]
     return dict_rows(
         conn.execute(
             f"SELECT date_trunc('day', {AT}) AS day, s.label, count(*) AS mentions "

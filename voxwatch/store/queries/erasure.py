@@ -14,6 +14,7 @@ from datetime import datetime
 
 from voxwatch.domain import normalise_author  # the one definition of "the same author"
 from voxwatch.store.database import Connection
+from voxwatch.store.queries.rollups import count_complaints, count_scores
 
 REDACTED = json.dumps({"erased": True})
 
@@ -47,6 +48,8 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
             f"SELECT DISTINCT raw_sha256 FROM mentions WHERE id IN ({marks}) AND raw_sha256 IS NOT NULL", ids
         ).fetchall()
     ]
+    count_complaints(conn, ids, -1)  # uncounted while the rows they count are still there
+    count_scores(conn, ids, -1)
     for table in ("scores", "triage", "label_corrections", "case_followups"):
         conn.execute(f"DELETE FROM {table} WHERE mention_id IN ({marks})", ids)
     if cases:

@@ -9,6 +9,7 @@ from voxwatch.domain import (
     Score,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries.rollups import count_scores
 from voxwatch.store.queries.rows import insert_many
 
 
@@ -26,7 +27,18 @@ def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: dat
         ]
         for mid, s in scored
     ]
-    insert_many(conn, "INSERT INTO scores", rows, "(?, ?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT DO NOTHING")
+    stored = insert_many(
+        conn,
+        "INSERT INTO scores",
+        rows,
+        "(?, ?, ?, ?, ?, ?, ?, ?)",
+        "ON CONFLICT DO NOTHING RETURNING mention_id, model_id",
+    )
+    by_model: dict[str, list[str]] = {}
+    for mention_id, model_id in stored:
+        by_model.setdefault(model_id, []).append(mention_id)
+    for model_id, mention_ids in by_model.items():  # the day's counts move with the rows, in this transaction
+        count_scores(conn, mention_ids, 1, model_id)
     return len(rows)
 
 

@@ -13,6 +13,7 @@ from voxwatch.domain import (
 from voxwatch.store.database import Connection
 from voxwatch.store.queries.followups import with_answered_cases
 from voxwatch.store.queries.mentions import _MENTION_COLUMNS, _stored_mention
+from voxwatch.store.queries.rollups import count_complaints
 from voxwatch.store.queries.rows import insert_many
 
 
@@ -66,4 +67,11 @@ def insert_triages(conn: Connection, records: Sequence[TriageRecord], at: dateti
         for r in records
         if once.get(r.mention_id) is r
     ]
-    insert_many(conn, "INSERT INTO triage", rows, "(?, ?, ?, ?, ?, ?, ?)", "ON CONFLICT DO NOTHING")
+    stored = insert_many(
+        conn,
+        "INSERT INTO triage",
+        rows,
+        "(?, ?, ?, ?, ?, ?, ?)",
+        "ON CONFLICT DO NOTHING RETURNING mention_id",
+    )
+    count_complaints(conn, [mention_id for (mention_id,) in stored], 1)
