@@ -18,8 +18,15 @@ In one run, each as a user runs it, in its own process, on a fresh DuckDB file:
    texts with the loaded model alone.
 
 It prints mentions per second for each and the pipeline's share of scoring
-alone (issue 16 asks for at least 0.5). This is the baseline for making the
-stages set-based; the Postgres and multi-worker columns come with that store.
+alone (issue 16 asks for at least 0.5).
+
+5. Engines (``--engines``, on by default): the N mentions split over two sources,
+   fetch to routed cases, on a DuckDB file with one ``voxwatch run``, then on a
+   Postgres server (started here from Debian's package, as the tests do) with one
+   worker and with two (two ``voxwatch run --source`` processes at once, as two
+   machines' workers would). Meanwhile this process plays the dashboard users:
+   the inbox page's reads, and a write every tenth action, as fast as the store
+   lets them; it prints their actions per second and any error a person would see.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -74,10 +82,15 @@ def generate(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 def serve_hits(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
-    """An Algolia-shaped search over ``hits`` (the first ``WARM_UP`` for the "warm" query), 100 a page."""
+    """An Algolia-shaped search over ``hits``, 100 a page.
+
+    Query "warm": the first ``WARM_UP``; "half-a" and "half-b": the first and second half.
+    """
 
     def answer(query: Query) -> tuple[int, dict[str, str], bytes]:
-        pool = hits[:WARM_UP] if query.get("query", [""])[0] == "warm" else hits
+        asked = query.get("query", [""])[0]
+        halves = {"half-a": hits[: len(hits) // 2], "half-b": hits[len(hits) // 2 :]}
+        pool = hits[:WARM_UP] if asked == "warm" else halves.get(asked, hits)
         return 200, {"Content-Type": "application/json"}, json.dumps(search_page(pool, query, 100)).encode()
 
     server = serve(answer)
@@ -87,14 +100,26 @@ def serve_hits(hits: list[dict[str, Any]]) -> tuple[ThreadingHTTPServer, str]:
 WARM_UP = 50  # mentions the warm-up run collects (the source's "warm" query)
 
 
-def settings_file(folder: Path, url: str, pages: int, query: str = "acme") -> Path:
+def settings_file(
+    folder: Path,
+    url: str,
+    pages: int,
+    query: str = "acme",
+    store: str = "",
+    sources: tuple[str, ...] = ("hn",),
+) -> Path:
+    """Settings for Acme with one Algolia-shaped source per name in ``sources`` (their queries: the names)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "voxwatch.toml"
+    feeds = "".join(
+        f'[[sources]]\nname = "{name}"\nkind = "hackernews"\nurl = "{url}"\n'
+        f'query = "{query if name == "hn" else name}"\nmin_request_interval_seconds = 0\n\n'
+        for name in sources
+    )
     path.write_text(
-        f'[brand]\nname = "Acme"\n\n[collect]\nmax_pages_per_run = {pages}\n\n'
-        f'[[sources]]\nname = "hn"\nkind = "hackernews"\nurl = "{url}"\nquery = "{query}"\n'
-        "min_request_interval_seconds = 0\n\n"
-        '[[responders]]\nname = "amy"\ndisplay_name = "Amy"\nteam = "care"\n\n'
+        f'[brand]\nname = "Acme"\n\n[collect]\nmax_pages_per_run = {pages}\n\n{store}'
+        + feeds
+        + '[[responders]]\nname = "amy"\ndisplay_name = "Amy"\nteam = "care"\n\n'
         '[routing]\ndefault_team = "care"\n',
         encoding="utf-8",
     )
@@ -133,50 +158,146 @@ def warm_runs(args: tuple[str, str, list[str]], out: Any) -> None:
     out.put({"run": run, "score": time.perf_counter() - start})
 
 
-def counts(db: Path) -> dict[str, int]:
-    import duckdb
+def counts(config: Path) -> dict[str, int]:
+    """Rows the run left in the store that ``config`` names."""
+    from voxwatch.settings import load_settings
+    from voxwatch.store import store_for
 
-    with duckdb.connect(str(db), read_only=True) as conn:
-        return {
-            table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+    return store_for(load_settings(config)).read(
+        lambda conn: {
+            table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
             for table in ("mentions", "scores", "triage", "cases")
         }
+    )
+
+
+class DashboardUsers(threading.Thread):
+    """People at the dashboard while the pipeline runs: inbox reads, a write every tenth action."""
+
+    def __init__(self, config: Path) -> None:
+        super().__init__(daemon=True)
+        from voxwatch.settings import load_settings
+        from voxwatch.store import store_for
+
+        self.store = store_for(load_settings(config))
+        self.stop = threading.Event()
+        self.actions = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        from datetime import UTC, datetime
+
+        from voxwatch.store import queries
+
+        while not self.stop.is_set():
+            try:
+                if self.actions % 10 == 9:  # "sign out everywhere": a small write, as a claim is
+                    self.store.write(lambda c: queries.raise_session_generation(c, "amy", datetime.now(UTC)))
+                else:
+                    self.store.read(lambda c: (queries.inbox(c, "any", 200), queries.open_load(c)))
+                self.actions += 1
+            except Exception as exc:  # counted and shown: a person would have seen it
+                self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+def engine_run(configs: list[Path], sources: list[str | None]) -> dict[str, Any]:
+    """Every config's ``voxwatch run`` (one per source) at once, with dashboard users beside them."""
+    users = DashboardUsers(configs[0])
+    env = os.environ | {"VOXWATCH_LOG_FILE": str(configs[0].parent / "voxwatch.log")}
+    start = time.perf_counter()
+    users.start()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "voxwatch", "run", "--config", str(config)]
+            + (["--source", source] if source else []),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for config, source in zip(configs, sources, strict=True)
+    ]
+    failed = [r.communicate(timeout=3600)[1][-500:] for r in runs if r.wait(timeout=3600) != 0]
+    took = time.perf_counter() - start
+    users.stop.set()
+    users.join(timeout=60)
+    if failed:
+        raise SystemExit(f"voxwatch run failed: {failed}")
+    return {"seconds": took, "actions": users.actions, "errors": users.errors, "stored": counts(configs[0])}
+
+
+def engines(url: str, pages: int, root: Path, n: int) -> None:
+    """DuckDB with one worker, Postgres with one and with two, dashboard users beside each."""
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from tests.postgres_server import PostgresServer
+
+    halves = ("half-a", "half-b")
+    results = {}
+    duck = settings_file(root / "duck", url, pages, sources=halves)
+    results["duckdb, 1 worker"] = engine_run([duck], [None])
+    server = PostgresServer()
+    server.start()
+    try:
+        store = f'[store]\nurl = "{server.database()}"\n\n'
+        one = settings_file(root / "pg-one", url, pages, store=store, sources=halves)
+        results["postgres, 1 worker"] = engine_run([one], [None])
+        store = f'[store]\nurl = "{server.database()}"\n\n'
+        two = settings_file(root / "pg-two", url, pages, store=store, sources=halves)
+        results["postgres, 2 workers"] = engine_run([two, two], list(halves))
+    finally:
+        server.stop()
+    base = results["duckdb, 1 worker"]["seconds"]
+    print(f"engines, {n} mentions over two sources, fetch to routed cases, dashboard users beside:")
+    for name, r in results.items():
+        rate = r["actions"] / r["seconds"]
+        speed = (
+            f"{r['seconds']:6.1f} s {n / r['seconds']:6.1f} mentions/s ({base / r['seconds']:.2f}x DuckDB)"
+        )
+        print(
+            f"  {name:20} {speed}  dashboard {rate:6.1f} actions/s, "
+            f"{len(r['errors'])} error(s) shown  stored {r['stored']}"
+        )
+        for error in sorted(set(r["errors"]))[:3]:
+            print(f"    error: {error}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engines", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--one-machine", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     hits = generate(args.n, args.seed)
     server, url = serve_hits(hits)
     pages = -(-args.n // 100) + 1
     with tempfile.TemporaryDirectory(prefix="voxwatch-scale-") as tmp:
-        root = Path(tmp)
-        whole = settings_file(root / "whole", url, pages)
-        e2e = voxwatch("run", "--config", str(whole), folder=whole.parent)
-        stored = counts(whole.parent / "voxwatch.duckdb")
-
-        split = settings_file(root / "split", url, pages)
-        collect = voxwatch("collect", "--config", str(split), folder=split.parent)
-        rest = voxwatch("run", "--config", str(split), folder=split.parent)
-
-        lines = root / "texts.jsonl"
-        lines.write_text(
-            "".join(json.dumps({"text": h["comment_text"]}) + "\n" for h in hits), encoding="utf-8"
-        )
-        scoring = voxwatch(
-            "score", "--input", str(lines), "--output", str(root / "scored.jsonl"), folder=root
-        )
-
-        warm = settings_file(root / "warm-up", url, pages, query="warm")
-        served = settings_file(root / "served", url, pages)
-        texts = [h["comment_text"] for h in hits]
-        warm_figures = in_fresh_process(warm_runs, (str(warm), str(served), texts))
-        served_counts = counts(served.parent / "voxwatch.duckdb")
+        if args.one_machine:
+            one_machine(hits, url, pages, Path(tmp) / "one", args.n)
+        if args.engines:
+            engines(url, pages, Path(tmp) / "engines", args.n)
     server.shutdown()
 
-    n = args.n
+
+def one_machine(hits: list[dict[str, Any]], url: str, pages: int, root: Path, n: int) -> None:
+    """Sections 1-4: the pipeline as commands and as a served process, against scoring alone."""
+    whole = settings_file(root / "whole", url, pages)
+    e2e = voxwatch("run", "--config", str(whole), folder=whole.parent)
+    stored = counts(whole)
+
+    split = settings_file(root / "split", url, pages)
+    collect = voxwatch("collect", "--config", str(split), folder=split.parent)
+    rest = voxwatch("run", "--config", str(split), folder=split.parent)
+
+    lines = root / "texts.jsonl"
+    lines.write_text("".join(json.dumps({"text": h["comment_text"]}) + "\n" for h in hits), encoding="utf-8")
+    scoring = voxwatch("score", "--input", str(lines), "--output", str(root / "scored.jsonl"), folder=root)
+
+    warm = settings_file(root / "warm-up", url, pages, query="warm")
+    served = settings_file(root / "served", url, pages)
+    texts = [h["comment_text"] for h in hits]
+    warm_figures = in_fresh_process(warm_runs, (str(warm), str(served), texts))
+    served_counts = counts(served)
+
     print(f"{n} mentions; stored {stored}")
     print(f"voxwatch run, fetch to routed cases: {e2e:6.1f} s  {n / e2e:6.1f} mentions/s")
     print(f"  of which voxwatch collect alone:   {collect:6.1f} s; then run (score + route): {rest:6.1f} s")
