@@ -8,6 +8,8 @@ score flow sends it batches through prefect-dask's ``DaskTaskRunner`` when
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,15 +37,31 @@ TEXTS = [
 ] * 3
 
 
+# A LocalCluster of two worker processes, started in a process of its own: Dask's workers are spawned,
+# and a spawned child re-runs the parent's __main__, which inside a test run may be a Streamlit page.
+CLUSTER = """
+import sys
+from distributed import LocalCluster
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                  dashboard_address=None) as cluster:
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-        ) as local,
-        distributed.Client(local) as client,
-    ):
-        yield client
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
+    address = process.stdout.readline().strip()
+    try:
+        with distributed.Client(address, timeout=120) as client:
+            yield client
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
 
 
 def stored(tmp_path: Path, name: str, extra: str = "") -> Path:
@@ -94,7 +112,6 @@ def test_scores_from_the_cluster_equal_the_in_process_ones(cluster: Any, tmp_pat
 def test_without_prefect_dask_a_dask_address_is_a_clear_settings_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
 
     from voxwatch.errors import SettingsError
 

@@ -130,8 +130,15 @@ def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
 
 
 def launch_dashboard(config: Path, port: int) -> None:
-    """Run the Streamlit dashboard in the foreground until interrupted, where settings say to listen."""
-    address = load_settings(config).dashboard.address
+    """Run the Streamlit dashboard in the foreground until interrupted, where settings say to listen.
+
+    The store is migrated first: after an upgrade, the pages read tables the new version adds.
+    """
+    from voxwatch.store import store_for
+
+    settings = load_settings(config)
+    store_for(settings).migrate()
+    address = settings.dashboard.address
     env = os.environ | {CONFIG_ENV: str(config.resolve())}
     command = dashboard_command(port, address)
     console.print(f"Dashboard: [bold]http://{address}:{port}[/]  (Ctrl-C to stop)")
@@ -380,7 +387,9 @@ def report(
     except ValueError as exc:
         raise VoxWatchError(f"--month {month!r} is not YYYY-MM") from exc
     settings = load_settings(config_path(config))
-    figures = monthly_figures(store_for(settings), settings, model_id_for(settings.model.name), chosen)
+    store = store_for(settings)
+    store.migrate()  # a store last written by an older version gains the tables the report reads
+    figures = monthly_figures(store, settings, model_id_for(settings.model.name), chosen)
     output.write_text(
         render_html(figures, lang, theme_labels(lang, settings.library.themes)), encoding="utf-8"
     )
