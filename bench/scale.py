@@ -24,9 +24,9 @@ alone (issue 16 asks for at least 0.5).
    fetch to routed cases, on a DuckDB file with one ``voxwatch run``, then on a
    Postgres server (started here from Debian's package, as the tests do) with one
    worker and with two (two ``voxwatch run --source`` processes at once, as two
-   machines' workers would). Meanwhile this process plays the dashboard users:
-   the inbox page's reads, and a write every tenth action, as fast as the store
-   lets them; it prints their actions per second and any error a person would see.
+   machines' workers would). Meanwhile this process plays two dashboard users:
+   the inbox page's reads, and a write every tenth action, 50 ms apart; it prints
+   the actions per second the store served them and any error a person would see.
 """
 
 from __future__ import annotations
@@ -172,7 +172,12 @@ def counts(config: Path) -> dict[str, int]:
 
 
 class DashboardUsers(threading.Thread):
-    """People at the dashboard while the pipeline runs: inbox reads, a write every tenth action."""
+    """A person at the dashboard while the pipeline runs: inbox reads, a write every tenth action.
+
+    A person clicks, reads and clicks again: ``THINK_SECONDS`` between actions, so
+    two of them ask at most about 40 actions a second and leave the CPU to the
+    pipeline, as people do; what the store then serves is the figure.
+    """
 
     def __init__(self, config: Path) -> None:
         super().__init__(daemon=True)
@@ -198,14 +203,24 @@ class DashboardUsers(threading.Thread):
                 self.actions += 1
             except Exception as exc:  # counted and shown: a person would have seen it
                 self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+            self.stop.wait(THINK_SECONDS)
+
+
+THINK_SECONDS = 0.05
+USERS = 2
 
 
 def engine_run(configs: list[Path], sources: list[str | None]) -> dict[str, Any]:
     """Every config's ``voxwatch run`` (one per source) at once, with dashboard users beside them."""
-    users = DashboardUsers(configs[0])
+    from voxwatch.settings import load_settings
+    from voxwatch.store import store_for
+
+    store_for(load_settings(configs[0])).migrate()  # the dashboard opens on a store that exists
+    people = [DashboardUsers(configs[0]) for _ in range(USERS)]
     env = os.environ | {"VOXWATCH_LOG_FILE": str(configs[0].parent / "voxwatch.log")}
     start = time.perf_counter()
-    users.start()
+    for person in people:
+        person.start()
     runs = [
         subprocess.Popen(
             [sys.executable, "-m", "voxwatch", "run", "--config", str(config)]
@@ -218,11 +233,14 @@ def engine_run(configs: list[Path], sources: list[str | None]) -> dict[str, Any]
     ]
     failed = [r.communicate(timeout=3600)[1][-500:] for r in runs if r.wait(timeout=3600) != 0]
     took = time.perf_counter() - start
-    users.stop.set()
-    users.join(timeout=60)
+    for person in people:
+        person.stop.set()
+        person.join(timeout=60)
     if failed:
         raise SystemExit(f"voxwatch run failed: {failed}")
-    return {"seconds": took, "actions": users.actions, "errors": users.errors, "stored": counts(configs[0])}
+    actions = sum(p.actions for p in people)
+    errors = [e for p in people for e in p.errors]
+    return {"seconds": took, "actions": actions, "errors": errors, "stored": counts(configs[0])}
 
 
 def engines(url: str, pages: int, root: Path, n: int) -> None:

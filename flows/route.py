@@ -32,12 +32,15 @@ log = logging.getLogger(__name__)
 
 
 @task(name="route-candidates", cache_policy=NO_CACHE)
-def candidates(settings: Settings, model_id: str) -> tuple[list[RoutingCandidate], dict[str, int]]:
-    """Mentions to route, each with the answered case it follows up (if any), and the team's load."""
+def candidates(
+    settings: Settings, model_id: str, source: str | None = None
+) -> tuple[list[RoutingCandidate], dict[str, int]]:
+    """Mentions to route (``source``'s only, when given), each with the answered case it follows up
+    (if any), and the team's load."""
 
     def _read(conn: Connection) -> tuple[list[RoutingCandidate], dict[str, int]]:
         window = timedelta(hours=settings.sla.follow_up_window_hours)
-        found = queries.untriaged(conn, model_id, settings.routing.negative_threshold, window)
+        found = queries.untriaged(conn, model_id, settings.routing.negative_threshold, window, source)
         return found, queries.open_load(conn)
 
     return store_for(settings).read(_read)
@@ -81,8 +84,9 @@ def escalate(settings: Settings) -> int:
     return len(escalate_overdue(settings))
 
 
-def route_settings(settings: Settings, model_id: str) -> int:
-    found, load = candidates(settings, model_id)
+def route_settings(settings: Settings, model_id: str, source: str | None = None) -> int:
+    """Route what is untriaged (``source``'s mentions only, when given), then escalate and deliver."""
+    found, load = candidates(settings, model_id, source)
     created = store_cases(settings, decide_routes(settings, found, load))
     crash_point("after_route")
     escalated = escalate(settings)

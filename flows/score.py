@@ -64,8 +64,10 @@ def _config_stamp(name: str) -> int:
 
 
 @task(name="unscored-mentions", cache_policy=NO_CACHE)
-def unscored(settings: Settings, model_id: str, limit: int = CHUNK) -> list[StoredMention]:
-    return store_for(settings).read(lambda conn: queries.unscored_mentions(conn, model_id, limit))
+def unscored(
+    settings: Settings, model_id: str, limit: int = CHUNK, source: str | None = None
+) -> list[StoredMention]:
+    return store_for(settings).read(lambda conn: queries.unscored_mentions(conn, model_id, limit, source))
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)
@@ -105,16 +107,20 @@ def store_scores(settings: Settings, scored: list[tuple[str, Score]]) -> int:
     return stages.save_scores(store_for(settings), scored)
 
 
-def score_settings(settings: Settings, scorer: Scorer | None = None) -> int:
-    """Score what is unscored, here or (``[compute] dask_address``) on the Dask cluster."""
+def score_settings(settings: Settings, scorer: Scorer | None = None, source: str | None = None) -> int:
+    """Score what is unscored, here or (``[compute] dask_address``) on the Dask cluster.
+
+    With ``source``, only that source's mentions: each source's pipeline run scores what it
+    collected, so workers running different sources at once never score the same mention twice.
+    """
     if settings.compute.dask_address and scorer is None:
-        return score_on_cluster(settings)
+        return score_on_cluster(settings, source)
     logger = get_run_logger()
     scorer = scorer or load_model(settings)
     total = 0
     book = load_theme_book(settings.library.themes)
     matcher = wheel_matcher(book)
-    while batch := unscored(settings, scorer.model_id):
+    while batch := unscored(settings, scorer.model_id, CHUNK, source):
         total += store_scores(settings, score_batch(scorer, book, matcher, batch))
         crash_point("after_score")
     logger.info("scored %d mention(s) with %s", total, scorer.model_id)
@@ -126,11 +132,11 @@ BATCHES_PER_ROUND = 8
 
 
 @flow(name="score-on-cluster", validate_parameters=False)
-def _cluster_flow(settings: Settings) -> int:
+def _cluster_flow(settings: Settings, source: str | None = None) -> int:
     logger = get_run_logger()
     model_id = model_id_on_worker.submit(settings).result()
     size, total = settings.compute.dask_batch, 0
-    while mentions := unscored(settings, model_id, size * BATCHES_PER_ROUND):
+    while mentions := unscored(settings, model_id, size * BATCHES_PER_ROUND, source):
         batches = [mentions[i : i + size] for i in range(0, len(mentions), size)]
         for future in [score_on_worker.submit(settings, batch) for batch in batches]:
             total += store_scores(settings, future.result())
@@ -139,7 +145,7 @@ def _cluster_flow(settings: Settings) -> int:
     return total
 
 
-def score_on_cluster(settings: Settings) -> int:
+def score_on_cluster(settings: Settings, source: str | None = None) -> int:
     """Fan scoring out to the Dask cluster at ``[compute] dask_address`` (a subflow with its task runner)."""
     try:
         from prefect_dask import DaskTaskRunner
@@ -148,7 +154,7 @@ def score_on_cluster(settings: Settings) -> int:
             "[compute] dask_address is set but prefect-dask is not installed: pip install 'voxwatch[dask]'"
         ) from exc
     runner = DaskTaskRunner(address=settings.compute.dask_address)
-    return int(_cluster_flow.with_options(task_runner=runner)(settings))
+    return int(_cluster_flow.with_options(task_runner=runner)(settings, source))
 
 
 @flow(name="score")

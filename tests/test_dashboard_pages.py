@@ -34,7 +34,9 @@ from voxwatch.domain import Mention, RawResponse, Score, case_number_label, ment
 from voxwatch.passwords import hash_password
 from voxwatch.permissions import Action, may, roles_for
 from voxwatch.settings import Settings, load_settings
-from voxwatch.store import Store, queries, stages, store_for
+from voxwatch.store import DuckDBStore, Store, queries, stages, store_for
+from voxwatch.store.postgres_store import PostgresStore
+from voxwatch.store.transfer import copy_store
 
 APP = Path(dashboard.__file__).parent / "app.py"
 PAGES = Path(dashboard.__file__).parent / "pages"
@@ -159,10 +161,25 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def config(seeded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private copy of the seeded store, named by $VOXWATCH_CONFIG; Streamlit caches cleared."""
+def config(
+    seeded: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    store_engine: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[Path]:
+    """A private copy of the seeded store, named by $VOXWATCH_CONFIG; Streamlit caches cleared.
+
+    For a test marked ``both_engines``, once more on Postgres: the seeded store moved into a
+    database of its own by ``migrate-store``'s copy, and the settings pointing at it.
+    """
     path = settings_file(tmp_path)
     shutil.copy(seeded["db"], tmp_path / "voxwatch.duckdb")
+    if store_engine == "postgres":
+        url = request.getfixturevalue("postgres_server").database(empty=True)
+        copy_store(DuckDBStore(tmp_path / "voxwatch.duckdb"), PostgresStore(url))
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("[store]\n", f'[store]\nurl = "{url}"\n', 1), encoding="utf-8")
     monkeypatch.setenv("VOXWATCH_CONFIG", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -329,6 +346,7 @@ def world(seeded: dict[str, Any], config: Path) -> dict[str, Any]:
     return seeded | {"config": config, "open": cases, "cases_in_order": [c["case_id"] for c in cases]}
 
 
+@pytest.mark.both_engines  # the dashboard on Postgres too
 @pytest.mark.parametrize("name", list(ROLES))
 @pytest.mark.parametrize("page", list(PAGE_ACTIONS))
 def test_each_page_for_each_role(world: dict[str, Any], page: str, name: str) -> None:
@@ -399,6 +417,7 @@ def test_a_wrong_name_or_password_is_refused(world: dict[str, Any], name: str, p
     assert USER_KEY not in at.session_state and not at.sidebar.text
 
 
+@pytest.mark.both_engines  # the dashboard on Postgres too
 def test_signing_in_opens_the_persons_pages(world: dict[str, Any]) -> None:
     at = submit_sign_in(AppTest.from_file(str(APP), default_timeout=60).run(), " amy ", PASSWORD)
     assert not at.exception and not at.error
@@ -465,6 +484,7 @@ def case_name(world: dict[str, Any], case_id: str) -> str:
     return case_number_label(CaseService(load_settings(world["config"])).show(case_id)["number"])
 
 
+@pytest.mark.both_engines  # the dashboard on Postgres too
 def test_a_comms_lead_approves_a_draft(world: dict[str, Any]) -> None:
     at = open_page("approvals", "maya")
     at.text_input[0].input("good tone")
@@ -494,6 +514,7 @@ def test_nobody_approves_their_own_draft_whatever_the_page_shows(world: dict[str
     assert case_status(world, world["sara_case"]) == "pending_approval"
 
 
+@pytest.mark.both_engines  # the dashboard on Postgres too
 def test_a_responder_claims_someone_elses_case(world: dict[str, Any]) -> None:
     parcel = world["cases"][TEXTS["parcel"]]
     assert parcel["owner"] != "ben"
@@ -558,6 +579,7 @@ def test_the_inbox_filters_by_source(world: dict[str, Any]) -> None:
     assert HOSTILE in shown and TEXTS["amy_case"] not in shown
 
 
+@pytest.mark.both_engines  # the dashboard on Postgres too
 def test_an_admin_checks_and_saves_a_settings_area(world: dict[str, Any]) -> None:
     at = open_page("settings", "adam")
     before = world["config"].read_text(encoding="utf-8")

@@ -329,6 +329,20 @@ def test_unscored_mentions_join_title_and_text_oldest_first(store: Store) -> Non
     assert [m.id for m in store.read(lambda c: queries.unscored_mentions(c, MODEL, 1))] == [found[0].id]
 
 
+@pytest.mark.parametrize("source", ["blog", "shop", None])
+def test_a_sources_run_scores_and_routes_only_its_own_mentions(store: Store, source: str | None) -> None:
+    """Workers running different sources at once never score or route the same mention twice."""
+    put(store, "b1", "blog post", source="blog", label=None)
+    put(store, "s1", "shop review", source="shop", label=None)
+    put(store, "b2", "blog scored", source="blog")
+    put(store, "s2", "shop scored", source="shop")
+    mine = {"blog": {"blog"}, "shop": {"shop"}, None: {"blog", "shop"}}[source]
+    unscored = store.read(lambda c: queries.unscored_mentions(c, MODEL, 10, source))
+    assert {m.source for m in unscored} == mine and len(unscored) == len(mine)
+    untriaged = store.read(lambda c: queries.untriaged(c, MODEL, 0.5, source=source))
+    assert {c.mention.source for c in untriaged} == mine and len(untriaged) == len(mine)
+
+
 # --- scores --------------------------------------------------------------------------------
 
 

@@ -202,7 +202,7 @@ def report_degraded(results: dict[str, int | str]) -> int:
 @app.command("run")
 def run_pipeline(
     config: ConfigOption = None,
-    source: Annotated[str | None, typer.Option(help="Collect only this source.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source: collect, score and route it.")] = None,
 ) -> None:
     """Run the pipeline once: collect -> score -> route. Exit 3 if a source is degraded."""
     from flows.pipeline import pipeline_flow

@@ -194,11 +194,14 @@ def _stored_mention(row: Sequence[Any]) -> StoredMention:
     return StoredMention(ident, source, body, author, lang, published_at, collected_at, reach, duplicate_of)
 
 
-def unscored_mentions(conn: Connection, model_id: str, limit: int) -> list[StoredMention]:
+def unscored_mentions(
+    conn: Connection, model_id: str, limit: int, source: str | None = None
+) -> list[StoredMention]:
+    """Mentions the model has not scored, oldest first (of ``source`` only, when given)."""
     rows = conn.execute(
         f"SELECT {_MENTION_COLUMNS} FROM mentions m WHERE NOT EXISTS "
         "(SELECT 1 FROM scores s WHERE s.mention_id = m.id AND s.model_id = ?) "
-        "ORDER BY m.collected_at, m.id LIMIT ?",
-        [model_id, limit],
+        "AND (?::VARCHAR IS NULL OR m.source = ?) ORDER BY m.collected_at, m.id LIMIT ?",
+        [model_id, source, source, limit],
     ).fetchall()
     return [_stored_mention(row) for row in rows]

@@ -18,13 +18,18 @@ from voxwatch.store.queries.rows import insert_many
 
 
 def untriaged(
-    conn: Connection, model_id: str, threshold: float, follow_up_window: timedelta | None = None
+    conn: Connection,
+    model_id: str,
+    threshold: float,
+    follow_up_window: timedelta | None = None,
+    source: str | None = None,
 ) -> list[RoutingCandidate]:
     """Scored mentions without a triage, oldest first, with the author's earlier complaints.
 
     With ``follow_up_window`` (the route flow passes ``[sla] follow_up_window_hours``),
     each also carries the author's answered case it follows up, if any
-    (``with_answered_cases``); without it none does, as for a dry run.
+    (``with_answered_cases``); without it none does, as for a dry run. With ``source``,
+    only that source's mentions: a source's pipeline run routes its own.
     """
     rows = conn.execute(
         f"SELECT {_MENTION_COLUMNS}, s.label, s.p_negative, s.p_neutral, s.p_positive, s.themes, "
@@ -35,8 +40,9 @@ def untriaged(
         "(SELECT min(f.collected_at) FROM mentions f WHERE f.source = m.source) AS watch_started "
         "FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ? "
         "WHERE NOT EXISTS (SELECT 1 FROM triage t WHERE t.mention_id = m.id) "
+        "AND (?::VARCHAR IS NULL OR m.source = ?) "
         "ORDER BY coalesce(m.published_at, m.collected_at), m.id",
-        [model_id, threshold, model_id],
+        [model_id, threshold, model_id, source, source],
     ).fetchall()
     found = [
         RoutingCandidate(
