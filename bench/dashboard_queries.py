@@ -79,19 +79,19 @@ SELECT 'm' || i, 'source-' || (i %% 6), 'x' || i, 'https://example.com/p/' || i,
        (ARRAY['en', 'en', 'zh', 'en', 'ja'])[1 + i %% 5], NULL, NULL,
        %(now)s::TIMESTAMPTZ - make_interval(secs => (i * 7919) %% (90 * 86400)), %(now)s::TIMESTAMPTZ,
        md5('t' || i)
-FROM generate_series(0, %(n)s - 1) t(i);
+FROM generate_series(0::BIGINT, %(n)s::BIGINT - 1) t(i);
 
 INSERT INTO scores
 SELECT 'm' || i, %(model)s, (ARRAY['negative', 'neutral', 'positive'])[1 + (i * 31) %% 3],
        0.7, 0.2, 0.1,
        (ARRAY['{delivery}', '{refund/billing,app/website}', '{}', '{price}'])[1 + i %% 4]::VARCHAR[],
        %(now)s::TIMESTAMPTZ
-FROM generate_series(0, %(n)s - 1) t(i);
+FROM generate_series(0::BIGINT, %(n)s::BIGINT - 1) t(i);
 
 INSERT INTO triage
 SELECT 'm' || i, %(model)s, CASE WHEN i %% 3 = 0 THEN 'complaint' ELSE 'not_actionable' END, 'bench',
        CASE WHEN i %% 29 = 0 THEN 'urgent' ELSE 'normal' END, ARRAY['bench'], %(now)s::TIMESTAMPTZ
-FROM generate_series(0, %(n)s - 1) t(i);
+FROM generate_series(0::BIGINT, %(n)s::BIGINT - 1) t(i);
 
 INSERT INTO cases (id, mention_id, tier, reasons, rule, team, owner, first_owner, status, dismissed_reason,
                    first_response_due, resolution_due, created_at, updated_at, first_response_at,
@@ -103,7 +103,7 @@ SELECT 'case-m' || i, 'm' || i, CASE WHEN i %% 29 = 0 THEN 'urgent' ELSE 'normal
        created + INTERVAL '3 hours', NULL, NULL,
        CASE WHEN i %% 97 = 0 OR i %% 89 = 0 THEN NULL ELSE created + INTERVAL '20 hours' END, NULL, i
 FROM (SELECT i, %(now)s::TIMESTAMPTZ - make_interval(secs => (i * 7919) %% (90 * 86400)) AS created
-      FROM generate_series(0, %(n)s - 1) t(i) WHERE i %% 3 = 0) AS opened;
+      FROM generate_series(0::BIGINT, %(n)s::BIGINT - 1) t(i) WHERE i %% 3 = 0) AS opened;
 ANALYZE;
 """,
 }
@@ -157,13 +157,32 @@ def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
     return cold, statistics.median(warm)
 
 
-def measure(store: Store, n: int, now: datetime) -> dict[str, tuple[float, float]]:
+def trends_parts(store: Store, now: datetime) -> dict[str, float]:
+    """Warm seconds of each read the trends page makes: which part grows with history."""
+    from insights.trends import day_start
+    from voxwatch.store.queries.analytics import daily_label_totals
+
+    first, end = day_start(now - timedelta(days=90)), day_start(now) + timedelta(days=1)
+    parts: dict[str, Callable[[Any], Any]] = {
+        "daily by source (rollup)": lambda c: queries.daily_sentiment(c, MODEL, first, "source"),
+        "daily totals (rollup)": lambda c: daily_label_totals(c, MODEL, first, end),
+        "negatives per day (rollup)": lambda c: queries.daily_negative_counts(c, MODEL, first, now),
+        "complaint themes (rollup)": lambda c: queries.top_complaint_themes(c, first, 5, end),
+        "sentiment totals (rollup)": lambda c: queries.sentiment_totals(c, MODEL, first, end),
+        "care KPIs (cases)": lambda c: queries.response_kpis(c, now, first, end),
+        "service recovery (cases)": lambda c: queries.service_recovery(c, first, end),
+    }
+    return {name: timed(lambda fn=fn: store.read(fn), repeat=3)[1] for name, fn in parts.items()}
+
+
+def measure(store: Store, n: int, now: datetime) -> dict[str, Any]:
     started = time.perf_counter()
     build(store, n, now)
     print(f"{store.engine}: built {n:,} mentions in {time.perf_counter() - started:.1f} s", flush=True)
     return {
         "inbox": timed(lambda: inbox_page(store)),
         "trends": timed(lambda: trends_page(store, now)),
+        "parts": trends_parts(store, now),
     }
 
 
@@ -204,6 +223,8 @@ def stores(engine: str, folder: Path) -> Iterator[Callable[[int], Store]]:
 
 
 def report(engine: str, small: dict[str, Any], big: dict[str, Any], n: int, baseline: int) -> None:
+    for part, seconds in big["parts"].items():
+        print(f"{engine:8} trends part at {n:,}: {part:28} {seconds:.3f} s")
     for page in ("inbox", "trends"):
         cold, warm = big[page]
         base = small[page][1]
