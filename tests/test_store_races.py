@@ -106,19 +106,22 @@ def test_two_people_claiming_one_case_at_once_one_wins_and_the_other_is_told_who
 ) -> None:
     settings, config = care
     opened = seed_posts(store_for(settings), settings, [Post(f"acme lost my parcel {n}") for n in range(3)])
+    service = CaseService(settings)
     actions = []
     for routed in opened:
         case_id = f"case-{routed.mention_id}"
-        seen = routed.owner
+        seen = service.show(case_id)["owner"]  # what both people's screens show
         claimers = [name for name in ("amy", "ben", "cleo") if name != seen][:2]
         actions += [{"do": "claim", "case": case_id, "as": who, "seen_owner": seen} for who in claimers]
     results = race(config, tmp_path, actions)
 
-    service = CaseService(settings)
     for index, routed in enumerate(opened):
         pair = results[2 * index : 2 * index + 2]
         claimers = [a["as"] for a in actions[2 * index : 2 * index + 2]]
-        assert sorted(r["won"] for r in pair) == [False, True], pair
+        shown = service.show(f"case-{routed.mention_id}")
+        trail = [(e["actor"], e["action"], e["after"]) for e in shown["audit"]]
+        asked = actions[2 * index : 2 * index + 2]
+        assert sorted(r["won"] for r in pair) == [False, True], (pair, asked, trail)
         winner = claimers[[r["won"] for r in pair].index(True)]
         loser = next(r for r in pair if not r["won"])
         assert f"{winner} has this case now" in loser["said"]
