@@ -159,8 +159,8 @@ def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
 
 def trends_parts(store: Store, now: datetime) -> dict[str, float]:
     """Warm seconds of each read the trends page makes: which part grows with history."""
-    from insights.trends import day_start
     from voxwatch.store.queries.analytics import daily_label_totals
+    from voxwatch.store.queries.rollups import day_start
 
     first, end = day_start(now - timedelta(days=90)), day_start(now) + timedelta(days=1)
     parts: dict[str, Callable[[Any], Any]] = {

@@ -72,20 +72,17 @@ def pool_deployments(settings: Settings, config_path: str) -> list[RunnerDeploym
     """
     by_module = EntrypointType.MODULE_PATH
     on_demand = [
-        score_flow.to_deployment(
-            name="score",
+        each.to_deployment(
+            name=name,
             parameters={"config_path": config_path},
-            description="Score every mention the current model has not scored yet.",
+            description=description,
             tags=["voxwatch"],
             entrypoint_type=by_module,
-        ),
-        route_flow.to_deployment(
-            name="route",
-            parameters={"config_path": config_path},
-            description="Triage every scored mention not yet triaged and open its case.",
-            tags=["voxwatch"],
-            entrypoint_type=by_module,
-        ),
+        )
+        for each, name, description in (
+            (score_flow, "score", "Score every mention the current model has not scored yet."),
+            (route_flow, "route", "Triage every scored mention not yet triaged and open its case."),
+        )
     ]
     return [*deployments_for(settings, config_path, by_module), *on_demand]
 

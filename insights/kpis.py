@@ -9,7 +9,7 @@ over the cases opened in the period (the open backlog is always now's). The page
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from voxwatch.i18n import N_
@@ -24,11 +24,6 @@ def net_sentiment(totals: dict[str, int]) -> float | None:
     """(positive - negative) / (positive + negative); None without either."""
     pos, neg = totals.get("positive", 0), totals.get("negative", 0)
     return (pos - neg) / (pos + neg) if pos + neg else None
-
-
-def day_start(moment: datetime) -> datetime:
-    """Midnight UTC of the day ``moment`` falls in: periods are whole UTC days."""
-    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def headline(

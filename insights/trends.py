@@ -18,12 +18,13 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from insights.kpis import day_start, headline
+from insights.kpis import headline
 from insights.spikes import daily_spikes
 from voxwatch.settings import Settings
 from voxwatch.store import Store, queries
 from voxwatch.store.database import Connection
 from voxwatch.store.queries.analytics import daily_label_totals, first_mention_at
+from voxwatch.store.queries.rollups import day_start  # periods are whole UTC days, the rollups' days
 
 LABELS = ("negative", "neutral", "positive")
 

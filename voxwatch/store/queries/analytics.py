@@ -7,7 +7,7 @@ counts the rows themselves instead, the reference the rollups are tested against
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from voxwatch.store.database import Connection
@@ -105,17 +105,11 @@ def daily_negative_counts(
     """
     if from_rows:
         return _daily_negative_counts_from_rows(conn, model_id, start, end)
-    first, last = day_of(start), day_of(end)
+    first, last = rollups.day_start(start), rollups.day_start(end)
     counted = rollups.label_counts(conn, model_id, first, last + timedelta(days=1), True, "negative")
     per_day = {day: int(n) for day, _label, n in counted}  # type: ignore[call-overload]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return [(day, per_day.get(day, 0)) for day in days]
-
-
-def day_of(moment: datetime) -> datetime:
-    """The UTC midnight that starts ``moment``'s day."""
-    utc = moment.astimezone(UTC)
-    return utc.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _daily_negative_counts_from_rows(

@@ -14,7 +14,7 @@ a day (the monthly report in a business time zone) counts the rows themselves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from voxwatch.store.database import Connection
 
@@ -23,13 +23,14 @@ DAY = "date_trunc('day', coalesce(m.published_at, m.collected_at))"
 THEMES_OR_NONE = "unnest(CASE WHEN cardinality(s.themes) = 0 THEN ARRAY['none']::VARCHAR[] ELSE s.themes END)"
 
 
+def day_start(moment: datetime) -> datetime:
+    """Midnight UTC of the day ``moment`` falls in: the rollups' days, and every period's."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def whole_days(*moments: datetime | None) -> bool:
     """Every given moment is a UTC midnight (None, an open end, counts as one)."""
-    return all(
-        m is None
-        or (m.utcoffset() == timedelta(0) and (m.hour, m.minute, m.second, m.microsecond) == (0,) * 4)
-        for m in moments
-    )
+    return all(m is None or (m.utcoffset() == timedelta(0) and m == day_start(m)) for m in moments)
 
 
 def _add(conn: Connection, table: str, keys: str, value: str, select: str, params: list[object]) -> None:
