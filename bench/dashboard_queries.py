@@ -6,8 +6,8 @@ python bench/dashboard_queries.py [--mentions 1000000] [--baseline 10000] [--eng
 Generates a store of synthetic mentions (90 days, 6 sources, 3 languages, themes,
 scores, triage, and a case for every complaint, most of them closed) with the real
 migrations: the rows are written into a store as it was before the per-day rollups
-(migration 10), and the last migration then counts them, as an upgrading
-installation's does. Then it times exactly the functions the pages call, through
+(migrations 10 and 11), and those migrations then count them, as an upgrading
+installation's do. Then it times exactly the functions the pages call, through
 the store's read path. Each page is timed cold (first read) and warm (median of 5).
 The baseline is the same reads on a small store built in the same run, so the ratio
 shows how the reads scale; the budget is one second per page (issue 16 asks the
@@ -137,11 +137,14 @@ def inbox_page(store: Store) -> Any:
 
 
 def trends_page(store: Store, now: datetime) -> Any:
-    """What pages/trends.py reads for 90 days, by source (insights/trends.py: read_trends)."""
+    """What pages/trends.py reads for 90 days, by source: how far back data goes, then read_trends."""
     from insights.trends import read_trends
+    from voxwatch.store.queries.analytics import first_mention_at
 
     since = now - timedelta(days=90)
-    return store.read(lambda conn: read_trends(conn, MODEL, since, now, "source"))
+    return store.read(
+        lambda conn: (first_mention_at(conn, MODEL), read_trends(conn, MODEL, since, now, "source"))
+    )
 
 
 def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
@@ -159,7 +162,7 @@ def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
 
 def trends_parts(store: Store, now: datetime) -> dict[str, float]:
     """Warm seconds of each read the trends page makes: which part grows with history."""
-    from voxwatch.store.queries.analytics import daily_label_totals
+    from voxwatch.store.queries.analytics import daily_label_totals, first_mention_at
     from voxwatch.store.queries.rollups import day_start
 
     first, end = day_start(now - timedelta(days=90)), day_start(now) + timedelta(days=1)
@@ -169,8 +172,9 @@ def trends_parts(store: Store, now: datetime) -> dict[str, float]:
         "negatives per day (rollup)": lambda c: queries.daily_negative_counts(c, MODEL, first, now),
         "complaint themes (rollup)": lambda c: queries.top_complaint_themes(c, first, 5, end),
         "sentiment totals (rollup)": lambda c: queries.sentiment_totals(c, MODEL, first, end),
-        "care KPIs (cases)": lambda c: queries.response_kpis(c, now, first, end),
-        "service recovery (cases)": lambda c: queries.service_recovery(c, first, end),
+        "care KPIs (rollup)": lambda c: queries.response_kpis(c, now, first, end),
+        "service recovery (rollup)": lambda c: queries.service_recovery(c, first, end),
+        "first day (rollup)": lambda c: first_mention_at(c, MODEL),
     }
     return {name: timed(lambda fn=fn: store.read(fn), repeat=3)[1] for name, fn in parts.items()}
 

@@ -220,7 +220,7 @@ def test_an_older_store_is_counted_when_it_migrates(
                 )
 
         store.write(_rows)
-    assert store.migrate() == ["daily_rollups"]
+    assert store.migrate() == ["daily_rollups", "case_kpi_rollups"]
     counted = normal(reads(store, False))
     assert counted == normal(reads(store, True))
     assert counted[f"totals m1 {D0 - timedelta(days=1)}"] == {"negative": 2, "positive": 1}

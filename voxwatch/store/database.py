@@ -100,6 +100,8 @@ class Store(ABC):
                 if seen and seen[0]:
                     return False
                 conn.execute(dialect.schema_sql(self.engine, m.sql))
+                if self.engine == "postgres" and m.postgres_sql:
+                    conn.execute(m.postgres_sql)
                 conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     [m.version, m.name, datetime.now(UTC)],

@@ -15,6 +15,10 @@ The queries are written in the SQL both engines accept (``x = ANY(?)``,
 - text: Postgres cannot hold the NUL character, which DuckDB stores; a NUL in text
   from the internet means nothing, so it is stored as U+FFFD, the replacement
   character, as undecodable bytes are.
+
+One difference lives with the schema instead: a migration's ``postgres_sql`` adds
+indexes only a row store needs (a day's cases, the unanswered ones); DuckDB scans
+the columns it needs, pruned by each column's min/max per row group.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ class Migration(NamedTuple):
     version: int
     name: str
     sql: str
+    # Run after ``sql`` on Postgres only: indexes a row store needs where DuckDB scans columns.
+    postgres_sql: str = ""
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -432,6 +434,90 @@ MIGRATIONS: tuple[Migration, ...] = (
         FROM triage tr JOIN scores s ON s.mention_id = tr.mention_id AND s.model_id = tr.model_id
              JOIN mentions m ON m.id = tr.mention_id, unnest(s.themes) AS t(theme)
         WHERE tr.validity = 'complaint' GROUP BY 1, 2;
+        """,
+    ),
+    Migration(
+        11,
+        "case_kpi_rollups",
+        """
+        -- The care KPIs of the cases opened each UTC day (queries/kpi_rollups.py), computed
+        -- again from that day's cases in the same transaction as any change to them, so the
+        -- trends page reads 90 rows, not millions of cases. Routed cases only (not dismissed).
+        CREATE TABLE daily_case_kpis (
+            day TIMESTAMPTZ PRIMARY KEY,
+            cases BIGINT NOT NULL,
+            answered BIGINT NOT NULL,            -- with a first response
+            answered_in_time BIGINT NOT NULL,    -- first response by its due time
+            closed BIGINT NOT NULL,
+            closed_one_reply BIGINT NOT NULL,    -- closed with exactly one reply sent
+            answered_complaints BIGINT NOT NULL DEFAULT 0,  -- complaints with a first response
+            spoke_again BIGINT NOT NULL DEFAULT 0,          -- ... whose author posted again
+            recovered BIGINT NOT NULL DEFAULT 0             -- ... and that next post was not negative
+        );
+        -- How many of a day's cases took each whole number of minutes to first response and
+        -- to resolution: a period's medians come from these counts.
+        CREATE TABLE daily_case_durations (
+            day TIMESTAMPTZ NOT NULL,
+            measure VARCHAR NOT NULL,  -- first_response or resolution
+            minutes BIGINT NOT NULL,
+            cases BIGINT NOT NULL,
+            PRIMARY KEY (day, measure, minutes)
+        );
+        -- Complaints per day of triage, and how many came from a repeat complainer.
+        CREATE TABLE daily_complaint_repeats (
+            day TIMESTAMPTZ PRIMARY KEY,
+            complaints BIGINT NOT NULL,
+            repeats BIGINT NOT NULL
+        );
+        INSERT INTO daily_case_kpis (day, cases, answered, answered_in_time, closed, closed_one_reply)
+        SELECT date_trunc('day', c.created_at), count(*), count(c.first_response_at),
+               count(*) FILTER (WHERE c.first_response_at <= c.first_response_due),
+               count(*) FILTER (WHERE c.status = 'closed'),
+               count(*) FILTER (WHERE c.status = 'closed' AND (SELECT count(*) FROM drafts d
+                                WHERE d.case_id = c.id AND d.state = 'sent') = 1)
+        FROM cases c WHERE c.status <> 'dismissed' GROUP BY 1;
+        UPDATE daily_case_kpis SET answered_complaints = r.answered_complaints,
+               spoke_again = r.spoke_again, recovered = r.recovered
+        FROM (SELECT date_trunc('day', a.created_at) AS day, count(*) AS answered_complaints,
+                     count(n.case_id) AS spoke_again,
+                     count(*) FILTER (WHERE n.label <> 'negative') AS recovered
+              FROM (SELECT c.id, c.created_at FROM cases c JOIN triage t ON t.mention_id = c.mention_id
+                    WHERE t.validity = 'complaint' AND c.first_response_at IS NOT NULL
+                    AND c.status <> 'dismissed') AS a
+              LEFT JOIN (SELECT case_id, label FROM (
+                  SELECT f.case_id, coalesce((SELECT lc.label FROM label_corrections lc
+                         WHERE lc.mention_id = f.mention_id ORDER BY lc.corrected_at DESC, lc.label LIMIT 1),
+                         f.label) AS label,
+                         row_number() OVER (PARTITION BY f.case_id ORDER BY f.said_at, f.mention_id) AS rank
+                  FROM case_followups f) AS ranked WHERE rank = 1) AS n ON n.case_id = a.id
+              GROUP BY 1) AS r
+        WHERE daily_case_kpis.day = r.day;
+        INSERT INTO daily_case_durations
+        SELECT day, measure, minutes, count(*) FROM (
+            SELECT date_trunc('day', created_at) AS day, CAST('first_response' AS VARCHAR) AS measure,
+                   CAST(floor(extract(epoch FROM first_response_at - created_at) / 60) AS BIGINT) AS minutes
+            FROM cases WHERE first_response_at IS NOT NULL AND status <> 'dismissed'
+            UNION ALL
+            SELECT date_trunc('day', created_at), CAST('resolution' AS VARCHAR),
+                   CAST(floor(extract(epoch FROM resolved_at - created_at) / 60) AS BIGINT)
+            FROM cases WHERE resolved_at IS NOT NULL AND status <> 'dismissed'
+        ) AS d GROUP BY day, measure, minutes;
+        INSERT INTO daily_complaint_repeats
+        SELECT date_trunc('day', tr.triaged_at), count(*),
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM unnest(tr.reasons) AS r(reason)
+                                              WHERE starts_with(reason, 'repeat complainer:')))
+        FROM triage tr WHERE tr.validity = 'complaint' GROUP BY 1;
+        """,
+        postgres_sql="""
+        -- A day's cases, to compute its KPIs again; the unanswered ones, whose due time
+        -- passing is counted as it is read; open cases, for the backlog and the inbox;
+        -- a case's follow-ups and a post's label corrections, for service recovery.
+        CREATE INDEX cases_created ON cases (created_at);
+        CREATE INDEX cases_unanswered ON cases (first_response_due)
+            WHERE first_response_at IS NULL AND status <> 'dismissed';
+        CREATE INDEX cases_status ON cases (status);
+        CREATE INDEX case_followups_case ON case_followups (case_id);
+        CREATE INDEX label_corrections_mention ON label_corrections (mention_id);
         """,
     ),
 )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from voxwatch.store.database import Connection
-from voxwatch.store.queries import rollups
+from voxwatch.store.queries import kpi_rollups, rollups
 from voxwatch.store.queries.cases import OPEN_STATUSES
 from voxwatch.store.queries.rows import dict_rows
 
@@ -27,8 +27,13 @@ def is_routed(status: str) -> bool:
 
 
 def median_hours(interval: str) -> str:
-    """SQL for the median of an interval column expression, in hours (on both engines)."""
-    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM {interval})) / 3600.0"
+    """SQL for the median of an interval column expression in whole minutes, as hours (on both engines).
+
+    To the minute, as the per-day rollups keep durations (``kpi_rollups``), so every
+    median a leader reads is the same kind of figure.
+    """
+    minutes = f"floor(extract(epoch FROM {interval}) / 60)"
+    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {minutes}) / 60.0"
 
 
 def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
@@ -154,36 +159,60 @@ def top_complaint_themes(
 
 
 def response_kpis(
-    conn: Connection, now: datetime, since: datetime | None = None, until: datetime | None = None
+    conn: Connection,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    from_rows: bool = False,
 ) -> dict[str, Any]:
     """Care KPIs (DOMAIN.md): response and resolution times, SLA, repeats, backlog.
 
     Over all cases, or those opened in ``[since, until)`` (the backlog is always now's).
+    From the per-day rollups (``kpi_rollups``) when the period is whole UTC days; medians
+    are to the minute either way. The SLA counts a case once answered, or once its due
+    time has passed unanswered (a count taken as it is read).
     """
-    period = [since, since, until, until]
+    rollup = rollups.whole_days(since, until) and not from_rows
+    start, end = since or kpi_rollups.EARLIEST, until or kpi_rollups.LATEST
+    counts = kpi_rollups.case_counts(conn, start, end, from_rows=not rollup)
+    overdue = kpi_rollups.unanswered_overdue(conn, now, start, end)
+    repeats, complaints = (
+        rollups.complaint_repeats(conn, start, end) if rollup else _complaint_repeats(conn, start, end)
+    )
+    medians = {
+        measure: kpi_rollups.median_of_counts(kpi_rollups.durations(conn, measure, start, end, not rollup))
+        for measure in kpi_rollups.MEASURES
+    }
+    sla_due = counts["answered"] + overdue
+    return {
+        "median_first_response_hours": _hours(medians["first_response"]),
+        "median_resolution_hours": _hours(medians["resolution"]),
+        "sla_met_pct": 100.0 * counts["answered_in_time"] / sla_due if sla_due else None,
+        "first_contact_resolution_pct": (
+            100.0 * counts["closed_one_reply"] / counts["closed"] if counts["closed"] else None
+        ),
+        "repeat_complaint_pct": 100.0 * repeats / complaints if complaints else None,
+        "open_backlog_by_age": open_backlog(conn, now),
+    }
+
+
+def _hours(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes / 60.0
+
+
+def _complaint_repeats(conn: Connection, since: datetime, until: datetime) -> tuple[int, int]:
+    """(repeat complaints, complaints) triaged in ``[since, until)``, from the triage rows."""
     row = conn.execute(
-        "SELECT "
-        f" {median_hours('first_response_at - created_at')}, "
-        f" {median_hours('resolved_at - created_at')}, "
-        " count(*) FILTER (WHERE first_response_at IS NOT NULL AND first_response_at <= first_response_due), "
-        " count(*) FILTER (WHERE first_response_at IS NOT NULL OR first_response_due < ?), "
-        " count(*) FILTER (WHERE status = 'closed'), "
-        " count(*) FILTER (WHERE status = 'closed' AND (SELECT count(*) FROM drafts d "
-        "   WHERE d.case_id = cases.id AND d.state = 'sent') = 1) "
-        "FROM cases WHERE status <> 'dismissed' "
-        "AND (?::TIMESTAMPTZ IS NULL OR created_at >= ?) AND (?::TIMESTAMPTZ IS NULL OR created_at < ?)",
-        [now, *period],
+        f"SELECT count(*) FILTER (WHERE {rollups.REPEAT_COMPLAINT}), count(*) FROM triage tr "
+        "WHERE tr.validity = 'complaint' AND tr.triaged_at >= ? AND tr.triaged_at < ?",
+        [since, until],
     ).fetchone()
     assert row is not None
-    repeat = conn.execute(
-        "SELECT count(*) FILTER ("
-        " WHERE EXISTS (SELECT 1 FROM unnest(reasons) AS r(reason) "
-        "  WHERE starts_with(reason, 'repeat complainer:'))), "
-        "count(*) FROM triage WHERE validity = 'complaint' "
-        "AND (?::TIMESTAMPTZ IS NULL OR triaged_at >= ?) AND (?::TIMESTAMPTZ IS NULL OR triaged_at < ?)",
-        period,
-    ).fetchone()
-    assert repeat is not None
+    return int(row[0]), int(row[1])
+
+
+def open_backlog(conn: Connection, now: datetime) -> dict[str, int]:
+    """Open cases by how long ago they were opened (the care KPIs' backlog)."""
     backlog = conn.execute(
         "SELECT CASE WHEN age < INTERVAL '2 hours' THEN 'under 2 h' "
         " WHEN age < INTERVAL '24 hours' THEN '2-24 h' WHEN age < INTERVAL '48 hours' THEN '1-2 days' "
@@ -192,18 +221,11 @@ def response_kpis(
         "GROUP BY bracket",
         [now, list(OPEN_STATUSES)],
     ).fetchall()
-    return {
-        "median_first_response_hours": row[0],
-        "median_resolution_hours": row[1],
-        "sla_met_pct": 100.0 * row[2] / row[3] if row[3] else None,
-        "first_contact_resolution_pct": 100.0 * row[5] / row[4] if row[4] else None,
-        "repeat_complaint_pct": 100.0 * repeat[0] / repeat[1] if repeat[1] else None,
-        "open_backlog_by_age": dict(backlog),
-    }
+    return {str(bracket): int(n) for bracket, n in backlog}
 
 
 def service_recovery(
-    conn: Connection, since: datetime | None = None, until: datetime | None = None
+    conn: Connection, since: datetime | None = None, until: datetime | None = None, from_rows: bool = False
 ) -> dict[str, Any]:
     """Service recovery (DOMAIN.md): of the complaints answered in public, how many did we win back?
 
@@ -213,28 +235,17 @@ def service_recovery(
     correction wins over the model's label. Complaints whose author never spoke
     again are left out of the share, not counted as won: silence is not an answer.
     ``service_recovery_n`` says how many the share is of, so nobody reads 100% from one case.
+    The counts are kept per opening day (``kpi_rollups.RECOVERY`` says them in SQL).
     """
-    row = conn.execute(
-        "WITH answered AS (SELECT c.id FROM cases c JOIN triage t ON t.mention_id = c.mention_id "
-        " WHERE t.validity = 'complaint' AND c.status <> 'dismissed' AND c.first_response_at IS NOT NULL "
-        " AND (?::TIMESTAMPTZ IS NULL OR c.created_at >= ?) "
-        " AND (?::TIMESTAMPTZ IS NULL OR c.created_at < ?)), "
-        "corrected AS (SELECT mention_id, (array_agg(label ORDER BY corrected_at DESC))[1] AS label "
-        " FROM label_corrections GROUP BY mention_id), "
-        "ranked AS (SELECT f.case_id, coalesce(lc.label, f.label) AS label, "
-        " row_number() OVER (PARTITION BY f.case_id ORDER BY f.said_at, f.mention_id) AS rank "
-        " FROM case_followups f LEFT JOIN corrected lc ON lc.mention_id = f.mention_id), "
-        "nxt AS (SELECT case_id, label FROM ranked WHERE rank = 1) "
-        "SELECT count(*), count(n.case_id), count(*) FILTER (WHERE n.label <> 'negative') "
-        "FROM answered a LEFT JOIN nxt n ON n.case_id = a.id",
-        [since, since, until, until],
-    ).fetchone()
-    assert row is not None
-    answered, spoke_again, recovered = (int(v) for v in row)
+    rollup = rollups.whole_days(since, until) and not from_rows
+    counts = kpi_rollups.case_counts(
+        conn, since or kpi_rollups.EARLIEST, until or kpi_rollups.LATEST, from_rows=not rollup
+    )
+    spoke_again, recovered = counts["spoke_again"], counts["recovered"]
     return {
         "service_recovery_pct": 100.0 * recovered / spoke_again if spoke_again else None,
         "service_recovery_n": spoke_again,
-        "answered_complaints": answered,
+        "answered_complaints": counts["answered_complaints"],
     }
 
 
@@ -290,8 +301,13 @@ def daily_label_totals(
     )
 
 
-def first_mention_at(conn: Connection, model_id: str) -> datetime | None:
-    """When the earliest scored mention happened: how far back the trends have data."""
+def first_mention_at(conn: Connection, model_id: str, from_rows: bool = False) -> datetime | None:
+    """When the earliest scored mention happened (from the rollups: its UTC day).
+
+    How far back the trends have data; the page needs only the day.
+    """
+    if not from_rows:
+        return rollups.first_day(conn, model_id)
     row = conn.execute(
         f"SELECT min({AT}) FROM mentions m JOIN scores s ON s.mention_id = m.id AND s.model_id = ?",
         [model_id],

@@ -15,6 +15,7 @@ from voxwatch.domain import (
 )
 from voxwatch.errors import AmbiguousCase
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rows import dict_rows, insert_many, set_clause
 
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED))
@@ -82,6 +83,8 @@ def insert_cases(conn: Connection, cases: Sequence[tuple[str, Routing]], at: dat
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('case_number'))",
         "ON CONFLICT DO NOTHING RETURNING id",
     )
+    if created:
+        kpi_rollups.refresh_case_days(conn, [at])  # the KPI rollups move with the cases, in this transaction
     return {case_id for (case_id,) in created}
 
 
@@ -182,10 +185,16 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+# What a case's KPIs are computed from (kpi_rollups): changing one refreshes its opening day.
+KPI_INPUTS = frozenset({"status", "first_response_at", "first_response_due", "resolved_at", "created_at"})
+
+
 def update_case(conn: Connection, case_id: str, changes: dict[str, Any]) -> None:
     conn.execute(
         f"UPDATE cases SET {set_clause(changes, CASE_COLUMNS)} WHERE id = ?", [*changes.values(), case_id]
     )
+    if KPI_INPUTS & changes.keys():
+        kpi_rollups.refresh_cases(conn, [case_id])
 
 
 def list_cases(

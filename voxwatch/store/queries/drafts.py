@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rows import dict_rows, set_clause
 
 DRAFT_COLUMNS = frozenset({"state", "decided_by", "decided_at", "decision_comment", "sent_at"})
@@ -34,6 +35,8 @@ def insert_draft(conn: Connection, draft: dict[str, Any]) -> int:
             draft["state"],
         ],
     )
+    if draft["state"] == "sent":
+        kpi_rollups.refresh_cases(conn, [draft["case_id"]])  # first-contact resolution counts sent replies
     return version
 
 
@@ -52,3 +55,6 @@ def update_draft(conn: Connection, draft_id: str, changes: dict[str, Any]) -> No
     conn.execute(
         f"UPDATE drafts SET {set_clause(changes, DRAFT_COLUMNS)} WHERE id = ?", [*changes.values(), draft_id]
     )
+    if "state" in changes:  # first-contact resolution counts sent replies
+        case = conn.execute("SELECT case_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
+        kpi_rollups.refresh_cases(conn, [case[0]] if case else [])

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from voxwatch.domain import normalise_author  # the one definition of "the same author"
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rollups import count_complaints, count_scores
 
 REDACTED = json.dumps({"erased": True})
@@ -50,6 +51,7 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
     ]
     count_complaints(conn, ids, -1)  # uncounted while the rows they count are still there
     count_scores(conn, ids, -1)
+    case_days = kpi_rollups.case_days_of_mentions(conn, ids)  # computed again once the rows are gone
     for table in ("scores", "triage", "label_corrections", "case_followups"):
         conn.execute(f"DELETE FROM {table} WHERE mention_id IN ({marks})", ids)
     if cases:
@@ -72,6 +74,7 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
     conn.execute(f"UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of IN ({marks})", ids)
     conn.execute(f"UPDATE mentions SET related_to = NULL WHERE related_to IN ({marks})", ids)
     conn.execute(f"DELETE FROM mentions WHERE id IN ({marks})", ids)
+    kpi_rollups.refresh_case_days(conn, case_days)
     return {"mentions": len(ids), "cases": len(cases), "raw_responses": len(raws)}
 
 

@@ -17,6 +17,7 @@ from voxwatch.domain import (
     normalise_author,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rows import dict_rows
 
 # (source, normalised author) -> that author's answered cases on that source
@@ -70,6 +71,8 @@ def insert_follow_up(conn: Connection, follow_up: FollowUp, outcome: FollowUpOut
         "INSERT INTO case_followups VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING mention_id",
         [follow_up.mention_id, follow_up.case_id, follow_up.label, outcome.value, follow_up.said_at, at],
     ).fetchall()
+    if inserted:  # service recovery reads the case's next post
+        kpi_rollups.refresh_cases(conn, [follow_up.case_id])
     return bool(inserted)
 
 

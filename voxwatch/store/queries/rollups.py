@@ -20,6 +20,10 @@ from voxwatch.store.database import Connection
 
 # The UTC day a mention happened on (queries.analytics.AT); sessions run in UTC on both engines.
 DAY = "date_trunc('day', coalesce(m.published_at, m.collected_at))"
+# A complaint from someone who complained before (routing's reason), among a triage's reasons.
+REPEAT_COMPLAINT = (
+    "EXISTS (SELECT 1 FROM unnest(tr.reasons) AS r(reason) WHERE starts_with(reason, 'repeat complainer:'))"
+)
 THEMES_OR_NONE = "unnest(CASE WHEN cardinality(s.themes) = 0 THEN ARRAY['none']::VARCHAR[] ELSE s.themes END)"
 
 
@@ -33,14 +37,18 @@ def whole_days(*moments: datetime | None) -> bool:
     return all(m is None or (m.utcoffset() == timedelta(0) and m == day_start(m)) for m in moments)
 
 
-def _add(conn: Connection, table: str, keys: str, value: str, select: str, params: list[object]) -> None:
-    """Add the counts ``select`` gives (keys, then the count) to ``table``; drop rows that reach zero."""
+def _add(conn: Connection, table: str, keys: str, values: str, select: str, params: list[object]) -> None:
+    """Add the counts ``select`` gives (keys, then the counts) to ``table``; drop rows that reach zero.
+
+    ``values``: the count columns, the first of which counts the rows (zero: nothing left).
+    """
+    names = [v.strip() for v in values.split(",")]
+    added = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in names)
     conn.execute(
-        f"INSERT INTO {table} ({keys}, {value}) {select} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {value} = {table}.{value} + excluded.{value}",
+        f"INSERT INTO {table} ({keys}, {values}) {select} ON CONFLICT ({keys}) DO UPDATE SET {added}",
         params,
     )
-    conn.execute(f"DELETE FROM {table} WHERE {value} = 0")
+    conn.execute(f"DELETE FROM {table} WHERE {names[0]} = 0")
 
 
 def count_scores(
@@ -73,7 +81,11 @@ def count_scores(
 
 
 def count_complaints(conn: Connection, mention_ids: Sequence[str], sign: int) -> None:
-    """Count (or uncount) the complaint themes of the triage records of ``mention_ids``."""
+    """Count (or uncount) the complaints of the triage records of ``mention_ids``.
+
+    Per day of the mention and theme (the trends' themes), and per day of triage with
+    how many were repeat complaints (the care KPIs' repeat rate).
+    """
     if not mention_ids:
         return
     _add(
@@ -86,6 +98,16 @@ def count_complaints(conn: Connection, mention_ids: Sequence[str], sign: int) ->
         "JOIN mentions m ON m.id = tr.mention_id, unnest(s.themes) AS t(theme) "
         "WHERE tr.validity = 'complaint' AND tr.mention_id = ANY(?) GROUP BY 1, 2",
         [sign, list(mention_ids)],
+    )
+    _add(
+        conn,
+        "daily_complaint_repeats",
+        "day",
+        "complaints, repeats",
+        "SELECT date_trunc('day', tr.triaged_at), CAST(? AS BIGINT) * count(*), "
+        f"CAST(? AS BIGINT) * count(*) FILTER (WHERE {REPEAT_COMPLAINT}) "
+        "FROM triage tr WHERE tr.validity = 'complaint' AND tr.mention_id = ANY(?) GROUP BY 1",
+        [sign, sign, list(mention_ids)],
     )
 
 
@@ -146,3 +168,20 @@ def complaint_themes(
             [since, until, until, limit],
         ).fetchall()
     ]
+
+
+def complaint_repeats(conn: Connection, since: datetime, until: datetime) -> tuple[int, int]:
+    """(repeat complaints, complaints) triaged in ``[since, until)``."""
+    row = conn.execute(
+        "SELECT coalesce(sum(repeats), 0), coalesce(sum(complaints), 0) FROM daily_complaint_repeats "
+        "WHERE day >= ? AND day < ?",
+        [since, until],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def first_day(conn: Connection, model_id: str) -> datetime | None:
+    """The earliest day with a scored mention of ``model_id``: how far back the trends have data."""
+    row = conn.execute("SELECT min(day) FROM daily_sentiment WHERE model_id = ?", [model_id]).fetchone()
+    return row[0] if row else None

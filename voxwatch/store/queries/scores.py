@@ -9,6 +9,7 @@ from voxwatch.domain import (
     Score,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rollups import count_scores
 from voxwatch.store.queries.rows import insert_many
 
@@ -48,3 +49,5 @@ def insert_label_correction(
     conn.execute(
         "INSERT INTO label_corrections VALUES (?, ?, ?, ?, ?)", [mention_id, model_id, label, actor, at]
     )
+    # A corrected follow-up changes its case's service recovery.
+    kpi_rollups.refresh_case_days(conn, kpi_rollups.case_days_of_mentions(conn, [mention_id]))

@@ -11,6 +11,7 @@ from voxwatch.domain import (
     TriageRecord,
 )
 from voxwatch.store.database import Connection
+from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.followups import with_answered_cases
 from voxwatch.store.queries.mentions import _MENTION_COLUMNS, _stored_mention
 from voxwatch.store.queries.rollups import count_complaints
@@ -80,4 +81,7 @@ def insert_triages(conn: Connection, records: Sequence[TriageRecord], at: dateti
         "(?, ?, ?, ?, ?, ?, ?)",
         "ON CONFLICT DO NOTHING RETURNING mention_id",
     )
-    count_complaints(conn, [mention_id for (mention_id,) in stored], 1)
+    triaged = [mention_id for (mention_id,) in stored]
+    count_complaints(conn, triaged, 1)
+    # A case opened before its mention's triage (not the stages' order) counts as a complaint now.
+    kpi_rollups.refresh_case_days(conn, kpi_rollups.case_days_of_mentions(conn, triaged))
