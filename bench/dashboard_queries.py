@@ -179,6 +179,23 @@ def trends_parts(store: Store, now: datetime) -> dict[str, float]:
     return {name: timed(lambda fn=fn: store.read(fn), repeat=3)[1] for name, fn in parts.items()}
 
 
+def case_action(store: Store, now: datetime) -> tuple[float, float]:
+    """A person answering a case opened two days ago (a whole day's cases), its day's KPIs computed again."""
+    found = store.read(
+        lambda conn: conn.execute(
+            "SELECT id FROM cases WHERE created_at < ? ORDER BY created_at DESC LIMIT 1",
+            [now - timedelta(days=2)],
+        ).fetchone()
+    )
+    assert found is not None
+    answered = iter([now, None] * 10)  # answered, then not: the same change each time, either way
+    return timed(
+        lambda: store.write(
+            lambda conn: queries.update_case(conn, found[0], {"first_response_at": next(answered)})
+        )
+    )
+
+
 def measure(store: Store, n: int, now: datetime) -> dict[str, Any]:
     started = time.perf_counter()
     build(store, n, now)
@@ -187,6 +204,7 @@ def measure(store: Store, n: int, now: datetime) -> dict[str, Any]:
         "inbox": timed(lambda: inbox_page(store)),
         "trends": timed(lambda: trends_page(store, now)),
         "parts": trends_parts(store, now),
+        "action": case_action(store, now),
     }
 
 
@@ -229,6 +247,11 @@ def stores(engine: str, folder: Path) -> Iterator[Callable[[int], Store]]:
 def report(engine: str, small: dict[str, Any], big: dict[str, Any], n: int, baseline: int) -> None:
     for part, seconds in big["parts"].items():
         print(f"{engine:8} trends part at {n:,}: {part:28} {seconds:.3f} s")
+    cold, warm = big["action"]
+    print(
+        f"{engine:8} a case action at {n:,} (its day's KPIs computed again): cold {cold:.3f} s, "
+        f"warm {warm:.3f} s; {baseline:,}-mention baseline {small['action'][1]:.3f} s"
+    )
     for page in ("inbox", "trends"):
         cold, warm = big[page]
         base = small[page][1]

@@ -163,3 +163,30 @@ def test_a_url_with_a_password_is_shown_without_it() -> None:
         public_url("postgresql://vox:hunter2@db.example:5433/v") == "postgresql://vox:***@db.example:5433/v"
     )
     assert public_url("postgresql://vox@db.example/v") == "postgresql://vox@db.example/v"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT id FROM cases WHERE {open} ORDER BY first_response_due, id LIMIT 200",
+        "SELECT now() - created_at FROM cases WHERE {open}",
+    ],
+)
+def test_postgres_finds_open_cases_through_their_partial_index(postgres_server, query: str) -> None:
+    """The inbox and the backlog read open cases through ``cases_open``, not by reading every case.
+
+    Postgres uses a partial index only where it can prove the query's condition is the
+    index's own; with sequential scans turned off, a plan without the index means it cannot.
+    """
+    import psycopg
+
+    from voxwatch.store.queries.cases import OPEN
+
+    url = postgres_server.database()
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + query.format(open=OPEN)).fetchall())
+    finally:
+        postgres_server.drop(url)
+    assert "cases_open" in plan, plan

@@ -510,12 +510,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         postgres_sql="""
         -- A day's cases, to compute its KPIs again; the unanswered ones, whose due time
-        -- passing is counted as it is read; open cases, for the backlog and the inbox;
+        -- passing is counted as it is read; open cases, most urgent first, for the inbox,
+        -- the backlog and escalation (the predicate is queries.cases.OPEN, word for word);
         -- a case's follow-ups and a post's label corrections, for service recovery.
         CREATE INDEX cases_created ON cases (created_at);
         CREATE INDEX cases_unanswered ON cases (first_response_due)
             WHERE first_response_at IS NULL AND status <> 'dismissed';
-        CREATE INDEX cases_status ON cases (status);
+        CREATE INDEX cases_open ON cases (first_response_due, id) INCLUDE (created_at, owner)
+            WHERE status IN ('new', 'assigned', 'drafting', 'pending_approval', 'approved', 'sent',
+                             'follow_up');
         CREATE INDEX case_followups_case ON case_followups (case_id);
         CREATE INDEX label_corrections_mention ON label_corrections (mention_id);
         """,

@@ -12,7 +12,7 @@ from typing import Any
 
 from voxwatch.store.database import Connection
 from voxwatch.store.queries import kpi_rollups, rollups
-from voxwatch.store.queries.cases import OPEN_STATUSES
+from voxwatch.store.queries.cases import OPEN, OPEN_STATUSES
 from voxwatch.store.queries.rows import dict_rows
 
 # What "routed" means wherever a count of routed cases is shown (the pipeline summary, the
@@ -217,9 +217,9 @@ def open_backlog(conn: Connection, now: datetime) -> dict[str, int]:
         "SELECT CASE WHEN age < INTERVAL '2 hours' THEN 'under 2 h' "
         " WHEN age < INTERVAL '24 hours' THEN '2-24 h' WHEN age < INTERVAL '48 hours' THEN '1-2 days' "
         " ELSE 'over 2 days' END AS bracket, count(*) AS cases "
-        "FROM (SELECT ?::TIMESTAMPTZ - created_at AS age FROM cases WHERE status = ANY(?)) AS open_cases "
+        f"FROM (SELECT ?::TIMESTAMPTZ - created_at AS age FROM cases WHERE {OPEN}) AS open_cases "
         "GROUP BY bracket",
-        [now, list(OPEN_STATUSES)],
+        [now],
     ).fetchall()
     return {str(bracket): int(n) for bracket, n in backlog}
 

@@ -19,13 +19,15 @@ from voxwatch.store.queries import kpi_rollups
 from voxwatch.store.queries.rows import dict_rows, insert_many, set_clause
 
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.DISMISSED))
+# An open case in SQL, spelled out (our own constants, never input) as Postgres's partial
+# index of open cases (migration 11) is, so the planner can use it where a parameter hides the list.
+OPEN = "status IN ({})".format(", ".join(f"'{status}'" for status in OPEN_STATUSES))
 
 
 def open_load(conn: Connection) -> dict[str, int]:
     """Open cases per owner: the load that balancing looks at."""
     rows = conn.execute(
-        "SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL AND status = ANY(?) GROUP BY owner",
-        [list(OPEN_STATUSES)],
+        f"SELECT owner, count(*) FROM cases WHERE owner IS NOT NULL AND {OPEN} GROUP BY owner"
     ).fetchall()
     return {owner: count for owner, count in rows}
 
@@ -140,12 +142,12 @@ def inbox(conn: Connection, model_id: str, limit: int = 200) -> list[dict[str, A
             "SELECT c.id AS case_id, c.number, c.first_response_due, c.tier, c.status, c.owner, c.team, "
             "c.reasons, t.validity, m.source, m.url, m.author, m.lang, m.text, m.published_at, "
             "s.label, s.p_negative, s.themes, c.escalated_at, c.first_response_at, c.resolution_due "
-            "FROM (SELECT * FROM cases WHERE status = ANY(?) ORDER BY first_response_due, id LIMIT ?) AS c "
+            f"FROM (SELECT * FROM cases WHERE {OPEN} ORDER BY first_response_due, id LIMIT ?) AS c "
             "JOIN mentions m ON m.id = c.mention_id "
             "LEFT JOIN triage t ON t.mention_id = c.mention_id "
             "LEFT JOIN scores s ON s.mention_id = c.mention_id AND s.model_id = ? "
             "ORDER BY c.first_response_due, c.id",
-            [list(OPEN_STATUSES), limit, model_id],
+            [limit, model_id],
         )
     )
 
@@ -227,9 +229,9 @@ def overdue_cases(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     return dict_rows(
         conn.execute(
             "SELECT id, number, tier, reasons, owner, first_owner, team, first_response_due FROM cases "
-            "WHERE status = ANY(?) AND first_response_at IS NULL AND escalated_at IS NULL "
+            f"WHERE {OPEN} AND first_response_at IS NULL AND escalated_at IS NULL "
             "AND first_response_due < ? ORDER BY first_response_due",
-            [list(OPEN_STATUSES), now],
+            [now],
         )
     )
 
@@ -243,9 +245,9 @@ def overdue_resolutions(conn: Connection, now: datetime) -> list[dict[str, Any]]
     return dict_rows(
         conn.execute(
             "SELECT id, number, tier, reasons, owner, first_owner, team, resolution_due FROM cases "
-            "WHERE status = ANY(?) AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
+            f"WHERE {OPEN} AND resolved_at IS NULL AND resolution_escalated_at IS NULL "
             "AND resolution_due < ? ORDER BY resolution_due, id",
-            [list(OPEN_STATUSES), now],
+            [now],
         )
     )
 
