@@ -85,9 +85,9 @@ def insert_cases(conn: Connection, cases: Sequence[tuple[str, Routing]], at: dat
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('case_number'))",
         "ON CONFLICT DO NOTHING RETURNING id",
     )
-    if created:
-        kpi_rollups.refresh_case_days(conn, [at])  # the KPI rollups move with the cases, in this transaction
-    return {case_id for (case_id,) in created}
+    new = [case_id for (case_id,) in created]
+    kpi_rollups.count_cases(conn, new, 1)  # the KPI rollups move with the cases, in this transaction
+    return set(new)
 
 
 _LARGEST_NUMBER = 2**63 - 1  # BIGINT: anything longer is no case number, and no error either
@@ -192,16 +192,16 @@ def get_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-# What a case's KPIs are computed from (kpi_rollups): changing one refreshes its opening day.
+# What a case's KPIs are computed from (kpi_rollups): changing one moves its opening day's counts.
 KPI_INPUTS = frozenset({"status", "first_response_at", "first_response_due", "resolved_at", "created_at"})
 
 
 def update_case(conn: Connection, case_id: str, changes: dict[str, Any]) -> None:
-    conn.execute(
-        f"UPDATE cases SET {set_clause(changes, CASE_COLUMNS)} WHERE id = ?", [*changes.values(), case_id]
-    )
-    if KPI_INPUTS & changes.keys():
-        kpi_rollups.refresh_cases(conn, [case_id])
+    moved = [case_id] if KPI_INPUTS & changes.keys() else []
+    with kpi_rollups.recounted(conn, moved):
+        conn.execute(
+            f"UPDATE cases SET {set_clause(changes, CASE_COLUMNS)} WHERE id = ?", [*changes.values(), case_id]
+        )
 
 
 def list_cases(

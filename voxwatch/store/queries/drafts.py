@@ -18,6 +18,13 @@ def insert_draft(conn: Connection, draft: dict[str, Any]) -> int:
         "SELECT coalesce(max(version), 0) + 1 FROM drafts WHERE case_id = ?", [draft["case_id"]]
     )
     version = int(row.fetchone()[0])
+    sent = [draft["case_id"]] if draft["state"] == "sent" else []  # first-contact resolution counts replies
+    with kpi_rollups.recounted(conn, sent):
+        _insert_draft(conn, draft, version)
+    return version
+
+
+def _insert_draft(conn: Connection, draft: dict[str, Any], version: int) -> None:
     conn.execute(
         "INSERT INTO drafts (id, case_id, version, situation, lang, template_key, body, author, created_at, "
         "findings, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -35,9 +42,6 @@ def insert_draft(conn: Connection, draft: dict[str, Any]) -> int:
             draft["state"],
         ],
     )
-    if draft["state"] == "sent":
-        kpi_rollups.refresh_cases(conn, [draft["case_id"]])  # first-contact resolution counts sent replies
-    return version
 
 
 def latest_draft(conn: Connection, case_id: str) -> dict[str, Any] | None:
@@ -52,9 +56,8 @@ def latest_draft(conn: Connection, case_id: str) -> dict[str, Any] | None:
 
 
 def update_draft(conn: Connection, draft_id: str, changes: dict[str, Any]) -> None:
-    conn.execute(
-        f"UPDATE drafts SET {set_clause(changes, DRAFT_COLUMNS)} WHERE id = ?", [*changes.values(), draft_id]
-    )
-    if "state" in changes:  # first-contact resolution counts sent replies
-        case = conn.execute("SELECT case_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
-        kpi_rollups.refresh_cases(conn, [case[0]] if case else [])
+    case = conn.execute("SELECT case_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
+    moved = [case[0]] if case and "state" in changes else []  # first-contact resolution counts replies sent
+    with kpi_rollups.recounted(conn, moved):
+        assignments = set_clause(changes, DRAFT_COLUMNS)
+        conn.execute(f"UPDATE drafts SET {assignments} WHERE id = ?", [*changes.values(), draft_id])

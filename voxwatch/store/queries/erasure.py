@@ -51,7 +51,8 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
     ]
     count_complaints(conn, ids, -1)  # uncounted while the rows they count are still there
     count_scores(conn, ids, -1)
-    case_days = kpi_rollups.case_days_of_mentions(conn, ids)  # computed again once the rows are gone
+    moved = kpi_rollups.cases_of_mentions(conn, ids)  # their cases stay; what they count changes
+    kpi_rollups.count_cases(conn, moved, -1)
     for table in ("scores", "triage", "label_corrections", "case_followups"):
         conn.execute(f"DELETE FROM {table} WHERE mention_id IN ({marks})", ids)
     if cases:
@@ -74,7 +75,7 @@ def erase_mentions(conn: Connection, mention_ids: Sequence[str]) -> dict[str, in
     conn.execute(f"UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of IN ({marks})", ids)
     conn.execute(f"UPDATE mentions SET related_to = NULL WHERE related_to IN ({marks})", ids)
     conn.execute(f"DELETE FROM mentions WHERE id IN ({marks})", ids)
-    kpi_rollups.refresh_case_days(conn, case_days)
+    kpi_rollups.count_cases(conn, moved, 1)
     return {"mentions": len(ids), "cases": len(cases), "raw_responses": len(raws)}
 
 

@@ -67,12 +67,12 @@ def with_answered_cases(
 
 def insert_follow_up(conn: Connection, follow_up: FollowUp, outcome: FollowUpOutcome, at: datetime) -> bool:
     """Link the mention to its case once; False if it was linked already (nothing is changed then)."""
-    inserted = conn.execute(
-        "INSERT INTO case_followups VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING mention_id",
-        [follow_up.mention_id, follow_up.case_id, follow_up.label, outcome.value, follow_up.said_at, at],
-    ).fetchall()
-    if inserted:  # service recovery reads the case's next post
-        kpi_rollups.refresh_cases(conn, [follow_up.case_id])
+    with kpi_rollups.recounted(conn, [follow_up.case_id]):  # service recovery reads the case's next post
+        inserted = conn.execute(
+            "INSERT INTO case_followups VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING mention_id",
+            [follow_up.mention_id, follow_up.case_id, follow_up.label, outcome.value, follow_up.said_at, at],
+        ).fetchall()
     return bool(inserted)
 
 

@@ -37,7 +37,9 @@ def whole_days(*moments: datetime | None) -> bool:
     return all(m is None or (m.utcoffset() == timedelta(0) and m == day_start(m)) for m in moments)
 
 
-def _add(conn: Connection, table: str, keys: str, values: str, select: str, params: list[object]) -> None:
+def add_counts(
+    conn: Connection, table: str, keys: str, values: str, select: str, params: list[object]
+) -> None:
     """Add the counts ``select`` gives (keys, then the counts) to ``table``; drop rows that reach zero.
 
     ``values``: the count columns, the first of which counts the rows (zero: nothing left).
@@ -59,7 +61,7 @@ def count_scores(
         return
     where = "WHERE s.mention_id = ANY(?) AND (?::VARCHAR IS NULL OR s.model_id = ?)"
     params: list[object] = [sign, list(mention_ids), model_id, model_id]
-    _add(
+    add_counts(
         conn,
         "daily_sentiment",
         "model_id, day, source, lang, label",
@@ -68,7 +70,7 @@ def count_scores(
         f"FROM scores s JOIN mentions m ON m.id = s.mention_id {where} GROUP BY 1, 2, 3, 4, 5",
         params,
     )
-    _add(
+    add_counts(
         conn,
         "daily_theme_sentiment",
         "model_id, day, theme, label",
@@ -88,7 +90,7 @@ def count_complaints(conn: Connection, mention_ids: Sequence[str], sign: int) ->
     """
     if not mention_ids:
         return
-    _add(
+    add_counts(
         conn,
         "daily_complaint_themes",
         "day, theme",
@@ -99,7 +101,7 @@ def count_complaints(conn: Connection, mention_ids: Sequence[str], sign: int) ->
         "WHERE tr.validity = 'complaint' AND tr.mention_id = ANY(?) GROUP BY 1, 2",
         [sign, list(mention_ids)],
     )
-    _add(
+    add_counts(
         conn,
         "daily_complaint_repeats",
         "day",

@@ -46,8 +46,8 @@ def insert_scores(conn: Connection, scored: Iterable[tuple[str, Score]], at: dat
 def insert_label_correction(
     conn: Connection, mention_id: str, model_id: str, label: str, actor: str, at: datetime
 ) -> None:
-    conn.execute(
-        "INSERT INTO label_corrections VALUES (?, ?, ?, ?, ?)", [mention_id, model_id, label, actor, at]
-    )
     # A corrected follow-up changes its case's service recovery.
-    kpi_rollups.refresh_case_days(conn, kpi_rollups.case_days_of_mentions(conn, [mention_id]))
+    with kpi_rollups.recounted(conn, kpi_rollups.cases_of_mentions(conn, [mention_id])):
+        conn.execute(
+            "INSERT INTO label_corrections VALUES (?, ?, ?, ?, ?)", [mention_id, model_id, label, actor, at]
+        )

@@ -74,14 +74,13 @@ def insert_triages(conn: Connection, records: Sequence[TriageRecord], at: dateti
         for r in records
         if once.get(r.mention_id) is r
     ]
-    stored = insert_many(
-        conn,
-        "INSERT INTO triage",
-        rows,
-        "(?, ?, ?, ?, ?, ?, ?)",
-        "ON CONFLICT DO NOTHING RETURNING mention_id",
-    )
-    triaged = [mention_id for (mention_id,) in stored]
-    count_complaints(conn, triaged, 1)
     # A case opened before its mention's triage (not the stages' order) counts as a complaint now.
-    kpi_rollups.refresh_case_days(conn, kpi_rollups.case_days_of_mentions(conn, triaged))
+    with kpi_rollups.recounted(conn, kpi_rollups.cases_of_mentions(conn, list(once))):
+        stored = insert_many(
+            conn,
+            "INSERT INTO triage",
+            rows,
+            "(?, ?, ?, ?, ?, ?, ?)",
+            "ON CONFLICT DO NOTHING RETURNING mention_id",
+        )
+    count_complaints(conn, [mention_id for (mention_id,) in stored], 1)
