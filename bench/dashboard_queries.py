@@ -180,7 +180,7 @@ def trends_parts(store: Store, now: datetime) -> dict[str, float]:
 
 
 def case_action(store: Store, now: datetime) -> tuple[float, float]:
-    """A person answering a case opened two days ago (a whole day's cases), its day's KPIs computed again."""
+    """A person answering a case opened two days ago: the write, with the case's KPIs recounted."""
     found = store.read(
         lambda conn: conn.execute(
             "SELECT id FROM cases WHERE created_at < ? ORDER BY created_at DESC LIMIT 1",
@@ -249,7 +249,7 @@ def report(engine: str, small: dict[str, Any], big: dict[str, Any], n: int, base
         print(f"{engine:8} trends part at {n:,}: {part:28} {seconds:.3f} s")
     cold, warm = big["action"]
     print(
-        f"{engine:8} a case action at {n:,} (its day's KPIs computed again): cold {cold:.3f} s, "
+        f"{engine:8} a case action at {n:,} (its KPIs recounted): cold {cold:.3f} s, "
         f"warm {warm:.3f} s; {baseline:,}-mention baseline {small['action'][1]:.3f} s"
     )
     for page in ("inbox", "trends"):
