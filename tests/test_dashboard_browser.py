@@ -243,7 +243,15 @@ def test_a_supervisor_assigns_several_cases_at_once(
     assign_to.fill("li")
     grace.keyboard.press("Enter")
     settle(grace)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     click(grace, "button", "Assign selected")
+    confirmed = grace.get_by_text("Assigned to li").first
+    try:  # under load a click can land mid-rerun and be lost: no confirmation says so
+        confirmed.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        click(grace, "button", "Assign selected")
+        confirmed.wait_for(timeout=30_000)
     grace.close()
     service = CaseService(settings)
     assert [service.show(i)["owner"] for i in ids] == ["li", "li"]
