@@ -516,7 +516,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX cases_created ON cases (created_at);
         CREATE INDEX cases_unanswered ON cases (first_response_due)
             WHERE first_response_at IS NULL AND status <> 'dismissed';
-        CREATE INDEX cases_open ON cases (first_response_due, id) INCLUDE (created_at, owner)
+        CREATE INDEX cases_open ON cases (first_response_due, id) INCLUDE (created_at, owner, status)
             WHERE status IN ('new', 'assigned', 'drafting', 'pending_approval', 'approved', 'sent',
                              'follow_up');
         CREATE INDEX case_followups_case ON case_followups (case_id);
