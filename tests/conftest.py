@@ -17,6 +17,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.postgres_server import PostgresServer
+    from voxwatch.store import Store
 
 pytest_plugins = ["tests.fakes"]  # fake Mastodon, Bluesky, webhook relay and SMTP servers
 
@@ -119,6 +120,21 @@ def store_url(store_engine: str, request: pytest.FixtureRequest) -> Iterator[str
     server: PostgresServer = request.getfixturevalue("postgres_server")
     url = server.database()
     yield url
+    server.drop(url)
+
+
+@pytest.fixture
+def unmigrated_store(store_engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An empty store with no migration applied, on the test's engine: to build an older store in."""
+    from voxwatch.store import DuckDBStore
+    from voxwatch.store.postgres_store import PostgresStore
+
+    if store_engine == "duckdb":
+        yield DuckDBStore(tmp_path / "old.duckdb")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.database(empty=True)
+    yield PostgresStore(url)
     server.drop(url)
 
 

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.postgres_server import PostgresServer
 from voxwatch.domain import Mention, Score, Tier, TriageRecord, Validity, mention_id
-from voxwatch.store import DuckDBStore, Store, queries, store_for
+from voxwatch.store import Store, queries, store_for
 from voxwatch.store.migrations import MIGRATIONS
-from voxwatch.store.postgres_store import PostgresStore
 
 pytestmark = pytest.mark.both_engines
 
@@ -184,17 +181,10 @@ def test_a_write_that_fails_half_way_moves_no_count(team) -> None:
     assert reads(store, False) == before
 
 
-def older_store(store_engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
-    if store_engine == "duckdb":
-        return DuckDBStore(tmp_path / "old.duckdb")
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    return PostgresStore(server.database(empty=True))
-
-
 def test_an_older_store_is_counted_when_it_migrates(
-    store_engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    unmigrated_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = older_store(store_engine, tmp_path, request)
+    store = unmigrated_store
     names = [m.name for m in MIGRATIONS]
     with monkeypatch.context() as patched:
         patched.setattr("voxwatch.store.database.MIGRATIONS", MIGRATIONS[: names.index("daily_rollups")])

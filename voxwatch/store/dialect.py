@@ -17,7 +17,7 @@ The queries are written in the SQL both engines accept (``x = ANY(?)``,
   character, as undecodable bytes are.
 
 One difference lives with the schema instead: a migration's ``postgres_sql`` adds
-indexes only a row store needs (a day's cases, the unanswered ones); DuckDB scans
+indexes only a row store needs (open cases, unanswered ones); DuckDB scans
 the columns it needs, pruned by each column's min/max per row group.
 """
 

@@ -440,9 +440,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         11,
         "case_kpi_rollups",
         """
-        -- The care KPIs of the cases opened each UTC day (queries/kpi_rollups.py), computed
-        -- again from that day's cases in the same transaction as any change to them, so the
-        -- trends page reads 90 rows, not millions of cases. Routed cases only (not dismissed).
+        -- The care KPIs of the cases opened each UTC day (queries/kpi_rollups.py): a change to
+        -- a case uncounts it and counts it again in the same transaction, so the trends page
+        -- reads 90 rows, not millions of cases. Routed cases only (not dismissed).
         CREATE TABLE daily_case_kpis (
             day TIMESTAMPTZ PRIMARY KEY,
             cases BIGINT NOT NULL,
@@ -509,8 +509,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         FROM triage tr WHERE tr.validity = 'complaint' GROUP BY 1;
         """,
         postgres_sql="""
-        -- A day's cases, to compute its KPIs again; the unanswered ones, whose due time
-        -- passing is counted as it is read; open cases, most urgent first, for the inbox,
+        -- Cases by opening time, for a period counted from the rows (the monthly report in a
+        -- business time zone, owners' figures); the unanswered ones, whose due time passing is
+        -- counted as it is read; open cases, most urgent first, for the inbox,
         -- the backlog and escalation (the predicate is queries.cases.OPEN, word for word);
         -- a case's follow-ups and a post's label corrections, for service recovery.
         CREATE INDEX cases_created ON cases (created_at);

@@ -32,8 +32,7 @@ def median_hours(interval: str) -> str:
     To the minute, as the per-day rollups keep durations (``kpi_rollups``), so every
     median a leader reads is the same kind of figure.
     """
-    minutes = f"floor(extract(epoch FROM {interval}) / 60)"
-    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {minutes}) / 60.0"
+    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {kpi_rollups.minutes_sql(interval)}) / 60.0"
 
 
 def pipeline_counts(conn: Connection, model_id: str, threshold: float) -> dict[str, Any]:
@@ -235,7 +234,7 @@ def service_recovery(
     correction wins over the model's label. Complaints whose author never spoke
     again are left out of the share, not counted as won: silence is not an answer.
     ``service_recovery_n`` says how many the share is of, so nobody reads 100% from one case.
-    The counts are kept per opening day (``kpi_rollups.RECOVERY`` says them in SQL).
+    The counts are kept per opening day (``kpi_rollups.recovery_sql`` says them in SQL).
     """
     rollup = rollups.whole_days(since, until) and not from_rows
     counts = kpi_rollups.case_counts(

@@ -56,8 +56,10 @@ def latest_draft(conn: Connection, case_id: str) -> dict[str, Any] | None:
 
 
 def update_draft(conn: Connection, draft_id: str, changes: dict[str, Any]) -> None:
-    case = conn.execute("SELECT case_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
-    moved = [case[0]] if case and "state" in changes else []  # first-contact resolution counts replies sent
+    moved = []  # first-contact resolution counts replies sent: a change of state can move it
+    if "state" in changes:
+        case = conn.execute("SELECT case_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
+        moved = [case[0]] if case else []
     with kpi_rollups.recounted(conn, moved):
         assignments = set_clause(changes, DRAFT_COLUMNS)
         conn.execute(f"UPDATE drafts SET {assignments} WHERE id = ?", [*changes.values(), draft_id])

@@ -91,7 +91,7 @@ def recovery_sql(which: str) -> str:
     )
 
 
-def _minutes(interval: str) -> str:
+def minutes_sql(interval: str) -> str:
     """SQL for an interval in whole minutes (floored), on both engines."""
     return f"CAST(floor(extract(epoch FROM {interval}) / 60) AS BIGINT)"
 
@@ -106,7 +106,7 @@ def durations_sql(which: str) -> str:
         "SELECT day, measure, minutes, count(*) AS cases FROM ("
         + " UNION ALL ".join(
             f"SELECT date_trunc('day', c.created_at) AS day, CAST('{measure}' AS VARCHAR) AS measure, "
-            f"{_minutes(f'{column} - c.created_at')} AS minutes FROM cases c "
+            f"{minutes_sql(f'{column} - c.created_at')} AS minutes FROM cases c "
             f"WHERE {column} IS NOT NULL AND c.status <> 'dismissed' AND {which}"
             for measure, column in MEASURES.items()
         )
