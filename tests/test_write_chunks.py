@@ -3,7 +3,9 @@
 One process stores a page of 6,000 mentions, as the collect stage does; this
 process meanwhile claims and hands back a case, again and again, as a responder
 would, with a lock wait of 1.5 s. Every action succeeds, and the page is stored
-whole.
+whole. A pause between chunks alone was not enough: on a loaded machine the
+waiting click kept missing the moment the file was free (CI failed this way), so
+the click now says it waits and the writer holds back until it got in.
 """
 
 from __future__ import annotations
@@ -17,16 +19,15 @@ from responders.cases import CaseService
 from tests.builders import Post, case_ids, fresh_store, seed_posts, write_team_settings
 from voxwatch.errors import StoreError
 from voxwatch.settings import load_settings
+from voxwatch.store.duckdb_store import _someone_waits, _waiting
 
 BIG_PAGE = """
 import sys
 from datetime import UTC, datetime
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
+from voxwatch.store.duckdb_store import _someone_waits, _waiting
 from voxwatch.store import stages, store_for
-import pytest
-
-pytestmark = pytest.mark.both_engines  # store tests run on DuckDB and on Postgres
 
 settings = load_settings(sys.argv[1])
 now = datetime.now(UTC)
@@ -63,3 +64,14 @@ def test_people_get_their_turn_while_a_big_page_is_stored(tmp_path: Path) -> Non
     assert writer.wait() == 0 and writer.stdout.read().strip() == "stored 6000"
     assert refused == []
     assert actions >= 3  # the people really were acting while the page was being written
+
+
+def test_a_waiting_process_is_seen_until_it_stops_waiting(tmp_path: Path) -> None:
+    store = tmp_path / "voxwatch.duckdb"
+    assert not _someone_waits(store)  # no one has ever waited: not even the file exists
+    with _waiting(store):
+        assert _someone_waits(store)
+        with _waiting(store):  # two waiters at once
+            assert _someone_waits(store)
+        assert _someone_waits(store)
+    assert not _someone_waits(store)

@@ -70,6 +70,9 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - an engine without pooled connections has nothing to close
         """Let go of any connections held for reuse."""
 
+    def make_way(self) -> None:  # noqa: B027 - an engine that locks rows lets others in by itself
+        """Between two transactions of one long write: let anyone waiting for the store go first."""
+
     def _write_schema(self, fn: Callable[[Connection], T]) -> T:
         """``write`` for a migration: an engine whose writers run side by side makes them take turns."""
         return self.write(fn)

@@ -5,14 +5,22 @@ pipeline flow and the dashboard are separate processes that both write. So every
 read and every write opens a short-lived connection, does its work in one
 transaction and closes it; opening is retried with backoff while another process
 holds the lock. No connection outlives a call, so none is shared across threads.
+
+DuckDB's lock is not a queue: a process writing a big page in chunks could take
+the file back before a waiting click ever saw it free. So whoever waits says so,
+with a shared ``flock`` on a file beside the store (``<store>.waiting``), and the
+chunked writer, between chunks, holds back until nobody does (``make_way``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -67,6 +75,51 @@ _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 
 
+# Between two chunks of a long write: the least pause, and the most spent letting waiters in.
+PAUSE_SECONDS = 0.05
+MAKE_WAY_SECONDS = 2.0
+
+
+def _waiting_file(path: Path) -> Path:
+    return path.with_name(path.name + ".waiting")
+
+
+@contextmanager
+def _waiting(path: Path) -> Iterator[None]:
+    """Say, while inside, that this process waits for the store's lock (a shared flock, gone if it dies).
+
+    Best effort: a folder that cannot take the file only loses the signal.
+    """
+    try:
+        fd = os.open(_waiting_file(path), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        with suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _someone_waits(path: Path) -> bool:
+    """True while another process holds the waiting file's shared lock."""
+    try:
+        fd = os.open(_waiting_file(path), os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing lets go of the probe's lock too
+    return False
+
+
 def _write_lock(path: Path) -> threading.Lock:
     """One lock per store file in this process."""
     with _LOCKS_LOCK:
@@ -88,14 +141,8 @@ class DuckDBStore(Store):
 
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        retrying = Retrying(
-            retry=retry_if_exception(_is_lock_conflict),
-            wait=wait_random_exponential(multiplier=0.02, max=0.25),  # often: another's chunk is short
-            stop=stop_after_delay(self.lock_timeout),
-            reraise=True,
-        )
         try:
-            conn = retrying(duckdb.connect, str(self.path), read_only=read_only)
+            conn = self._open(read_only)
         except duckdb.Error as exc:
             raise _store_error(self.path, exc, "opening it") from exc
         try:
@@ -107,6 +154,30 @@ class DuckDBStore(Store):
             raise
         finally:
             conn.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file; while another process holds it, say so and try again until the lock timeout."""
+        started = time.monotonic()
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise
+        retrying = Retrying(
+            retry=retry_if_exception(_is_lock_conflict),
+            wait=wait_random_exponential(multiplier=0.02, max=0.1),  # each failed try costs ~7 ms of CPU
+            stop=stop_after_delay(max(self.lock_timeout - (time.monotonic() - started), 0)),
+            reraise=True,
+        )
+        with _waiting(self.path):
+            return retrying(duckdb.connect, str(self.path), read_only=read_only)
+
+    def make_way(self) -> None:
+        """Pause between two chunks, longer while another process waits for the file (up to 2 s)."""
+        time.sleep(PAUSE_SECONDS)
+        deadline = time.monotonic() + MAKE_WAY_SECONDS
+        while _someone_waits(self.path) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run a query function on a fresh connection."""

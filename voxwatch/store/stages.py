@@ -8,7 +8,6 @@ fetches from the old cursor again, and known items are not stored twice.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -32,9 +31,6 @@ from voxwatch.settings import Settings
 from voxwatch.store import queries
 from voxwatch.store.database import Connection, Store
 from voxwatch.store.queries.mentions import Inserted
-
-# Between two chunks of a big page, long enough for another process waiting on the file to get in.
-YIELD_SECONDS = 0.05
 
 
 def register_settings(store: Store, settings: Settings) -> None:
@@ -80,7 +76,7 @@ def save_page(
     total = Inserted()
     for start in range(0, len(mentions), chunk):
         if start:
-            time.sleep(YIELD_SECONDS)  # let a waiting process take the file between chunks
+            store.make_way()  # a person's action waiting on the store goes before the next chunk
         done = store.write(partial(_store, part=mentions[start : start + chunk]))
         total = Inserted(total.new + done.new, total.reused_ids + done.reused_ids)
     return total
