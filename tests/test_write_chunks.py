@@ -26,7 +26,6 @@ import sys
 from datetime import UTC, datetime
 from voxwatch.domain import Mention, RawResponse
 from voxwatch.settings import load_settings
-from voxwatch.store.duckdb_store import _someone_waits, _waiting
 from voxwatch.store import stages, store_for
 
 settings = load_settings(sys.argv[1])
