@@ -251,20 +251,21 @@ def run_multi_naive(args: tuple[str, int, str], out: Any) -> None:
 
 
 def run_router_memory(args: tuple[str, int, str], out: Any) -> None:
-    """The shipped multilingual router with every route loaded and used once."""
+    """The default router with every route loaded and used once."""
     from sentiment.model import RoutedScorer
     from voxwatch.runtime import prepare_environment
     from voxwatch.settings import ModelSettings
 
     prepare_environment()
-    router_dir = Path(args[2]).parent / "multi-v4"
-    scorer = RoutedScorer(router_dir, ModelSettings())
+    scorer = RoutedScorer(Path(args[2]).parent / "default", ModelSettings())
     samples = {"en": "the coffee was cold", "zh": "送餐很快，味道不错", "es": "el pedido llegó tarde"}
     for lang in {*scorer.names, "zh", "es"}:
         if lang != "*":
             scorer.score([samples.get(lang, "ok")], [lang])
     routes = {lang: scorer.route(lang).model_id for lang in sorted(scorer.names)}
-    out.put({"routes": routes, "rss_mb": peak_rss_mb(), "current_rss_mb": current_rss_mb()})
+    out.put(
+        {"id": scorer.model_id, "routes": routes, "rss_mb": peak_rss_mb(), "current_rss_mb": current_rss_mb()}
+    )
 
 
 def multilingual(data: Path, n: int, folder: Path) -> None:
@@ -291,10 +292,10 @@ def multilingual(data: Path, n: int, folder: Path) -> None:
         f"engine {engine['rss_mb']:.0f} MB (load {engine['load_s']:.1f} s), "
         f"naive pipeline {naive['rss_mb']:.0f} MB"
     )
-    if (folder.parent / "multi-v4" / "voxwatch_model.json").is_file():
+    if (folder.parent / "default" / "voxwatch_model.json").is_file():
         router = in_fresh_process(run_router_memory, (str(data), n, str(folder)))
         print(
-            f"router multi-v4, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
+            f"router {router['id']}, every route loaded: peak RSS {router['rss_mb']:.0f} MB, "
             f"now {router['current_rss_mb']:.0f} MB; routes {router['routes']}"
         )
 

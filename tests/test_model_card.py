@@ -39,7 +39,7 @@ def test_the_wheel_leaves_the_training_scripts_out_and_the_card_names_them() -> 
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     assert "sentiment.training*" in project["tool"]["setuptools"]["packages"]["find"]["exclude"]
     scripts = Path(__file__).parent.parent / "sentiment" / "training"
-    for script in ("train", "train_english", "train_chinese"):
+    for script in ("train", "train_english", "train_chinese", "train_chinese_lexical"):
         assert (scripts / f"{script}.py").is_file()
         assert f"python -m sentiment.training.{script} --data" in CARD
 
@@ -54,3 +54,17 @@ def test_the_cjk_route_figures_are_in_the_card() -> None:
     for by_model in metrics["ja_ko_macro_f1"].values():
         for figure in by_model.values():
             assert f"{figure:.3f}" in CARD
+
+
+def test_the_chinese_ngram_figures_are_in_the_card() -> None:
+    """Every figure of the Chinese route with n-grams, and those of the held-out categories
+    for the chosen C and weight (and the head and n-grams alone), which chose them."""
+    metrics = json.loads((MODELS / "e5-head-zh-lex" / "metrics.json").read_text(encoding="utf-8"))
+    config = json.loads((MODELS / "e5-head-zh-lex" / "voxwatch_model.json").read_text(encoding="utf-8"))
+    categories = metrics.pop("shopping_categories_held_out")
+    for name, value in metrics.items():
+        assert f"{value:.3f}" in CARD, f"e5-head-zh-lex {name} = {value:.3f} is not in MODEL_CARD.md"
+    c = config["lexical"]["C"]
+    for weight in (0.0, config["lexical"]["weight"], 1.0):
+        for figure in categories[f"C={c} weight={weight}"].values():
+            assert f"{figure:.3f}" in CARD, f"held-out categories C={c} weight={weight}: {figure:.3f}"

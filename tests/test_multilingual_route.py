@@ -236,7 +236,6 @@ def test_a_broken_folder_is_a_clear_error(models: Path, tmp_path: Path) -> None:
 # --- the shipped folders ------------------------------------------------------------------------
 
 SHIPPED = MODELS_DIR / "e5-multi-v1"
-ROUTER = MODELS_DIR / "multi-v4"
 NINE = [
     ("The delivery was two hours late and the food was cold. Awful.", "en", "negative"),
     ("Absolutely love this place, the staff are wonderful!", "en", "positive"),
@@ -259,10 +258,11 @@ NINE = [
 ]
 
 
-@pytest.mark.skipif(not (ROUTER / "voxwatch_model.json").is_file(), reason="multi-v4 not shipped")
-def test_the_shipped_router_sends_every_served_language_somewhere_that_exists() -> None:
-    config = json.loads((ROUTER / "voxwatch_model.json").read_text(encoding="utf-8"))
-    assert config["model_id"] == "voxwatch/multi-v4"
+@pytest.mark.parametrize("router", ["multi-v4", "multi-v5", "default"])
+def test_the_shipped_routers_send_every_served_language_somewhere_that_exists(router: str) -> None:
+    """The default and the router before it (whose scores stay stored under its own id)."""
+    config = json.loads((MODELS_DIR / router / "voxwatch_model.json").read_text(encoding="utf-8"))
+    assert config["model_id"] == ("voxwatch/multi-v5" if router == "default" else f"voxwatch/{router}")
     for lang in ("ar", "de", "es", "fr", "hi", "it", "pt"):
         assert config["routes"][lang] == "e5-multi-v1"
     for folder in {config["default"], *config["routes"].values()}:

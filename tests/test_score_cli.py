@@ -46,7 +46,7 @@ def test_every_good_line_is_scored_and_each_bad_line_named(tmp_path: Path) -> No
         assert item["label"] in {"negative", "neutral", "positive"}
         assert set(item["probs"]) == {"negative", "neutral", "positive"}
         assert math.isclose(sum(item["probs"].values()), 1.0, abs_tol=1e-4)
-        assert item["model_id"] == "voxwatch/multi-v4"
+        assert item["model_id"] == "voxwatch/multi-v5"
     assert scored[0]["label"] == "negative" and scored[0]["lang"] == "en"
     assert scored[1]["label"] == "positive" and scored[1]["lang"] == "zh"
 

@@ -46,7 +46,7 @@ def test_odd_input_still_gets_a_proper_distribution(scorer, text: str) -> None:
     assert set(score.probs) == set(LABELS)
     assert math.isclose(sum(score.probs.values()), 1.0, abs_tol=1e-5)
     assert score.label in LABELS
-    assert score.model_id == "voxwatch/multi-v4"
+    assert score.model_id == "voxwatch/multi-v5"
 
 
 @pytest.mark.parametrize(("scorer_fixture", "tolerance"), [("torch_scorer", 1e-4), ("scorer", 0.02)])
@@ -110,11 +110,14 @@ def test_shipped_model_reads_english_and_chinese_held_out_examples(scorer) -> No
 def test_each_language_goes_to_the_route_its_held_out_figures_chose(scorer) -> None:
     """MODEL_CARD.md: the fine-tuned multilingual model for the seven tweet languages and
     anything undetermined; Chinese, Japanese and Korean on the e5 head, run in torch (batched)
-    instead of the engine, and English on MiniLM, which still beat it there."""
+    instead of the engine, Chinese mixed with its character n-grams, and English on MiniLM,
+    which still beat it there."""
     for lang in ("ar", "de", "es", "fr", "hi", "it", "pt", "und"):
         assert scorer.route(lang).model_id == "voxwatch/e5-small-multi-v1"
-    for lang in ("zh", "ja", "ko"):
+    assert scorer.route("zh").model_id == "voxwatch/e5-small-head-zh-v1-lex"
+    for lang in ("ja", "ko"):
         assert scorer.route(lang).model_id == "voxwatch/e5-small-head-zh-v1-torch"
+    for lang in ("zh", "ja", "ko"):
         assert scorer.route(lang).backend == "torch"
     assert scorer.route("en").model_id == "voxwatch/minilm-l6-en-v2"
     (bad,) = scorer.score(["送来的饭菜全是凉的，等了两个小时，再也不点了"])
@@ -126,7 +129,8 @@ def test_the_previous_router_still_loads_under_its_own_id() -> None:
     """Scores are stored per model id: the old router's stay apart from the new one's."""
     from sentiment.registry import model_id_for
 
-    assert model_id_for("default") == "voxwatch/multi-v4"
+    assert model_id_for("default") == "voxwatch/multi-v5"
+    assert model_id_for("multi-v4") == "voxwatch/multi-v4"
     assert model_id_for("en-zh-v2") == "voxwatch/en-zh-v2"
     assert model_id_for("multi-v3") == "voxwatch/multi-v3"
     old = load_scorer(ModelSettings(name="en-zh-v2", backend="torch"))
