@@ -100,9 +100,15 @@ class E5Embedder:
         return [[self.bos, *head_and_tail(list(e.ids), body), self.eos] for e in encoded]
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
-        """``(len(texts), hidden)`` unit vectors, in input order, batched by token length."""
+        """``(len(texts), hidden)`` unit vectors, in input order, batched by token length.
+
+        Longest batch first: the later, smaller batches fit in the memory the first one
+        freed. Shortest first, each batch needed a little more than any before it, and the
+        allocator's heap kept growing (a process with every route 1.25-1.28 GB instead of
+        1.18-1.20 GB after 200 Chinese reviews and 200 tweets, at the same speed).
+        """
         ids = self.token_ids(texts)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
         out = torch.empty(len(ids), int(self.model.config.hidden_size))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):

