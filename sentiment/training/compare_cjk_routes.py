@@ -111,12 +111,16 @@ def write_router(models: Path, figures: dict[str, Any]) -> dict[str, str]:
         routes["zh"] = "e5-head-zh-torch"
     for lang, by_folder in figures["ja_ko_macro_f1"].items():
         routes[lang] = max(by_folder, key=by_folder.__getitem__)
-    router = {**config, "model_id": ROUTER_ID, "routes": routes}
-    text = json.dumps(router, indent=2) + "\n"
-    (models / ROUTER).mkdir(exist_ok=True)
-    (models / ROUTER / "voxwatch_model.json").write_text(text, encoding="utf-8")
-    (models / "default" / "voxwatch_model.json").write_text(text, encoding="utf-8")
+    save_router(models, ROUTER, {**config, "model_id": ROUTER_ID, "routes": routes})
     return routes
+
+
+def save_router(models: Path, folder: str, router: dict[str, Any]) -> None:
+    """Write a router's config into ``models/folder`` and make it the default."""
+    text = json.dumps(router, indent=2) + "\n"
+    (models / folder).mkdir(exist_ok=True)
+    for target in (folder, "default"):
+        (models / target / "voxwatch_model.json").write_text(text, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

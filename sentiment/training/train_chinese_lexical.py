@@ -43,6 +43,7 @@ import torch
 
 from sentiment.char_ngrams import CharNgramModel, char_ngrams, mix_polarity
 from sentiment.registry import MODELS_DIR
+from sentiment.training.compare_cjk_routes import save_router
 from sentiment.training.evaluate import read_jsonl
 from sentiment.training.train_chinese import SEED, CachedEncoder, even_sample, fit_head, labels_of
 
@@ -104,7 +105,7 @@ def head_probs(head: torch.nn.Linear, x: torch.Tensor, temperature: float) -> to
 
 
 class TorchE5:
-    """The wheel's multilingual-e5-small in torch, as the route runs it."""
+    """The wheel's multilingual-e5-small in torch: the encoder the route runs."""
 
     def __init__(self) -> None:
         from sentiment.e5_scorer import wheel_embedder
@@ -171,13 +172,13 @@ def shipped(
     samples: dict[str, list[dict]],
     models: Path,
     encode: CachedEncoder,
+    temperature: float,
 ) -> tuple[CharNgramModel, dict[str, float]]:
     """The n-gram model on everything but ``train_chinese``'s reporting slices, scored on those."""
     reporting = {name: rows[: len(rows) // 10] for name, rows in samples.items() if name != "tweets"}
     kept = {r["text"] for rows in reporting.values() for r in rows} | test_fixture_texts()
     train = [r for r in shopping_all + waimai_all if r["text"] not in kept]
     ngrams = fit_ngrams([r["text"] for r in train], [r["label"] for r in train])
-    config = json.loads((models / HEAD_FOLDER / "voxwatch_model.json").read_text(encoding="utf-8"))
     from safetensors.torch import load_file
 
     head = torch.nn.Linear(384, 3)
@@ -185,7 +186,7 @@ def shipped(
     metrics = {}
     for name, rows in reporting.items():
         texts, gold = [r["text"] for r in rows], [r["label"] for r in rows]
-        probs = head_probs(head, encode(rows), float(config["temperature"]))
+        probs = head_probs(head, encode(rows), temperature)
         odds = ngrams.log_odds(texts)
         metrics[f"zh_{name}_heldout_head_accuracy"] = polar_accuracy(probs, gold)
         metrics[f"zh_{name}_heldout_mixed_accuracy"] = polar_accuracy(mix_polarity(probs, odds, WEIGHT), gold)
@@ -217,10 +218,7 @@ def write_router(models: Path) -> dict[str, str]:
     """``multi-v5``: ``multi-v4``'s routes with Chinese on the head mixed with n-grams; also the default."""
     config = json.loads((models / BASE_ROUTER / "voxwatch_model.json").read_text(encoding="utf-8"))
     routes = {**config["routes"], "zh": OUT_FOLDER}
-    text = json.dumps({**config, "model_id": ROUTER_ID, "routes": routes}, indent=2) + "\n"
-    (models / ROUTER).mkdir(exist_ok=True)
-    (models / ROUTER / "voxwatch_model.json").write_text(text, encoding="utf-8")
-    (models / "default" / "voxwatch_model.json").write_text(text, encoding="utf-8")
+    save_router(models, ROUTER, {**config, "model_id": ROUTER_ID, "routes": routes})
     return routes
 
 
@@ -254,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     log.info("unseen domain: %s", metrics)
     if args.loco:
         metrics["shopping_categories_held_out"] = held_out_categories(shopping_all, encode, temperature)
-    ngrams, heldout = shipped(shopping_all, waimai_all, samples, args.models, encode)
+    ngrams, heldout = shipped(shopping_all, waimai_all, samples, args.models, encode, temperature)
     metrics.update(heldout)
     log.info("held out: %s", heldout)
     log.info("written to %s", write_folder(args.models, ngrams, metrics))
