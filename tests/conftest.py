@@ -76,32 +76,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-# The modules whose tests run longest, longest first (each test's seconds from `pytest --junitxml`).
-# Two xdist workers share the suite; when a long test is handed out last, one worker runs it alone while
-# the other waits. Starting these first lets the many short tests fill in around them.
-SLOW_FIRST = (
-    "test_dashboard_browser",  # the "demo" xdist group: one worker runs the whole group
-    "test_worker_pool",
-    "test_crash_windows",
-    "test_cli_demo",
-    "test_dask_scoring",
-    "test_kpi_rollups",
-    "test_store_races",
-    "test_write_chunks",
-    "test_bluesky",
-    "test_score_cli",
-    "test_collect_faults",
-    "test_rollups",
-    "test_char_ngrams",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the slowest modules first, each in its own order; everything else keeps collection order."""
-    rank = {name: n for n, name in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
-
-
 def copy_demo(demo_run: tuple[Path, dict], target: Path) -> Path:
     """A private copy of the routed sample week (settings and store) in ``target``; its settings path."""
     config, _ = demo_run
