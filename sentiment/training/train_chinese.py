@@ -56,6 +56,33 @@ def even_sample(rows: list[dict], per_category: int, rng: random.Random) -> list
     return out
 
 
+def draw_samples(
+    shopping_all: list[dict],
+    waimai_all: list[dict],
+    tweets_all: list[dict],
+    per_category: int,
+    waimai: int,
+    tweets: int,
+) -> dict[str, list[dict]]:
+    """The seeded samples the Chinese head trains and reports on, drawn in one fixed order, so
+    every script that reports on them (``train_chinese_lexical``) holds out the same reviews."""
+    rng = random.Random(SEED)
+    shopping = even_sample(shopping_all, per_category, rng)
+    samples = {
+        "shopping": shopping,
+        "waimai": rng.sample(waimai_all, waimai),
+        "tweets": rng.sample(tweets_all, tweets),
+    }
+    rng.shuffle(shopping)
+    return samples
+
+
+def reporting_size(sample: int) -> int:
+    """How many rows at the front of each sample are held out for reporting; the next as many
+    calibrate the temperature, and the rest train the head."""
+    return sample // 10
+
+
 def fit_head(x: torch.Tensor, y: torch.Tensor, epochs: int = 400) -> torch.nn.Linear:
     """Class-balanced multinomial logistic regression, full-batch Adam."""
     torch.manual_seed(SEED)
@@ -119,12 +146,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=None, help="npz file to keep embeddings between runs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rng = random.Random(SEED)
-
-    shopping = even_sample(read_jsonl(args.data / "zh_shopping_train.jsonl"), args.per_category, rng)
-    waimai = rng.sample(read_jsonl(args.data / "zh_waimai_train.jsonl"), args.waimai)
-    tweets = rng.sample(read_jsonl(args.data / "en_tweets_train.jsonl"), args.tweets)
-    rng.shuffle(shopping)
+    samples = draw_samples(
+        read_jsonl(args.data / "zh_shopping_train.jsonl"),
+        read_jsonl(args.data / "zh_waimai_train.jsonl"),
+        read_jsonl(args.data / "en_tweets_train.jsonl"),
+        args.per_category,
+        args.waimai,
+        args.tweets,
+    )
+    shopping, waimai, tweets = samples["shopping"], samples["waimai"], samples["tweets"]
     encode = CachedEncoder(args.cache)
     x_shop, y_shop = encode(shopping), labels_of(shopping, True)
     x_wm, y_wm = encode(waimai), labels_of(waimai, True)
@@ -139,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # 2. The shipped head: hold out 10% of each source for reporting, 10% for calibration.
     def thirds(x: torch.Tensor, y: torch.Tensor):
-        n = len(y) // 10
+        n = reporting_size(len(y))
         return (x[2 * n :], y[2 * n :]), (x[n : 2 * n], y[n : 2 * n]), (x[:n], y[:n])
 
     parts = [thirds(x_shop, y_shop), thirds(x_wm, y_wm), thirds(x_tw, y_tw)]

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import random
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,7 +44,14 @@ from sentiment.char_ngrams import CharNgramModel, char_ngrams, mix_polarity
 from sentiment.registry import MODELS_DIR
 from sentiment.training.compare_cjk_routes import save_router
 from sentiment.training.evaluate import read_jsonl
-from sentiment.training.train_chinese import SEED, CachedEncoder, even_sample, fit_head, labels_of
+from sentiment.training.train_chinese import (
+    SEED,
+    CachedEncoder,
+    draw_samples,
+    fit_head,
+    labels_of,
+    reporting_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +181,9 @@ def shipped(
     temperature: float,
 ) -> tuple[CharNgramModel, dict[str, float]]:
     """The n-gram model on everything but ``train_chinese``'s reporting slices, scored on those."""
-    reporting = {name: rows[: len(rows) // 10] for name, rows in samples.items() if name != "tweets"}
+    reporting = {
+        name: rows[: reporting_size(len(rows))] for name, rows in samples.items() if name != "tweets"
+    }
     kept = {r["text"] for rows in reporting.values() for r in rows} | test_fixture_texts()
     train = [r for r in shopping_all + waimai_all if r["text"] not in kept]
     ngrams = fit_ngrams([r["text"] for r in train], [r["label"] for r in train])
@@ -234,16 +242,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    rng = random.Random(SEED)  # the same draws, in the same order, as train_chinese
     shopping_all = read_jsonl(args.data / "zh_shopping_train.jsonl")
     waimai_all = read_jsonl(args.data / "zh_waimai_train.jsonl")
-    shopping = even_sample(shopping_all, args.per_category, rng)
-    samples = {
-        "shopping": shopping,
-        "waimai": rng.sample(waimai_all, args.waimai),
-        "tweets": rng.sample(read_jsonl(args.data / "en_tweets_train.jsonl"), args.tweets),
-    }
-    rng.shuffle(shopping)
+    samples = draw_samples(  # the same samples as train_chinese
+        shopping_all,
+        waimai_all,
+        read_jsonl(args.data / "en_tweets_train.jsonl"),
+        args.per_category,
+        args.waimai,
+        args.tweets,
+    )
     head_config = json.loads((args.models / HEAD_FOLDER / "voxwatch_model.json").read_text(encoding="utf-8"))
     temperature = float(head_config["temperature"])
     encode = CachedEncoder(args.cache, TorchE5())
